@@ -1,0 +1,41 @@
+"""Driver registry: a kind of target is one module here, registered by name.
+
+Modules are imported on first use so that, e.g., the host target never imports paramiko.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import ConfigError
+from .base import Driver
+
+_MODULES = {
+    "host": "harness.drivers.host",
+    "mcu": "harness.drivers.mcu",
+    "qemu": "harness.drivers.qemu",
+    "ssh": "harness.drivers.ssh",
+    "fake": "harness.drivers.fake",
+}
+_REGISTRY: dict[str, type[Driver]] = {}
+
+
+def register(kind: str):
+    """Class decorator: make a Driver subclass available under `kind`."""
+
+    def wrap(cls: type[Driver]) -> type[Driver]:
+        cls.kind = kind
+        _REGISTRY[kind] = cls
+        return cls
+
+    return wrap
+
+
+def driver_class(kind: str, where: str = "") -> type[Driver]:
+    """The Driver class for `kind`; ConfigError naming the known kinds otherwise."""
+    if kind not in _REGISTRY and kind in _MODULES:
+        importlib.import_module(_MODULES[kind])
+    if kind not in _REGISTRY:
+        known = ", ".join(sorted(_MODULES))
+        raise ConfigError(f"{where}unknown target kind {kind!r}; known kinds: {known}")
+    return _REGISTRY[kind]

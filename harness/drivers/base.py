@@ -1,0 +1,111 @@
+"""The Driver ABC every kind of target implements, and the data it returns.
+
+A driver does no I/O in its constructor: open() connects, load() pushes a model,
+run() times inferences on the device, close() releases everything.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import TargetConfig
+from ..errors import TargetError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One model input or output as the device sees it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name: "int8", "float32", ...
+    scale: float = 0.0
+    zero_point: int = 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """Facts about the opened target, recorded in run.json."""
+
+    name: str
+    kind: str
+    board: str
+    cpu: str
+    time_unit: str  # "ns" (wall clock on the device), "cycles" or "instructions"
+    clock_hz: int | None = None
+    boot_id: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def ticks_to_ns(self, ticks: np.ndarray) -> np.ndarray:
+        """Per-inference ticks → ns (cycles / clock for MCUs)."""
+        ticks = np.asarray(ticks, dtype=np.int64)
+        if self.time_unit == "ns":
+            return ticks
+        if not self.clock_hz:
+            raise TargetError(f"target {self.name}: no clock_hz to convert {self.time_unit} to time")
+        return (ticks.astype(np.float64) * 1e9 / self.clock_hz).round().astype(np.int64)
+
+
+@dataclass(frozen=True)
+class LoadInfo:
+    """What the target said about a loaded model."""
+
+    sha256: str
+    load_time_s: float
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    notes: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)  # e.g. arena bytes used
+
+
+@dataclass
+class RunResult:
+    """Raw outputs of n inferences: one [n, ...] array per output tensor."""
+
+    outputs: list[np.ndarray]
+    ticks: np.ndarray  # int64 [n], in TargetInfo.time_unit, measured on the device
+    retries: int = 0  # frames re-sent by the link layer, for the report
+    op_ticks: np.ndarray | None = None  # int64 [n, ops] per-op ticks, when the target profiles
+
+
+class Driver(ABC):
+    """One kind of target. Subclasses register with @register("kind")."""
+
+    kind: str = ""
+
+    def __init__(self, target: TargetConfig) -> None:
+        self.target = target
+
+    @abstractmethod
+    def open(self) -> TargetInfo:
+        """Connect and say what the target is."""
+
+    @abstractmethod
+    def load(self, model: bytes, name: str) -> LoadInfo:
+        """Push a model and make it ready to run."""
+
+    @abstractmethod
+    def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
+        """Run one inference per row of the inputs (one [n, ...] array per input tensor)."""
+
+    def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+        """Intermediate tensors (index → raw array) for one sample; per-layer drift."""
+        raise TargetError(f"target {self.target.name}: kind {self.kind} cannot read intermediate tensors")
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the target; safe to call twice."""
+
+    def __enter__(self) -> "Driver":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
