@@ -1,0 +1,111 @@
+"""`python -m harness …`: bench, compare, report, targets, doctor. Errors are one line; --debug shows tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import HarnessError
+
+EPILOG = "exit codes: 0 ok, 1 regression against the baseline, 2 bad input or target error"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description="int8 drift and latency: host vs board",
+                                epilog=EPILOG)
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bench", help="run models on a target and report drift and latency")
+    b.add_argument("--target", default="host", help="targets/<name>.yaml or a path (default host)")
+    b.add_argument("--config", default="default", help="configs/<name>.yaml or a path (default default)")
+    b.add_argument("--models", nargs="*", default=[], help="model files instead of the config's list")
+    b.add_argument("--runs", type=int, help="timed inferences per model (default from the config)")
+    b.add_argument("--results", default="results", help="results root folder (default results/)")
+    b.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run without redoing finished batches")
+    b.add_argument("--baseline", metavar="RUN_DIR", help="check tolerances against this run; exit 1 if broken")
+    c = sub.add_parser("compare", help="compare the raw outputs of two runs")
+    c.add_argument("run_a")
+    c.add_argument("run_b")
+    r = sub.add_parser("report", help="rebuild metrics and reports of a run directory")
+    r.add_argument("run_dir")
+    r.add_argument("--baseline", metavar="RUN_DIR")
+    sub.add_parser("targets", help="list the target files")
+    d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
+    d.add_argument("--target", help="also check a remote target (e.g. rpi4)")
+    d.add_argument("--install-runtime", action="store_true", help="install the runtime on the remote target")
+    return p
+
+
+def cmd_bench(a, ui) -> int:
+    from . import bench
+
+    if a.resume:
+        path = bench.resume(a.resume, ui)
+    else:
+        req = bench.Request(a.target, a.config, tuple(a.models), a.runs, a.results, a.baseline)
+        path = bench.start(req, ui)
+    print(f"report: {path / 'report.html'}\nreport: {path / 'report.md'}")
+    return 0
+
+
+def cmd_compare(a, ui) -> int:
+    from .compare import compare_runs, render
+
+    print(render(compare_runs(Path(a.run_a), Path(a.run_b)), f"{a.run_a} vs {a.run_b}").markdown())
+    return 0
+
+
+def cmd_report(a, ui) -> int:
+    from . import analysis, report
+    from .results import RunDir
+
+    rd = RunDir(Path(a.run_dir))
+    analysis.analyse_run(rd)
+    print(f"report: {report.write_all(rd, a.baseline)}")
+    return 0
+
+
+def cmd_targets(a, ui) -> int:
+    from .config import ROOT, load_target
+
+    for path in sorted((ROOT / "targets").glob("*.yaml")):
+        t = load_target(str(path))
+        print(f"{path.stem:14} {t.kind:6} {t.description}")
+    return 0
+
+
+def cmd_doctor(a, ui) -> int:
+    from .doctor import local_checks
+
+    rows = local_checks()
+    for what, ok, detail in rows:
+        print(f"{'ok ' if ok else 'MISSING'} {what:28} {detail}")
+    if a.target:
+        from .remote_doctor import check_remote
+
+        return check_remote(a.target, a.install_runtime)
+    return 0 if all(ok for what, ok, _ in rows if "optional" not in what) else 2
+
+
+COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report,
+            "targets": cmd_targets, "doctor": cmd_doctor}
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
+    from .ui import UI
+
+    ui = UI(a.quiet)
+    try:
+        return COMMANDS[a.cmd](a, ui)
+    except HarnessError as e:
+        if a.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: finished batches are saved; continue with `harness bench --resume RUN_DIR`",
+              file=sys.stderr)
+        return 130

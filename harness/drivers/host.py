@@ -1,0 +1,59 @@
+"""The host target: this machine's TFLite runtimes, behind the same Driver interface as a board."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..config import load_dataclass
+from ..models import inspect
+from ..runtimes import Runner, runtime_version
+from . import register
+from .base import Driver, LoadInfo, RunResult, TargetInfo
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    """targets/host.yaml `options:`."""
+
+    kernels: str = "optimized"  # optimized | reference | tflm
+    runtime: str = "auto"  # auto | tflite-runtime | ai-edge-litert
+    threads: int = 1
+
+
+@register("host")
+class HostDriver(Driver):
+    """Runs on this machine; time is perf_counter_ns around invoke() only."""
+
+    def open(self) -> TargetInfo:
+        self.opts: HostOptions = load_dataclass(HostOptions, self.target.options, f"{self.target.path}: options")
+        self._runner = Runner(self.opts.kernels, self.opts.runtime, self.opts.threads)
+        version = "tflite-micro" if self.opts.kernels == "tflm" else runtime_version(self.opts.runtime)
+        return TargetInfo(
+            name=self.target.name, kind="host", board=platform.node() or "host",
+            cpu=platform.processor() or platform.machine(), time_unit="ns",
+            facts={"kernels": self.opts.kernels, "runtime": version, "threads": self.opts.threads,
+                   "machine": platform.machine(), "python": platform.python_version(),
+                   "cores": os.cpu_count()},
+        )
+
+    def load(self, model: bytes, name: str) -> LoadInfo:
+        info = inspect(model, name)
+        t0 = time.perf_counter()
+        self._runner.load(model, name)
+        notes = (self._runner.note,) if self._runner.note else ()
+        return LoadInfo(hashlib.sha256(model).hexdigest(), time.perf_counter() - t0,
+                        info.inputs, info.outputs, notes)
+
+    def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
+        outputs, times = self._runner.run(inputs)
+        return RunResult(outputs, times)
+
+    def close(self) -> None:
+        self._runner = None

@@ -1,0 +1,82 @@
+"""Drift and latency statistics: pure, vectorised numpy (definitions in docs/metrics.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_F = float
+
+
+def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
+    """d = q_device − q_ref in LSB: exact-match %, mean/max |d| and the histogram of d."""
+    if dev.shape != ref.shape:
+        raise ValueError(f"shape {dev.shape} vs reference {ref.shape}")
+    d = dev.astype(np.int32) - ref.astype(np.int32)
+    a = np.abs(d)
+    lo = int(d.min()) if d.size else 0
+    counts = np.bincount((d - lo).ravel()) if d.size else np.zeros(0, np.int64)
+    hist = {str(lo + i): int(c) for i, c in enumerate(counts) if c}
+    rows_diff = np.any(d.reshape(len(d), -1) != 0, axis=1) if d.size else np.zeros(0, bool)
+    return {
+        "elements": int(d.size),
+        "exact_pct": _F(100.0 * np.mean(d == 0)) if d.size else 100.0,
+        "mean_abs": _F(a.mean()) if d.size else 0.0,
+        "max_abs": int(a.max()) if d.size else 0,
+        "samples_differing_pct": _F(100.0 * rows_diff.mean()) if d.size else 0.0,
+        "hist": hist,
+    }
+
+
+def float_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
+    """Float error of dequantised device outputs against the float twin's outputs."""
+    a = dev.astype(np.float64).ravel()
+    b = ref.astype(np.float64).ravel()
+    e = a - b
+    err2, ref2 = float(e @ e), float(b @ b)
+    na, nb = float(np.sqrt(a @ a)), float(np.sqrt(ref2))
+    return {
+        "mae": _F(np.abs(e).mean()),
+        "rmse": _F(np.sqrt(err2 / max(e.size, 1))),
+        "max_abs": _F(np.abs(e).max()) if e.size else 0.0,
+        "cosine": _F(a @ b / (na * nb)) if na and nb else (1.0 if na == nb else 0.0),
+        "l2_rel": _F(np.sqrt(err2) / nb) if nb else None,
+        "snr_db": _F(10 * np.log10(ref2 / err2)) if err2 and ref2 else None,
+    }
+
+
+def top1_agreement(dev_scores: np.ndarray, ref_scores: np.ndarray) -> dict:
+    """Share of samples whose arg-max class is the same; the rest are swapped predictions."""
+    a = np.argmax(dev_scores.reshape(len(dev_scores), -1), axis=1)
+    b = np.argmax(ref_scores.reshape(len(ref_scores), -1), axis=1)
+    agree = float(np.mean(a == b)) * 100 if len(a) else 100.0
+    return {"top1_agreement_pct": agree, "swapped_pct": 100.0 - agree, "swapped": int(np.sum(a != b))}
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels) * 100)
+
+
+def sanity(q: np.ndarray, scale: float, zero_point: int, softmax: bool) -> dict:
+    """Saturation and dead outputs; for softmax outputs also negative confidences and Σp − 1."""
+    flat = q.reshape(len(q), -1)
+    out = {
+        "saturated_low_pct": _F(100 * np.mean(flat == -128)) if q.dtype == np.int8 else 0.0,
+        "saturated_high_pct": _F(100 * np.mean(flat == 127)) if q.dtype == np.int8 else 0.0,
+        "dead_outputs": int(np.sum(np.all(flat == flat[:1], axis=0))) if len(flat) > 1 else 0,
+    }
+    if softmax:
+        p = (flat.astype(np.float64) - zero_point) * scale
+        s = np.abs(p.sum(axis=1) - 1.0)
+        out.update({"negative_confidences": int(np.sum(p < 0)), "worst_confidence": _F(p.min()),
+                    "softmax_sum_dev_mean": _F(s.mean()), "softmax_sum_dev_max": _F(s.max())})
+    return out
+
+
+def latency(ns: np.ndarray) -> dict:
+    """Per-inference device time in µs (warm-up runs are never in `ns`)."""
+    us = np.asarray(ns, dtype=np.float64) / 1e3
+    if not us.size:
+        return {"n": 0}
+    p50, p90, p99 = np.percentile(us, [50, 90, 99])
+    return {"n": int(us.size), "min_us": _F(us.min()), "p50_us": _F(p50), "mean_us": _F(us.mean()),
+            "p90_us": _F(p90), "p99_us": _F(p99), "max_us": _F(us.max()), "std_us": _F(us.std())}

@@ -1,0 +1,125 @@
+"""report.md and report.html (plots inline) from a run directory; junit.xml with a baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import plots
+from .doc import Doc
+from .errors import RegressionFailed
+from .results import RunDir, read_json, read_npz, write_atomic
+
+REFS = ("tflm", "reference", "optimized")
+
+
+def build(rd: RunDir, with_plots: bool = True) -> Doc:
+    meta = read_json(rd.file("run.json"))
+    mets = read_json(rd.file("metrics.json"))
+    t = meta.get("target", {})
+    doc = Doc()
+    doc.h(1, f"Bench report — {t.get('name', '?')} — {meta['run_id']}")
+    _target_section(doc, t)
+    _summary(doc, mets)
+    for name, m in mets.items():
+        _model_section(doc, rd, name, meta["models"][name], m, t, with_plots)
+    return doc
+
+
+def _target_section(doc: Doc, t: dict) -> None:
+    doc.p(f"Target {t.get('name')} ({t.get('kind')}): board {t.get('board')}, CPU {t.get('cpu')}, "
+          f"time unit {t.get('time_unit')}" + (f", clock {t['clock_hz']} Hz" if t.get("clock_hz") else ""))
+    if t.get("time_unit") == "instructions":
+        doc.p("Emulated under QEMU with -icount: counts are deterministic instruction counts, not real cycles; "
+              "µs assume one instruction per clock.")
+    facts = t.get("facts", {})
+    if facts:
+        doc.table(["fact", "value"], [[k, v] for k, v in facts.items()])
+
+
+def _summary(doc: Doc, mets: dict) -> None:
+    rows = []
+    for name, m in mets.items():
+        t0 = m["tensors"]["outputs_0"]
+        vs = t0["vs"].get("tflm", {})
+        fl = t0.get("float", {})
+        cls = m.get("classification", {})
+        rows.append([name, m["samples"], m["latency"].get("p50_us"), vs.get("exact_pct"), vs.get("max_abs"),
+                     fl.get("mae"), cls.get("vs_float", {}).get("top1_agreement_pct")])
+    doc.h(2, "Summary")
+    doc.table(["model", "samples", "p50 µs", "exact vs TFLM %", "max |Δ| LSB", "MAE vs float",
+               "top-1 agree vs float %"], rows)
+
+
+def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, with_plots: bool) -> None:
+    doc.h(2, f"Model {name}")
+    doc.p(f"{mm['path']} — sha256 {mm['sha256'][:16]}…, {mm['size']} bytes, ops: {', '.join(sorted(set(mm['ops'])))}; "
+          f"inputs: {mm['input_source']}; float twin: {(mm.get('float') or {}).get('path', 'none')}")
+    for note in mm["load"].get("notes", []):
+        doc.p(f"Note: {note}")
+    lat = m["latency"]
+    doc.h(3, "Latency (on the device, warm-up excluded)")
+    doc.table(["n", "min µs", "p50 µs", "mean µs", "p90 µs", "p99 µs", "max µs", "std µs", "load s"],
+              [[lat.get(k) for k in ("n", "min_us", "p50_us", "mean_us", "p90_us", "p99_us", "max_us", "std_us")]
+               + [m["load_time_s"]]])
+    if "ticks" in m:
+        tk = m["ticks"]
+        doc.p(f"Per inference: mean {tk['mean']:.0f} {tk['unit']} (min {tk['min']}, max {tk['max']}).")
+    _drift_tables(doc, m)
+    if "classification" in m:
+        doc.h(3, "Classification")
+        doc.table(["metric", "value"], _flatten(m["classification"]))
+    doc.h(3, "Sanity")
+    doc.table(["tensor", "check", "value"],
+              [[k, c, v] for k, tm in m["tensors"].items() for c, v in tm["sanity"].items()])
+    if m.get("explanation"):
+        doc.p(f"Why: {m['explanation']}.")
+    if with_plots:
+        _plots(doc, rd, name, m)
+
+
+def _drift_tables(doc: Doc, m: dict) -> None:
+    doc.h(3, "LSB drift (d = q_device − q_ref)")
+    rows = [[k, ref, v["exact_pct"], v["mean_abs"], v["max_abs"], v["samples_differing_pct"]]
+            for k, tm in m["tensors"].items() for ref, v in tm["vs"].items()]
+    doc.table(["tensor", "reference", "exact %", "mean |d|", "max |d|", "samples differing %"], rows)
+    rows = [[k, who, f["mae"], f["rmse"], f["max_abs"], f["cosine"], f["l2_rel"], f["snr_db"]]
+            for k, tm in m["tensors"].items()
+            for who, f in (("device", tm.get("float")), ("TFLM oracle", tm.get("float_oracle"))) if f]
+    if rows:
+        doc.h(3, "Float drift vs the float twin (dequantised)")
+        doc.table(["tensor", "int8 from", "MAE", "RMSE", "max |Δ|", "cosine", "L2 rel", "SNR dB"], rows)
+
+
+def _flatten(d: dict, prefix: str = "") -> list[list]:
+    rows = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            rows += _flatten(v, f"{prefix}{k}.")
+        else:
+            rows.append([prefix + k, v])
+    return rows
+
+
+def _plots(doc: Doc, rd: RunDir, name: str, m: dict) -> None:
+    hists = {ref: v["hist"] for ref, v in m["tensors"]["outputs_0"]["vs"].items()}
+    if hists:
+        doc.img(plots.lsb_histogram(hists, f"{name}: LSB drift, outputs_0"), f"{name} LSB drift histogram")
+    times = read_npz(rd.file("outputs", f"{name}.npz"))["times_ns"] / 1e3
+    doc.img(plots.latency_distribution(times, f"{name}: latency"), f"{name} latency distribution")
+
+
+def write_all(rd: RunDir, baseline: str | None = None) -> Path:
+    """Write report.md and report.html (and junit.xml against a baseline); returns report.html."""
+    doc = build(rd)
+    failures: list[str] = []
+    if baseline:
+        from .regression import check_baseline
+
+        failures = check_baseline(rd, Path(baseline), doc)
+    title = doc.blocks[0][2]
+    write_atomic(rd.file("report.md"), doc.markdown().encode())
+    write_atomic(rd.file("report.html"), doc.html(title).encode())
+    if failures:
+        raise RegressionFailed(f"{len(failures)} tolerance(s) broken against {baseline}: {failures[0]} "
+                               f"(see {rd.file('junit.xml')})")
+    return rd.file("report.html")
