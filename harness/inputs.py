@@ -45,9 +45,16 @@ def quantize(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     return np.clip(q, lo, hi).astype(spec.dtype)
 
 
+def _exact_in_f32(scale: float) -> bool:
+    return float(np.float32(scale)) == scale
+
+
 def dequantize(q: np.ndarray, spec: TensorSpec) -> np.ndarray:
     """Exact (q − zp)·scale, computed in float64 and given to float models as float32."""
-    return ((np.asarray(q, dtype=np.float64) - spec.zero_point) * spec.scale).astype(np.float32)
+    # int16 − zp is exact, and float32(q − zp) × float64(scale) is rounded once to float32.
+    return (np.asarray(q, dtype=np.int32) - spec.zero_point).astype(np.float32) * np.float32(spec.scale) \
+        if _exact_in_f32(spec.scale) else \
+        ((np.asarray(q, dtype=np.float64) - spec.zero_point) * spec.scale).astype(np.float32)
 
 
 def random_inputs(specs: Sequence[TensorSpec], n: int, seed: int) -> InputSet:

@@ -8,37 +8,67 @@ _F = float
 
 
 def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
-    """d = q_device − q_ref in LSB: exact-match %, mean/max |d| and the histogram of d."""
+    """d = q_device − q_ref in LSB: exact-match %, mean/max |d| and the histogram of d.
+
+    Works on the (usually few) non-zero differences only, so 10 M elements take ~0.1 s.
+    """
     if dev.shape != ref.shape:
         raise ValueError(f"shape {dev.shape} vs reference {ref.shape}")
-    d = dev.astype(np.int32) - ref.astype(np.int32)
-    a = np.abs(d)
-    lo = int(d.min()) if d.size else 0
-    counts = np.bincount((d - lo).ravel()) if d.size else np.zeros(0, np.int64)
-    hist = {str(lo + i): int(c) for i, c in enumerate(counts) if c}
-    rows_diff = np.any(d.reshape(len(d), -1) != 0, axis=1) if d.size else np.zeros(0, bool)
+    size = int(dev.size)
+    if not size:
+        return {"elements": 0, "exact_pct": 100.0, "mean_abs": 0.0, "max_abs": 0,
+                "samples_differing_pct": 0.0, "hist": {}}
+    d = dev.astype(np.int16)
+    d -= ref  # int16 holds any int8/uint8 difference
+    mask = d != 0
+    nz = d[mask].astype(np.int32)
+    hist = {"0": size - len(nz)} if len(nz) < size else {}
+    if len(nz):
+        lo = int(nz.min())
+        hist.update({str(lo + i): int(c) for i, c in enumerate(np.bincount(nz - lo)) if c})
+        hist = dict(sorted(hist.items(), key=lambda kv: int(kv[0])))
+    a = np.abs(nz)
+    rows = mask.reshape(len(mask), -1).any(axis=1)
     return {
-        "elements": int(d.size),
-        "exact_pct": _F(100.0 * np.mean(d == 0)) if d.size else 100.0,
-        "mean_abs": _F(a.mean()) if d.size else 0.0,
-        "max_abs": int(a.max()) if d.size else 0,
-        "samples_differing_pct": _F(100.0 * rows_diff.mean()) if d.size else 0.0,
+        "elements": size,
+        "exact_pct": _F(100.0 * (size - len(nz)) / size),
+        "mean_abs": _F(a.sum() / size),
+        "max_abs": int(a.max()) if len(a) else 0,
+        "samples_differing_pct": _F(100.0 * rows.mean()),
         "hist": hist,
     }
 
 
+_CHUNK = 1 << 18  # float64 work in cache-sized chunks: no 80 MB temporaries
+
+
+def _float_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float, float]:
+    """Σe², Σb², Σa², Σab, Σ|e|, max|e| with e = a − b, accumulated in float64."""
+    e2 = b2 = a2 = ab = sabs = mabs = 0.0
+    for i in range(0, a.size, _CHUNK):
+        x = a[i:i + _CHUNK].astype(np.float64)
+        y = b[i:i + _CHUNK].astype(np.float64)
+        a2 += float(x @ x)
+        b2 += float(y @ y)
+        ab += float(x @ y)
+        x -= y
+        e2 += float(x @ x)
+        np.abs(x, out=x)
+        sabs += float(x.sum())
+        mabs = max(mabs, float(x.max()))
+    return e2, b2, a2, ab, sabs, mabs
+
+
 def float_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
     """Float error of dequantised device outputs against the float twin's outputs."""
-    a = dev.astype(np.float64).ravel()
-    b = ref.astype(np.float64).ravel()
-    e = a - b
-    err2, ref2 = float(e @ e), float(b @ b)
-    na, nb = float(np.sqrt(a @ a)), float(np.sqrt(ref2))
+    n = max(dev.size, 1)
+    err2, ref2, dev2, dot, sabs, mabs = _float_sums(dev.ravel(), ref.ravel())
+    na, nb = np.sqrt(dev2), np.sqrt(ref2)
     return {
-        "mae": _F(np.abs(e).mean()),
-        "rmse": _F(np.sqrt(err2 / max(e.size, 1))),
-        "max_abs": _F(np.abs(e).max()) if e.size else 0.0,
-        "cosine": _F(a @ b / (na * nb)) if na and nb else (1.0 if na == nb else 0.0),
+        "mae": _F(sabs / n),
+        "rmse": _F(np.sqrt(err2 / n)),
+        "max_abs": _F(mabs),
+        "cosine": _F(dot / (na * nb)) if na and nb else (1.0 if na == nb else 0.0),
         "l2_rel": _F(np.sqrt(err2) / nb) if nb else None,
         "snr_db": _F(10 * np.log10(ref2 / err2)) if err2 and ref2 else None,
     }
