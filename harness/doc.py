@@ -31,8 +31,8 @@ class Doc:
             elif b[0] == "p":
                 out.append(b[1])
             elif b[0] == "table":
-                out.append("| " + " | ".join(b[1]) + " |\n|" + "---|" * len(b[1]))
-                out[-1] += "".join("\n| " + " | ".join(r) + " |" for r in b[2])
+                out.append("| " + " | ".join(map(_md, b[1])) + " |\n|" + "---|" * len(b[1]))
+                out[-1] += "".join("\n| " + " | ".join(map(_md, r)) + " |" for r in b[2])
             elif b[0] == "img":
                 out.append(f"*Plot in report.html: {b[2]}*")
         return "\n\n".join(out) + "\n"
@@ -58,6 +58,10 @@ class Doc:
 _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
         "text-align:right}th{background:#f3f3f3}img{display:block;margin:1em 0}")
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _cell(v) -> str:
