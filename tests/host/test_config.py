@@ -46,3 +46,15 @@ def test_missing_and_invalid_files(tmp_path):
 def test_unknown_kind_lists_kinds():
     with pytest.raises(ConfigError, match="unknown target kind 'toaster'; known kinds: .*host"):
         driver_class("toaster")
+
+
+def test_missing_runtime_says_how_to_install():
+    import importlib.util
+
+    from harness.runtimes import interpreter_module
+
+    if importlib.util.find_spec("ai_edge_litert") is not None:
+        assert interpreter_module("ai-edge-litert").__name__.startswith("ai_edge_litert")
+    else:
+        with pytest.raises(ConfigError, match="not installed.*pip install"):
+            interpreter_module("ai-edge-litert")
