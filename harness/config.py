@@ -167,26 +167,24 @@ def find_named(kind: str, name_or_path: str) -> Path:
     return ROOT / kind / f"{name_or_path}.yaml"
 
 
-def load_target(name_or_path: str) -> TargetConfig:
-    path = find_named("targets", name_or_path)
+def _load_named(kind: str, name_or_path: str, cls: type) -> tuple[Path, Any]:
+    """targets/ or configs/ file → dataclass, with `name` and `path` filled in."""
+    path = find_named(kind, name_or_path)
     if not path.exists():
-        known = ", ".join(sorted(q.stem for q in (ROOT / "targets").glob("*.yaml")))
-        raise ConfigError(f"unknown target {name_or_path!r} ({path} not found); known targets: {known}")
+        known = ", ".join(sorted(q.stem for q in (ROOT / kind).glob("*.yaml")))
+        raise ConfigError(f"unknown {kind[:-1]} {name_or_path!r} ({path} not found); known {kind}: {known}")
     data = read_yaml(path)
     data.setdefault("name", path.stem)
     data["path"] = str(path)
-    return load_dataclass(TargetConfig, data, str(path))
+    return path, load_dataclass(cls, data, str(path))
+
+
+def load_target(name_or_path: str) -> TargetConfig:
+    return _load_named("targets", name_or_path, TargetConfig)[1]
 
 
 def load_bench(name_or_path: str) -> BenchConfig:
-    path = find_named("configs", name_or_path)
-    if not path.exists():
-        known = ", ".join(sorted(q.stem for q in (ROOT / "configs").glob("*.yaml")))
-        raise ConfigError(f"unknown config {name_or_path!r} ({path} not found); known configs: {known}")
-    data = read_yaml(path)
-    data.setdefault("name", path.stem)
-    data["path"] = str(path)
-    cfg = load_dataclass(BenchConfig, data, str(path))
+    path, cfg = _load_named("configs", name_or_path, BenchConfig)
     _check_bench(cfg, path)
     return cfg
 

@@ -87,8 +87,11 @@ def _fit(x: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
     return x
 
 
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
+def _load_array_file(path: Path) -> dict[str, np.ndarray]:
+    """{key: array} of an .npz, or {"x": array} of an .npy; InputError when unreadable."""
     try:
+        if path.suffix != ".npz":
+            return {"x": np.load(path, allow_pickle=False)}
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except FileNotFoundError:
@@ -99,7 +102,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
 
 def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> InputSet:
     """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels)."""
-    data = _load_npz(path) if path.suffix == ".npz" else {"x": _load_npy(path)}
+    data = _load_array_file(path)
     if len(specs) == 1:
         key = "x_int8" if "x_int8" in data else "x" if "x" in data else "inputs_0"
         keys = [key]
@@ -121,12 +124,3 @@ def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> Input
         arrays = [a[:n] for a in arrays]
         labels = None if labels is None else labels[:n]
     return InputSet(arrays, labels, str(path))
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise InputError(f"{path}: input file not found") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npy file ({e})") from None
