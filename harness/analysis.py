@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import metrics
+from . import calibration, metrics
 from .inputs import dequantize
 from .drivers.base import TensorSpec
 from .results import RunDir, read_json, read_npz, write_json
@@ -33,9 +33,42 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
         res["tensors"][f"outputs_{j}"] = _tensor_metrics(out[f"outputs_{j}"], refs, j, spec, m)
     if m.get("classification"):
         res["classification"] = _classification(out, refs, specs[0])
-    if any(t.get("vs", {}).get(r, {}).get("max_abs", 0) for t in res["tensors"].values() for r in ("tflm",)):
-        res["explanation"] = ROUNDING_NOTE
+        if "float_0" in refs:
+            labels = out.get("labels")
+            res["calibration"] = calibration.study(dequantize(out["outputs_0"], specs[0]), refs["float_0"], labels)
+    res["explanations"] = _explain(res, specs)
+    res["verdict"] = _verdict(res)
     return res
+
+
+def _explain(res: dict, specs: list[TensorSpec]) -> list[str]:
+    """Plain-language causes for what the numbers show."""
+    notes = []
+    if any(t["vs"].get("tflm", {}).get("max_abs", 0) for t in res["tensors"].values()):
+        notes.append(ROUNDING_NOTE)
+    for (k, t), spec in zip(res["tensors"].items(), specs):
+        if t["sanity"].get("negative_confidences"):
+            low = (-128 - spec.zero_point) * spec.scale
+            notes.append(f"{k}: {t['sanity']['negative_confidences']} negative confidences: the output zero point is "
+                         f"{spec.zero_point} (scale {spec.scale:.6g}), so q = -128 dequantises to "
+                         f"(-128 - ({spec.zero_point})) x {spec.scale:.6g} = {low:.6g} < 0; a softmax output "
+                         "quantised with zero point -128 and scale 1/256 cannot go below 0")
+    return notes
+
+
+def _verdict(res: dict) -> str:
+    t0 = res["tensors"]["outputs_0"]
+    parts = []
+    vs = t0["vs"].get("tflm")
+    if vs:
+        parts.append("bit-exact with the TFLM oracle" if vs["max_abs"] == 0 else
+                     f"differs from the TFLM oracle on {100 - vs['exact_pct']:.2f} % of outputs (max {vs['max_abs']} LSB)")
+    cal = res.get("calibration")
+    if cal:
+        parts.append(f"{cal['swapped_pct']:.2f} % predictions swapped vs the float twin")
+        if "delta_error_pct" in cal:
+            parts.append(f"error {cal['error_float_pct']:.2f} % float → {cal['error_device_pct']:.2f} % device")
+    return "; ".join(parts)
 
 
 def _tensor_metrics(q: np.ndarray, refs: dict, j: int, spec: TensorSpec, m: dict) -> dict:
@@ -49,6 +82,10 @@ def _tensor_metrics(q: np.ndarray, refs: dict, j: int, spec: TensorSpec, m: dict
         if f"tflm_{j}" in refs:
             t["float_oracle"] = metrics.float_drift(dequantize(refs[f"tflm_{j}"], spec), f)
     t["sanity"] = metrics.sanity(q, spec.scale, spec.zero_point, bool(m.get("classification")))
+    if m.get("classification") and f"float_{j}" in refs:
+        f = refs[f"float_{j}"].reshape(len(q), -1).astype(np.float64)
+        dev = np.abs(f.sum(axis=1) - 1.0)
+        t["sanity"].update({"float_softmax_sum_dev_mean": float(dev.mean()), "float_softmax_sum_dev_max": float(dev.max())})
     return t
 
 

@@ -43,3 +43,35 @@ def latency_distribution(times_us: np.ndarray, title: str) -> bytes:
     ax.set_title(title)
     ax.legend()
     return _png(fig)
+
+
+def reliability_diagram(rel_float: dict, rel_device: dict, title: str) -> bytes:
+    """Accuracy vs confidence per bin, float twin and device on one plot; the diagonal is perfect."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
+    for rel, name, style in ((rel_float, "float", "o-"), (rel_device, "device int8", "s--")):
+        conf, acc, n = map(np.asarray, (rel["confidence"], rel["accuracy"], rel["count"]))
+        keep = n > 0
+        ax.plot(conf[keep], acc[keep], style, label=f"{name} (ECE {rel['ece']:.3f})")
+    ax.set_xlabel("top-1 confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return _png(fig)
+
+
+def swap_histogram(hist: dict, title: str) -> bytes:
+    """Swapped predictions per bin of the float model's confidence, beside all samples."""
+    edges = np.asarray(hist["edges"])
+    mids, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges) * 0.9
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(mids, hist["total"], width=width, color="lightgray", label="all samples")
+    ax.bar(mids, hist["swapped"], width=width, color="tab:red", label="swapped")
+    ax.set_yscale("symlog")
+    ax.set_xlabel("float model top-1 confidence")
+    ax.set_ylabel("samples")
+    ax.set_title(title)
+    ax.legend()
+    return _png(fig)

@@ -52,6 +52,8 @@ def _summary(doc: Doc, mets: dict) -> None:
 
 def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, with_plots: bool) -> None:
     doc.h(2, f"Model {name}")
+    if m.get("verdict"):
+        doc.p(f"Verdict: {m['verdict']}.")
     doc.p(f"{mm['path']} — sha256 {mm['sha256'][:16]}…, {mm['size']} bytes, ops: {', '.join(sorted(set(mm['ops'])))}; "
           f"inputs: {mm['input_source']}; float twin: {(mm.get('float') or {}).get('path', 'none')}")
     for note in mm["load"].get("notes", []):
@@ -68,11 +70,13 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
     if "classification" in m:
         doc.h(3, "Classification")
         doc.table(["metric", "value"], _flatten(m["classification"]))
+    if "calibration" in m:
+        _calibration(doc, name, m["calibration"], with_plots)
     doc.h(3, "Sanity")
     doc.table(["tensor", "check", "value"],
               [[k, c, v] for k, tm in m["tensors"].items() for c, v in tm["sanity"].items()])
-    if m.get("explanation"):
-        doc.p(f"Why: {m['explanation']}.")
+    for note in m.get("explanations", []):
+        doc.p(f"Why: {note}.")
     if with_plots:
         _plots(doc, rd, name, m)
 
@@ -88,6 +92,30 @@ def _drift_tables(doc: Doc, m: dict) -> None:
     if rows:
         doc.h(3, "Float drift vs the float twin (dequantised)")
         doc.table(["tensor", "int8 from", "MAE", "RMSE", "max |Δ|", "cosine", "L2 rel", "SNR dB"], rows)
+
+
+CAL_ROWS = (("samples", "samples"), ("swapped_pct", "swapped predictions vs float %"),
+            ("error_float_pct", "error float %"), ("error_device_pct", "error device %"),
+            ("delta_error_pct", "Δ error (device − float) %"), ("swaps_per_abs_delta_error", "swaps / |Δ error|"),
+            ("ece_float", "ECE float (15 bins)"), ("ece_device", "ECE device (15 bins)"),
+            ("confidence_shift_mean", "top-1 confidence shift (device − float)"),
+            ("median_float_confidence_swapped", "median float confidence of swapped"),
+            ("median_float_confidence_all", "median float confidence of all"))
+
+
+def _calibration(doc: Doc, name: str, cal: dict, with_plots: bool) -> None:
+    doc.h(3, "Calibration and swapped predictions (float twin vs device)")
+    doc.table(["metric", "value"], [[label, cal[k]] for k, label in CAL_ROWS if k in cal])
+    h = cal["swaps_by_float_confidence"]
+    doc.table(["float confidence bin"] + [f"{a:.1f}–{b:.1f}" for a, b in zip(h["edges"], h["edges"][1:])],
+              [["swapped"] + h["swapped"], ["all"] + h["total"]])
+    if not with_plots:
+        return
+    if "reliability_float" in cal:
+        doc.img(plots.reliability_diagram(cal["reliability_float"], cal["reliability_device"],
+                                          f"{name}: reliability"), f"{name} reliability diagram")
+    doc.img(plots.swap_histogram(h, f"{name}: swapped predictions by float confidence"),
+            f"{name} swapped predictions histogram")
 
 
 def _flatten(d: dict, prefix: str = "") -> list[list]:

@@ -1,0 +1,73 @@
+"""Does the drift matter? Calibration and swapped predictions, after Xia et al. (Arm),
+"An Underexplored Dilemma between Confidence and Calibration in Quantized Neural Networks".
+
+Quantisation mostly flips low-confidence predictions, so the change in error rate is much smaller
+than the share of swapped predictions; these metrics measure that on the device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ECE_BINS = 15
+SWAP_BINS = 10
+
+
+def probabilities(scores: np.ndarray) -> np.ndarray:
+    """Class probabilities [N, C]: softmax outputs as they are, logits through a softmax."""
+    s = scores.reshape(len(scores), -1).astype(np.float64)
+    if s.min() >= -1e-6 and s.max() <= 1 + 1e-6 and np.allclose(s.sum(axis=1), 1.0, atol=0.1):
+        return s
+    z = np.exp(s - s.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> dict:
+    """ECE = Σ_b (n_b / N)·|accuracy_b − confidence_b| over equal-width bins of top-1 confidence."""
+    conf = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == labels).astype(np.float64)
+    idx = np.minimum((conf * bins).astype(np.int64), bins - 1)
+    count = np.bincount(idx, minlength=bins).astype(np.float64)
+    acc_sum = np.bincount(idx, weights=correct, minlength=bins)
+    conf_sum = np.bincount(idx, weights=conf, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc, mean_conf = acc_sum / count, conf_sum / count
+    gap = np.abs(acc_sum - conf_sum).sum() / max(len(conf), 1)
+    return {"ece": float(gap), "bins": bins, "count": count.astype(int).tolist(),
+            "accuracy": np.nan_to_num(acc, nan=-1).tolist(), "confidence": np.nan_to_num(mean_conf, nan=-1).tolist()}
+
+
+def swap_histogram(conf: np.ndarray, swapped: np.ndarray, bins: int = SWAP_BINS) -> dict:
+    """Swapped predictions and all samples per equal-width bin of a model's top-1 confidence."""
+    idx = np.minimum((conf * bins).astype(np.int64), bins - 1)
+    return {"edges": np.linspace(0, 1, bins + 1).round(3).tolist(),
+            "swapped": np.bincount(idx, weights=swapped, minlength=bins).astype(int).tolist(),
+            "total": np.bincount(idx, minlength=bins).astype(int).tolist()}
+
+
+def study(device_scores: np.ndarray, float_scores: np.ndarray, labels: np.ndarray | None) -> dict:
+    """Every calibration figure for one model: float twin vs device int8."""
+    pd, pf = probabilities(device_scores), probabilities(float_scores)
+    cd, cf = pd.max(axis=1), pf.max(axis=1)
+    swapped = pd.argmax(axis=1) != pf.argmax(axis=1)
+    res = {
+        "samples": int(len(pd)),
+        "swapped": int(swapped.sum()),
+        "swapped_pct": float(100 * swapped.mean()),
+        "confidence_shift_mean": float((cd - cf).mean()),
+        "confidence_shift_mean_abs": float(np.abs(cd - cf).mean()),
+        "swaps_by_float_confidence": swap_histogram(cf, swapped),
+        "swaps_by_device_confidence": swap_histogram(cd, swapped),
+        "median_float_confidence_swapped": float(np.median(cf[swapped])) if swapped.any() else None,
+        "median_float_confidence_all": float(np.median(cf)),
+    }
+    if labels is not None:
+        err_f = 100 * float(np.mean(pf.argmax(axis=1) != labels))
+        err_d = 100 * float(np.mean(pd.argmax(axis=1) != labels))
+        delta = err_d - err_f
+        res.update({"error_float_pct": err_f, "error_device_pct": err_d, "delta_error_pct": delta,
+                    "swaps_per_abs_delta_error": (res["swapped_pct"] / abs(delta)) if delta else None,
+                    "reliability_float": reliability(pf, labels), "reliability_device": reliability(pd, labels)})
+        res["ece_float"] = res["reliability_float"]["ece"]
+        res["ece_device"] = res["reliability_device"]["ece"]
+    return res
