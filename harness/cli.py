@@ -31,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="rebuild metrics and reports of a run directory")
     r.add_argument("run_dir")
     r.add_argument("--baseline", metavar="RUN_DIR")
+    w = sub.add_parser("sweep", help="weight-bit sweep: weights on a k-bit grid, run on a target")
+    w.add_argument("--model", required=True, help="the int8 model")
+    w.add_argument("--float", required=True, dest="float_model", help="its float twin")
+    w.add_argument("--bits", type=int, nargs="+", default=[8, 7, 6, 5, 4])
+    w.add_argument("--target", default="host")
+    w.add_argument("--dataset", help=".npz with x and y labels (accuracy, ECE)")
+    w.add_argument("--runs", type=int, help="samples per k (default 200, capped by the dataset)")
+    w.add_argument("--results", default="results")
     sub.add_parser("targets", help="list the target files")
     d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
     d.add_argument("--target", help="also check a remote target (e.g. rpi4)")
@@ -67,6 +75,15 @@ def cmd_report(a, ui) -> int:
     return 0
 
 
+def cmd_sweep(a, ui) -> int:
+    from . import sweep_run
+
+    path = sweep_run.run(a.model, a.float_model, a.bits, a.target, a.dataset, a.runs, a.results, ui)
+    print((path / "sweep.md").read_text())
+    print(f"report: {path / 'report.html'}\nsweep: {path / 'sweep.md'}")
+    return 0
+
+
 def cmd_targets(a, ui) -> int:
     from .config import ROOT, load_target
 
@@ -89,7 +106,7 @@ def cmd_doctor(a, ui) -> int:
     return 0 if all(ok for what, ok, _ in rows if "optional" not in what) else 2
 
 
-COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report,
+COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
             "targets": cmd_targets, "doctor": cmd_doctor}
 
 

@@ -1,0 +1,61 @@
+"""Weight-bit sweep: flatbuffer edits in place, checked against the TFLM oracle."""
+
+import numpy as np
+import pytest
+
+from conftest import MODELS, run_cli
+from harness import inputs, models
+from harness.errors import ModelError
+from harness.runtimes import Runner
+from harness.sweep import rewrite_weights
+
+
+def _digits():
+    return models.load(MODELS / "digits_int8.tflite")
+
+
+def test_eight_bits_is_the_identity():
+    data, _ = _digits()
+    new, summary = rewrite_weights(data, 8, "digits")
+    assert new == data and summary["layers"] == 5
+
+
+def test_k_bit_grid_and_model_still_runs():
+    data, info = _digits()
+    new, _ = rewrite_weights(data, 4, "digits")
+    assert len(new) == len(data) and new != data
+    ins = inputs.random_inputs(info.inputs, 5, 0)
+    r = Runner("tflm")
+    r.load(new, "w4")
+    out, _ = r.run(ins.arrays)
+    assert out[0].shape == (5, 10)
+
+
+def test_per_tensor_fc_weights_are_handled():
+    data, _ = models.load(MODELS / "ops" / "fully_connected.tflite")
+    new, summary = rewrite_weights(data, 4, "fc")
+    assert summary["layers"] == 1 and new != data
+
+
+@pytest.mark.parametrize("bits", [1, 9])
+def test_bits_out_of_range(bits):
+    data, _ = _digits()
+    with pytest.raises(ModelError, match="between 2 and 8"):
+        rewrite_weights(data, bits, "digits")
+
+
+def test_sweep_cli_bad_input_is_one_line(tmp_path):
+    r = run_cli("--quiet", "sweep", "--model", str(MODELS / "ops" / "add.tflite"), "--float",
+                str(MODELS / "digits_float.tflite"), "--results", str(tmp_path))
+    assert r.returncode == 2 and "not SOFTMAX" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("--quiet", "sweep", "--model", str(MODELS / "digits_int8.tflite"), "--float",
+                str(MODELS / "digits_float.tflite"), "--bits", "12", "--results", str(tmp_path))
+    assert r.returncode == 2 and "between 2 and 8" in r.stderr
+
+
+def test_sweep_on_host_gives_the_table(tmp_path):
+    r = run_cli("--quiet", "sweep", "--model", str(MODELS / "digits_int8.tflite"), "--float",
+                str(MODELS / "digits_float.tflite"), "--dataset", str(MODELS / "digits_test.npz"),
+                "--bits", "8", "4", "--runs", "100", "--results", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "| 8 |" in r.stdout and "| 4 |" in r.stdout and "ECE device" in r.stdout
