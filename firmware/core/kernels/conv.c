@@ -1,0 +1,142 @@
+/* CONV_2D (groups, strides, dilation, SAME/VALID) and DEPTHWISE_CONV_2D (depth
+ * multiplier), int8 with per-channel or per-tensor int8 weights and int32 bias.
+ * Accumulate (w * (x - in_zp)) + bias, then requantise per output channel. */
+#include "../fixedpoint.h"
+#include "../ops.h"
+#include "quant_params.h"
+
+/* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
+ * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
+typedef struct { uint8_t padding, act; int32_t sw, sh, dw, dh; } conv_opts_t;
+
+static int read_opts(const hb_engine_t *e, int idx, int dw, conv_opts_t *o, hb_error_t *err) {
+  fb_table_t t;
+  int r = hb_options(e, idx, &t);
+  o->padding = 0; o->act = 0; o->sw = o->sh = o->dw = o->dh = 1;
+  if (r < 0) return hb_opt_corrupt(e, idx, err);
+  if (r == 0) return hb_bad_shape(e, idx, "missing options", err);
+  int a = dw ? 4 : 3, d = dw ? 5 : 4;
+  if (fb_u8(&t, 0, 0, &o->padding) < 0 || fb_i32(&t, 1, 1, &o->sw) < 0 || fb_i32(&t, 2, 1, &o->sh) < 0 ||
+      fb_u8(&t, a, 0, &o->act) < 0 || fb_i32(&t, d, 1, &o->dw) < 0 || fb_i32(&t, d + 1, 1, &o->dh) < 0)
+    return hb_opt_corrupt(e, idx, err);
+  if (o->sw < 1 || o->sh < 1 || o->dw < 1 || o->dh < 1 || o->sw > 255 || o->sh > 255 || o->dw > 255 || o->dh > 255)
+    return hb_bad_shape(e, idx, "stride or dilation out of range", err);
+  return HB_OK;
+}
+
+/* Shared checks: types, 4-D shapes, geometry against the output, quantisation. */
+static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
+  hb_op_t *op = &e->ops[idx];
+  hb_conv_params_t *p = &op->p.conv;
+  conv_opts_t o;
+  if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
+  const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
+  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, f, HB_INT8, "filter", err) ||
+      hb_need_type(e, idx, out, HB_INT8, "output", err) || hb_need_const(e, idx, f, "non-constant filter", err) ||
+      hb_need_ndims(e, idx, in, 4, "input", err) || hb_need_ndims(e, idx, f, 4, "filter", err) ||
+      hb_need_ndims(e, idx, out, 4, "output", err) || read_opts(e, idx, dw, &o, err))
+    return err->code;
+  int oh, ow, ph, pw, oc = out->dims[3];
+  if (hb_conv_geometry(o.padding, in->dims[1], f->dims[1], o.sh, o.dh, &oh, &ph) ||
+      hb_conv_geometry(o.padding, in->dims[2], f->dims[2], o.sw, o.dw, &ow, &pw))
+    return hb_bad_shape(e, idx, "unknown padding", err);
+  if (oh != out->dims[1] || ow != out->dims[2] || in->dims[0] != out->dims[0])
+    return hb_bad_shape(e, idx, "output shape does not match input, filter, stride and padding", err);
+  if (ph > 32767 || pw > 32767) return hb_bad_shape(e, idx, "padding too large", err);
+  if (dw && (f->dims[0] != 1 || f->dims[3] != oc || oc % in->dims[3]))
+    return hb_bad_shape(e, idx, "depthwise filter shape does not match the channels", err);
+  if (!dw && (f->dims[0] != oc || in->dims[3] % f->dims[3] || oc % (in->dims[3] / f->dims[3])))
+    return hb_bad_shape(e, idx, "filter shape does not match the channels", err);
+  /* |w * (x - zp)| <= 128 * 255: this depth keeps the int32 sum from overflowing. */
+  if ((int64_t)f->dims[1] * f->dims[2] * (dw ? 1 : f->dims[3]) > 65536)
+    return hb_unsupported(e, idx, "accumulation depth above 65536", err);
+  p->stride_w = (int16_t)o.sw; p->stride_h = (int16_t)o.sh;
+  p->dil_w = (int16_t)o.dw; p->dil_h = (int16_t)o.dh;
+  p->pad_w = (int16_t)pw; p->pad_h = (int16_t)ph;
+  p->depth_mult = (int16_t)(dw ? oc / in->dims[3] : 1);
+  p->in_offset = -in->zp;
+  p->out_offset = out->zp;
+  if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, oc, err) ||
+      hb_channel_params(e, idx, in, f, out, oc, dw ? 3 : 0, 0, &p->mult, &p->shift, err))
+    return err->code;
+  return hb_act_range(e, idx, o.act, out, &p->act_min, &p->act_max, err);
+}
+
+int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
+int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
+
+static inline int8_t requant(int32_t acc, const hb_conv_params_t *p, int oc) {
+  acc = hb_add_wrap(hb_mbqm(acc, p->mult[oc], p->shift[oc]), p->out_offset);
+  acc = acc < p->act_min ? p->act_min : acc;
+  return (int8_t)(acc > p->act_max ? p->act_max : acc);
+}
+
+void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
+  const hb_conv_params_t *p = &op->p.conv;
+  const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
+  const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
+  const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+  int8_t *y = (int8_t *)out->data;
+  const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
+  const int KH = f->dims[1], KW = f->dims[2], FC = f->dims[3];
+  const int OH = out->dims[1], OW = out->dims[2], OC = out->dims[3], per_group = OC / (C / FC);
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++) {
+        const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+        for (int oc = 0; oc < OC; oc++) {
+          const int g_off = (oc / per_group) * FC;
+          int32_t acc = 0;
+          for (int ky = 0; ky < KH; ky++) {
+            const int iy = iy0 + p->dil_h * ky;
+            if (iy < 0 || iy >= H) continue;
+            for (int kx = 0; kx < KW; kx++) {
+              const int ix = ix0 + p->dil_w * kx;
+              if (ix < 0 || ix >= W) continue;
+              const int8_t *xp = x + (((size_t)b * H + iy) * W + ix) * C + g_off;
+              const int8_t *wp = w + (((size_t)oc * KH + ky) * KW + kx) * FC;
+              for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + p->in_offset);
+            }
+          }
+          if (bias) acc = hb_add_wrap(acc, bias[oc]);
+          y[(((size_t)b * OH + oy) * OW + ox) * OC + oc] = requant(acc, p, oc);
+        }
+      }
+    }
+  }
+}
+
+void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
+  const hb_conv_params_t *p = &op->p.conv;
+  const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
+  const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
+  const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+  int8_t *y = (int8_t *)out->data;
+  const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
+  const int KH = f->dims[1], KW = f->dims[2], OH = out->dims[1], OW = out->dims[2], OC = out->dims[3];
+  const int M = p->depth_mult;
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      for (int ox = 0; ox < OW; ox++) {
+        const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+        int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
+        for (int oc = 0; oc < OC; oc++) {
+          const int ic = oc / M;
+          int32_t acc = 0;
+          for (int ky = 0; ky < KH; ky++) {
+            const int iy = iy0 + p->dil_h * ky;
+            if (iy < 0 || iy >= H) continue;
+            for (int kx = 0; kx < KW; kx++) {
+              const int ix = ix0 + p->dil_w * kx;
+              if (ix < 0 || ix >= W) continue;
+              int32_t xv = x[(((size_t)b * H + iy) * W + ix) * C + ic];
+              acc += (int32_t)w[((size_t)ky * KW + kx) * OC + oc] * (xv + p->in_offset);
+            }
+          }
+          if (bias) acc = hb_add_wrap(acc, bias[oc]);
+          yp[oc] = requant(acc, p, oc);
+        }
+      }
+    }
+  }
+}
