@@ -36,6 +36,9 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
         if "float_0" in refs:
             labels = out.get("labels")
             res["calibration"] = calibration.study(dequantize(out["outputs_0"], specs[0]), refs["float_0"], labels)
+    layers = rd.file("layers", f"{name}.json")
+    if layers.exists():
+        res["per_layer"] = read_json(layers)
     res["explanations"] = _explain(res, specs)
     res["verdict"] = _verdict(res)
     return res

@@ -30,6 +30,7 @@ class Request:
     runs: int | None = None
     results: str = "results"
     baseline: str | None = None
+    per_layer: int = 0  # samples for per-layer localisation (0: off)
 
 
 def start(req: Request, ui: UI) -> Path:
@@ -68,6 +69,8 @@ def _run(rd: RunDir, req: Request, ui: UI) -> Path:
                     continue  # finished before a --resume
                 meta.setdefault("models", {})[job.name] = _measure(driver, info, job, rd, cfg, ui)
                 write_json(rd.file("run.json"), meta)
+                if req.per_layer and not rd.has_event("layers-done", job.name):
+                    _per_layer(driver, job, rd, req.per_layer, ui)
     except HarnessError as e:
         meta["status"] = f"failed: {e}"
         write_json(rd.file("run.json"), meta)
@@ -112,6 +115,22 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             "float": None if job.twin is None else {"path": job.twin[1].path, "sha256": job.twin[1].sha256},
             "input_source": job.inputs.source, "classification": job.classification,
             "load": {"time_s": load.load_time_s, "notes": list(load.notes), **load.facts}}
+
+
+def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:
+    """Intermediate tensors of the first n samples on the device vs the TFLM oracle and float twin."""
+    from . import layers
+    from .inputs import dequantize
+
+    samples = [job.inputs.take(s, s + 1) for s in range(min(n, len(job.inputs)))]
+    float_rows = None
+    if job.twin is not None:
+        float_rows = [[dequantize(a, spec) for a, spec in zip(smp, job.info.inputs)] for smp in samples]
+    ui.say(f"{job.name}: per-layer tensors for {len(samples)} samples")
+    rows = layers.localise(driver.tensors, job.data, job.twin[0] if job.twin else None, samples, float_rows,
+                           job.info.path)
+    write_json(rd.file("layers", f"{job.name}.json"), rows)
+    rd.journal({"event": "layers-done", "model": job.name})
 
 
 def _merge(job: ModelJob, info: TargetInfo, rd: RunDir) -> None:

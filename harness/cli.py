@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--results", default="results", help="results root folder (default results/)")
     b.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run without redoing finished batches")
     b.add_argument("--baseline", metavar="RUN_DIR", help="check tolerances against this run; exit 1 if broken")
+    b.add_argument("--per-layer", type=int, nargs="?", const=3, default=0, metavar="N",
+                   help="per-layer drift on the first N samples (default 3)")
     c = sub.add_parser("compare", help="compare the raw outputs of two runs")
     c.add_argument("run_a")
     c.add_argument("run_b")
@@ -52,7 +54,7 @@ def cmd_bench(a, ui) -> int:
     if a.resume:
         path = bench.resume(a.resume, ui)
     else:
-        req = bench.Request(a.target, a.config, tuple(a.models), a.runs, a.results, a.baseline)
+        req = bench.Request(a.target, a.config, tuple(a.models), a.runs, a.results, a.baseline, a.per_layer)
         path = bench.start(req, ui)
     print(f"report: {path / 'report.html'}\nreport: {path / 'report.md'}")
     return 0

@@ -114,3 +114,27 @@ def check_twin(q: ModelInfo, f: ModelInfo) -> None:
         if sa != sb:
             raise ModelError(f"{f.path}: float twin {kind} {sb} do not match {q.path} {kind} {sa}; "
                              "check that `float:` names the same network")
+
+
+@dataclass(frozen=True)
+class OpTensor:
+    """One op of the graph and the tensor it writes: the unit of per-layer drift."""
+
+    index: int
+    op: str
+    tensor: int
+    spec: TensorSpec
+
+
+def op_tensors(data: bytes, where: str) -> list[OpTensor]:
+    """Each op's first output tensor, in execution order."""
+    model = root(data, b"TFL3", where)
+    g = model.tables(2, "subgraphs")[0]
+    tensors = g.tables(0, "tensors")
+    names = _op_names(model, g)
+    out = []
+    for i, op in enumerate(g.tables(3, "operators")):
+        outs = op.scalars(2, "i", "outputs")
+        if outs and 0 <= outs[0] < len(tensors):
+            out.append(OpTensor(i, names[i], int(outs[0]), _tensor_spec(tensors[outs[0]], where)))
+    return out

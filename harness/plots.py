@@ -75,3 +75,21 @@ def swap_histogram(hist: dict, title: str) -> bytes:
     ax.set_title(title)
     ax.legend()
     return _png(fig)
+
+
+def layer_growth(rows: list[dict], title: str) -> bytes:
+    """Max |Δ| vs the oracle and float MAE per op, in execution order: where drift starts and grows."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    x = [r["index"] for r in rows]
+    ax.plot(x, [r["max_abs"] or 0 for r in rows], "o-", color="tab:red", label="max |Δ| vs TFLM (LSB)")
+    ax.set_xlabel("op index (execution order)")
+    ax.set_ylabel("LSB")
+    fm = [(r["index"], r["float_mae"]) for r in rows if r.get("float_mae") is not None]
+    if fm:
+        ax2 = ax.twinx()
+        ax2.plot(*zip(*fm), "s--", color="tab:blue", label="float MAE vs twin")
+        ax2.set_ylabel("float MAE")
+        ax2.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title)
+    return _png(fig)

@@ -72,6 +72,8 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
         doc.table(["metric", "value"], _flatten(m["classification"]))
     if "calibration" in m:
         _calibration(doc, name, m["calibration"], with_plots)
+    if m.get("per_layer"):
+        _per_layer(doc, name, m["per_layer"], with_plots)
     doc.h(3, "Sanity")
     doc.table(["tensor", "check", "value"],
               [[k, c, v] for k, tm in m["tensors"].items() for c, v in tm["sanity"].items()])
@@ -116,6 +118,18 @@ def _calibration(doc: Doc, name: str, cal: dict, with_plots: bool) -> None:
                                           f"{name}: reliability"), f"{name} reliability diagram")
     doc.img(plots.swap_histogram(h, f"{name}: swapped predictions by float confidence"),
             f"{name} swapped predictions histogram")
+
+
+def _per_layer(doc: Doc, name: str, rows: list[dict], with_plots: bool) -> None:
+    doc.h(3, "Per-layer drift (device vs TFLM oracle, same inputs)")
+    first = next((r for r in rows if r["first_diverging"]), None)
+    doc.p(f"First diverging op: {first['index']} {first['op']} ({first['name']})." if first
+          else "Every intermediate tensor is bit-exact with the oracle.")
+    doc.table(["op", "type", "tensor", "exact %", "max |Δ| LSB", "float MAE vs twin", ""],
+              [[r["index"], r["op"], r["name"][:40], r["exact_pct"], r["max_abs"], r.get("float_mae"),
+                "← first" if r["first_diverging"] else r.get("note", "")] for r in rows])
+    if with_plots:
+        doc.img(plots.layer_growth(rows, f"{name}: drift through depth"), f"{name} per-layer drift")
 
 
 def _flatten(d: dict, prefix: str = "") -> list[list]:

@@ -45,6 +45,7 @@ class HostDriver(Driver):
 
     def load(self, model: bytes, name: str) -> LoadInfo:
         info = inspect(model, name)
+        self._model = model
         t0 = time.perf_counter()
         self._runner.load(model, name)
         notes = (self._runner.note,) if self._runner.note else ()
@@ -54,6 +55,17 @@ class HostDriver(Driver):
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         outputs, times = self._runner.run(inputs)
         return RunResult(outputs, times)
+
+    def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+        """All intermediate tensors of one sample, from a separate preserve-all interpreter."""
+        from ..layers import oracle_tensors, tflite_tensors
+        from ..models import op_tensors
+
+        rows = [a[0] for a in inputs]
+        if self.opts.kernels == "tflm":
+            wanted = [o.tensor for o in op_tensors(self._model, "model")]
+            return oracle_tensors(self._model, rows, wanted, "model")
+        return tflite_tensors(self._model, rows, self.opts.kernels, self.opts.runtime)[0]
 
     def close(self) -> None:
         self._runner = None
