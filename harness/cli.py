@@ -100,12 +100,32 @@ def cmd_doctor(a, ui) -> int:
 
     rows = local_checks()
     for what, ok, detail in rows:
-        print(f"{'ok ' if ok else 'MISSING'} {what:28} {detail}")
+        status = "ok " if ok else ("-  " if "optional" in what else "MISSING")
+        print(f"{status:7} {what:28} {detail}")
+    ok = all(good for what, good, _ in rows if "optional" not in what)
     if a.target:
-        from .remote_doctor import check_remote
+        return _doctor_remote(a.target, a.install_runtime) or (0 if ok else 2)
+    return 0 if ok else 2
 
-        return check_remote(a.target, a.install_runtime)
-    return 0 if all(ok for what, ok, _ in rows if "optional" not in what) else 2
+
+def _doctor_remote(name: str, install: bool) -> int:
+    """Checks on a Linux board over SSH: Python, numpy, runtime; each problem with its fix."""
+    from .config import load_target
+
+    target = load_target(name)
+    if target.kind != "ssh":
+        print(f"{name}: kind {target.kind} has no remote checks (the firmware's HELLO says what it supports)")
+        return 0
+    from .drivers import ssh
+
+    if install:
+        ssh.install_runtime(target)
+    problems = ssh.remote_check(target)
+    for p in problems:
+        print(f"MISSING {p}")
+    if not problems:
+        print(f"ok      {name}: remote Python, numpy and runtime")
+    return 2 if problems else 0
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
