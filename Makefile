@@ -25,7 +25,7 @@ test: $(STAMPS)/venv $(STAMPS)/apt-test
 	@echo "== make test"
 	@cd $(ROOT) && $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-long: $(STAMPS)/venv $(STAMPS)/apt-test
+test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long
 	@cd $(ROOT) && $(PY) -m pytest -q -m long $(PYTEST_ARGS)
 
 perf: $(STAMPS)/venv
@@ -50,6 +50,11 @@ $(STAMPS)/apt-fw:
 $(STAMPS)/apt-test:
 	@mkdir -p $(STAMPS)
 	@bash $(ROOT)/tools/apt-ensure.sh $(APT_TEST)
+	@touch $@
+
+$(STAMPS)/apt-long:
+	@mkdir -p $(STAMPS)
+	@bash $(ROOT)/tools/apt-ensure.sh chromium
 	@touch $@
 
 $(STAMPS)/venv: requirements.txt $(STAMPS)/apt-host

@@ -80,8 +80,9 @@ def swap_histogram(hist: dict, title: str) -> bytes:
 def layer_growth(rows: list[dict], title: str) -> bytes:
     """Max |Δ| vs the oracle and float MAE per op, in execution order: where drift starts and grows."""
     fig, ax = plt.subplots(figsize=(7, 3))
-    x = [r["index"] for r in rows]
-    ax.plot(x, [r["max_abs"] or 0 for r in rows], "o-", color="tab:red", label="max |Δ| vs TFLM (LSB)")
+    pts = [(r["index"], r["max_abs"]) for r in rows if r["max_abs"] is not None]
+    if pts:
+        ax.plot(*zip(*pts), "o-", color="tab:red", label="max |Δ| vs TFLM (LSB)")
     ax.set_xlabel("op index (execution order)")
     ax.set_ylabel("LSB")
     fm = [(r["index"], r["float_mae"]) for r in rows if r.get("float_mae") is not None]
