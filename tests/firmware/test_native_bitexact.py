@@ -1,0 +1,174 @@
+"""The firmware engine, built for this machine, against the TFLM interpreter (the MCU oracle):
+every output byte equal on 20 seeded random inputs per int8 model. Also the engine's API
+contracts: preserve_all, readable intermediates, and the texts of its load errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT_MODELS, SHARED_MODELS
+from fbutil import opcode_fields
+
+SHARED_INT8 = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
+               "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite",
+               "tflm/hello_world_int8.tflite", "tflm/simple_add_model.tflite"]
+N_INPUTS = 20
+
+
+def _project_models() -> list[Path]:
+    return sorted(PROJECT_MODELS.glob("ops/*.tflite")) + sorted(PROJECT_MODELS.glob("*int8*.tflite"))
+
+
+def _shared(rel: str) -> Path:
+    p = SHARED_MODELS / rel
+    if not p.exists():
+        pytest.skip(f"{p} absent: the third-party models live in ../shared/models beside the repo")
+    return p
+
+
+def _tflm():
+    try:
+        from tflite_micro.python.tflite_micro import runtime
+    except ImportError:
+        pytest.skip("tflite-micro (the TFLM Python interpreter) is not installed")
+    return runtime
+
+
+def _random_input(rng: np.random.Generator, info) -> np.ndarray:
+    if info.dtype == np.float32:  # QUANTIZE models: floats spanning the int8 range and beyond
+        span = 160 * (info.scale or 0.05)
+        return rng.uniform(-span, span, info.shape).astype(np.float32)
+    return rng.integers(-128, 128, info.shape, dtype=np.int8)
+
+
+def _check_bitexact(path: Path) -> None:
+    from harness.native import NativeEngine
+
+    tflm = _tflm()
+    data = path.read_bytes()
+    eng = NativeEngine(data)
+    oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20)
+    rng = np.random.default_rng(20261123)
+    for k in range(N_INPUTS):
+        xs = []
+        for i in range(eng.num_inputs):
+            x = _random_input(rng, eng.input_info(i))
+            oracle.set_input(x, i)
+            xs.append(x)
+        oracle.invoke()
+        ours = eng.run(*xs)
+        for j, y in enumerate(ours):
+            ref = oracle.get_output(j)
+            assert y.dtype == ref.dtype and y.shape == tuple(ref.shape), f"{path.name} output {j}"
+            bad = np.flatnonzero(y.view(np.uint8).ravel() != ref.view(np.uint8).ravel())
+            assert bad.size == 0, (f"{path.name}: input {k} output {j}: {bad.size}/{y.nbytes} bytes differ, "
+                                   f"first at {bad[0]}: ours {y.ravel()[bad[0]]} TFLM {ref.ravel()[bad[0]]}")
+
+
+@pytest.mark.parametrize("rel", SHARED_INT8)
+def test_shared_model_bitexact(native_build, rel):
+    _check_bitexact(_shared(rel))
+
+
+@pytest.mark.parametrize("path", _project_models(), ids=lambda p: p.stem)
+def test_project_model_bitexact(native_build, path):
+    _check_bitexact(path)
+
+
+def test_project_op_models_present():
+    if not PROJECT_MODELS.joinpath("ops").is_dir():
+        pytest.skip("models/ops not generated yet")
+    assert len(list(PROJECT_MODELS.glob("ops/*.tflite"))) >= 10
+
+
+def test_preserve_all_keeps_every_intermediate(native_build):
+    from harness.native import NativeEngine
+
+    data = _shared("mlperf_tiny/vww_96_int8.tflite").read_bytes()
+    x = np.random.default_rng(1).integers(-128, 128, (1, 96, 96, 3), dtype=np.int8)
+    keep = NativeEngine(data, preserve_all=True)
+    reuse = NativeEngine(data)
+    y_keep, y_reuse = keep.run(x)[0], reuse.run(x)[0]
+    assert np.array_equal(y_keep, y_reuse)
+    outs = [keep.op_output_tensor(i) for i in range(keep.num_ops)]
+    assert all(keep.tensor(t) is not None for t in outs)
+    assert sum(reuse.tensor(t) is None for t in outs) > 0, "without preserve_all some memory must be reused"
+    assert reuse.arena_used < keep.arena_used
+    for t in outs:  # whatever is still readable without preserve_all equals the preserved copy
+        v = reuse.tensor(t)
+        if v is not None:
+            assert np.array_equal(v, keep.tensor(t))
+    assert keep.op_names()[0] == "CONV_2D" and "SOFTMAX" in keep.op_names()
+
+
+def test_arena_too_small_says_needed_vs_available(native_build):
+    from harness.native import EngineError, NativeEngine
+
+    data = _shared("mlperf_tiny/kws_ref_model.tflite").read_bytes()
+    with pytest.raises(EngineError) as ei:
+        NativeEngine(data, arena_bytes=4096)
+    assert ei.value.kind == "arena"
+    assert "arena too small: need" in str(ei.value) and "have 4096" in str(ei.value)
+
+
+def test_float_model_is_refused_naming_op_and_node(native_build):
+    from harness.native import EngineError, NativeEngine
+
+    with pytest.raises(EngineError) as ei:
+        NativeEngine(_shared("tflm/hello_world_float.tflite").read_bytes())
+    assert ei.value.kind == "unsupported"
+    assert "FULLY_CONNECTED at node 0" in str(ei.value) and "float32" in str(ei.value)
+
+
+def _patched_opcode(data: bytes, deprecated: int | None, builtin: int | None) -> bytes:
+    b = bytearray(data)
+    dep_pos, bc_pos = opcode_fields(data, 0)
+    assert dep_pos is not None and bc_pos is not None, "model stores both opcode fields"
+    if deprecated is not None:
+        b[dep_pos] = deprecated & 0xFF
+    if builtin is not None:
+        b[bc_pos:bc_pos + 4] = int(builtin).to_bytes(4, "little", signed=True)
+    return bytes(b)
+
+
+def test_unsupported_op_named_with_node(native_build):
+    from harness.native import EngineError, NativeEngine
+
+    data = _shared("tflm/hello_world_int8.tflite").read_bytes()
+    with pytest.raises(EngineError, match=r"^unsupported op TANH at node 0$"):
+        NativeEngine(_patched_opcode(data, 28, 28))
+    # A code only in builtin_code (deprecated_builtin_code holds the 127 placeholder).
+    with pytest.raises(EngineError, match=r"^unsupported op GELU at node 0$"):
+        NativeEngine(_patched_opcode(data, 127, 150))
+
+
+def test_opcode_read_from_either_field(native_build):
+    from harness.native import NativeEngine
+
+    data = _shared("tflm/hello_world_int8.tflite").read_bytes()
+    x = np.array([[17]], dtype=np.int8)
+    want = NativeEngine(data).run(x)[0]
+    old_style = _patched_opcode(data, None, 0)        # only deprecated_builtin_code = 9
+    new_style = _patched_opcode(data, 0, None)        # only builtin_code = 9 (the engine takes the max)
+    assert np.array_equal(NativeEngine(old_style).run(x)[0], want)
+    assert np.array_equal(NativeEngine(new_style).run(x)[0], want)
+
+
+def test_corrupt_buffer_index_is_named(native_build):
+    """A tensor whose buffer index points past the buffers vector: the text names both."""
+    from fbutil import field, root, vector_tables
+    from harness.native import EngineError, NativeEngine
+
+    data = bytearray(_shared("tflm/hello_world_int8.tflite").read_bytes())
+    sg = vector_tables(bytes(data), root(bytes(data)), 2)[0]
+    tensors = vector_tables(bytes(data), sg, 0)
+    nbuf = len(vector_tables(bytes(data), root(bytes(data)), 4))
+    ti, pos = next((i, field(bytes(data), t, 2)) for i, t in enumerate(tensors) if field(bytes(data), t, 2))
+    data[pos:pos + 4] = (99).to_bytes(4, "little")
+    with pytest.raises(EngineError) as ei:
+        NativeEngine(bytes(data))
+    assert str(ei.value) == f"corrupt model: tensor {ti} buffer index 99 out of range ({nbuf} buffers)"
+    assert ei.value.kind == "corrupt"
