@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT_MODELS, SHARED_MODELS
+from fwbuild import PROJECT_MODELS, SHARED_MODELS, native_build  # noqa: F401 (fixture)
 from fbutil import opcode_fields
 
 SHARED_INT8 = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_MODELS, SHARED_MODELS
+from fwbuild import PROJECT_MODELS, SHARED_MODELS, san_build  # noqa: F401 (fixture)
 from fbutil import structure_positions
 
 BATCH = 40

@@ -1,4 +1,7 @@
-"""Builds the firmware core for this machine once per session (make -C firmware native)."""
+"""Session fixtures that build the firmware core for this machine (make -C firmware native [SAN=1]).
+
+Not a conftest.py: tests/conftest.py is imported by name (`from conftest import ...`) elsewhere,
+and a second conftest module would shadow it. Test files import these fixtures explicitly."""
 
 from __future__ import annotations
 
