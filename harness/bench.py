@@ -87,7 +87,7 @@ def _run(rd: RunDir, req: Request, ui: UI) -> Path:
 def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict:
     """Load the model, warm up, run the missing batches; merge the parts into outputs/<model>.npz."""
     load = driver.load(job.data, job.name)
-    for note in load.notes:
+    for note in job.notes + load.notes:
         ui.warn(f"{job.name}: {note}")
     n = len(job.inputs)
     done = rd.done_batches(job.name)
@@ -114,7 +114,7 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             "outputs": [dataclasses.asdict(t) for t in job.info.outputs],
             "float": None if job.twin is None else {"path": job.twin[1].path, "sha256": job.twin[1].sha256},
             "input_source": job.inputs.source, "classification": job.classification,
-            "load": {"time_s": load.load_time_s, "notes": list(load.notes), **load.facts}}
+            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}}
 
 
 def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from . import inputs as inp
 from . import models
 from .config import BenchConfig, ModelEntry, resolve
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .models import ModelInfo
 
 
@@ -22,6 +22,7 @@ class ModelJob:
     twin: tuple[bytes, ModelInfo] | None
     inputs: inp.InputSet
     classification: bool
+    notes: tuple[str, ...] = ()
 
 
 def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
@@ -33,12 +34,29 @@ def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
     return list(cfg.models)
 
 
-def _is_classifier(info: ModelInfo, entry: ModelEntry) -> bool:
+def _classes(info: ModelInfo) -> int:
+    """Number of classes if the first output is one score vector per sample, else 0."""
+    shape = [d for d in info.outputs[0].shape if d != 1]
+    return shape[0] if len(shape) == 1 and shape[0] >= 2 else 0
+
+
+def _is_classifier(info: ModelInfo, entry: ModelEntry) -> tuple[bool, str]:
+    """(classification?, why not when the config asked for it)."""
+    classes = _classes(info)
+    if entry.classification and not classes:
+        return False, (f"classification/calibration does not apply: output {info.outputs[0].shape} is not one "
+                       "score vector per sample; those sections are skipped")
     if entry.classification is not None:
-        return entry.classification
-    out = info.outputs[0]
-    classes = out.shape[-1] if out.shape else 0
-    return len(info.outputs) == 1 and bool(info.ops) and info.ops[-1] == "SOFTMAX" and classes >= 2
+        return entry.classification, ""
+    return bool(classes) and info.ops[-1:] == ("SOFTMAX",), ""
+
+
+def _check_labels(labels, classes: int, where: str) -> None:
+    if labels is None or not classes:
+        return
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        raise InputError(f"{where}: label {int(labels[bad][0])} is outside the model's {classes} classes")
 
 
 def _inputs(cfg: BenchConfig, entry: ModelEntry, info: ModelInfo, runs: int) -> inp.InputSet:
@@ -62,4 +80,8 @@ def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> 
         fdata, finfo = models.load(resolve(cfg, entry.float))
         models.check_twin(info, finfo)
         twin = (fdata, finfo)
-    return ModelJob(name, data, info, twin, _inputs(cfg, entry, info, runs), _is_classifier(info, entry))
+    ins = _inputs(cfg, entry, info, runs)
+    is_cls, why = _is_classifier(info, entry)
+    if is_cls:
+        _check_labels(ins.labels, _classes(info), ins.source)
+    return ModelJob(name, data, info, twin, ins, is_cls, (why,) if why else ())

@@ -138,3 +138,15 @@ def test_every_shared_int8_model_gets_a_report(results):
         assert "tflm" in m["tensors"]["outputs_0"]["vs"], name
         if name != "simple_add_model":
             assert "float" in m["tensors"]["outputs_0"], name
+
+
+def test_labels_and_calibration_bad_input(tmp_path, results):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.zeros((5, 8, 8, 1), np.float32), y=np.array([0, 1, 2, 3, 11]))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"models:\n  - path: {MODELS / 'digits_int8.tflite'}\n    dataset: {bad}\n")
+    _one_line_error(run_cli("--quiet", "bench", "--config", str(cfg), "--results", str(results)),
+                    "label 11 is outside the model's 10 classes")
+    cfg.write_text(f"runs: 5\nmodels:\n  - path: {MODELS / 'ops' / 'add.tflite'}\n    classification: true\n")
+    r = run_cli("bench", "--config", str(cfg), "--results", str(results))
+    assert r.returncode == 0 and "does not apply" in r.stderr, r.stderr
