@@ -25,10 +25,12 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   p->batches = (int32_t)(hb_elems(out) / (uint32_t)p->out_depth);
   if (p->out_depth != f->dims[0] || (uint64_t)p->batches * (uint64_t)p->accum_depth != hb_elems(in))
     return hb_bad_shape(e, idx, "input, weights and output shapes disagree", err);
-  if (p->accum_depth > 65536) return hb_unsupported(e, idx, "accumulation depth above 65536", err);
   if (f->zp < -128 || f->zp > 127) return hb_bad_shape(e, idx, "weights zero point out of range", err);
   p->in_offset = -in->zp;
   p->filter_offset = f->nscales > 1 ? 0 : -f->zp;  /* per-channel weights are symmetric */
+  /* Each term is at most 128*255 (255*255 with a weights zero point): keep the sum in int32. */
+  if (p->accum_depth > (p->filter_offset ? 32768 : 65536))
+    return hb_unsupported(e, idx, "accumulation depth too large for int32 sums", err);
   p->out_offset = out->zp;
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, p->out_depth, err) ||
       hb_channel_params(e, idx, in, f, out, p->out_depth, 0, f->nscales <= 1, &p->mult, &p->shift, err))
