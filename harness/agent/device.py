@@ -1,0 +1,175 @@
+"""The agent's device side: facts about the board, and one model on one kernel set.
+
+Runs on the board's own Python 3 (3.7+) with numpy and tflite_runtime or ai_edge_litert, nothing
+else: no harness imports here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import shutil
+import subprocess
+import time
+
+RUNTIMES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
+PIP_NAMES = {"tflite-runtime": "tflite-runtime==2.14.0", "ai-edge-litert": "ai-edge-litert"}
+KERNELS = ("optimized", "reference", "xnnpack")
+# optimized: the built-in optimised kernels (ruy, NEON) alone; xnnpack: the runtime's default
+# delegates on top (XNNPACK takes the ops it supports); reference: the reference kernels (as TFLM)
+RESOLVERS = {"optimized": "BUILTIN_WITHOUT_DEFAULT_DELEGATES", "xnnpack": "BUILTIN", "reference": "BUILTIN_REF"}
+CPU_PARTS = {"0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
+             "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0b": "Cortex-A76", "0xc07": "Cortex-A7"}
+
+
+class MissingRuntime(Exception):
+    """numpy or the interpreter is not installed on the board; the message says how to install."""
+
+
+def import_runtime(runtime: str):
+    """The interpreter module, or MissingRuntime with the exact pip command."""
+    if runtime not in RUNTIMES:
+        raise MissingRuntime(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        raise MissingRuntime("numpy is not installed: python3 -m pip install --user 'numpy<2'") from None
+    try:
+        return importlib.import_module(RUNTIMES[runtime])
+    except ImportError as e:
+        raise MissingRuntime(f"{runtime} is not installed ({e}): "
+                             f"python3 -m pip install --user '{PIP_NAMES[runtime]}'") from None
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\x00", "").strip()
+    except OSError:
+        return ""
+
+
+def _cpuinfo() -> dict:
+    info = {}
+    for line in _read("/proc/cpuinfo").splitlines():
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip().lower(), value.strip())
+    return info
+
+
+def emulation() -> str:
+    """How the board is emulated, or '' on real hardware.
+
+    Under qemu-user, uname says aarch64 but /proc/cpuinfo is the host's (x86 vendor_id / flags).
+    """
+    if os.environ.get("HB_EMULATED"):
+        return os.environ["HB_EMULATED"]
+    info = _cpuinfo()
+    if platform.machine() in ("aarch64", "armv7l", "armv6l") and ("vendor_id" in info or "flags" in info):
+        return f"user-mode emulation: {platform.machine()} process on a {info.get('vendor_id', 'x86')} host"
+    return ""
+
+
+def cpu_name() -> str:
+    info = _cpuinfo()
+    part = CPU_PARTS.get(info.get("cpu part", ""), "")
+    if part:
+        return part
+    return info.get("model name") or info.get("hardware") or platform.processor() or platform.machine()
+
+
+def _throttled() -> str:
+    if not shutil.which("vcgencmd"):
+        return ""
+    try:
+        return subprocess.run(["vcgencmd", "get_throttled"], capture_output=True, text=True,
+                              timeout=2).stdout.strip().partition("=")[2]
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def facts(runtime: str, kernels: str, threads: int) -> dict:
+    """Everything the report records about the board; missing files become ''."""
+    emu = emulation()
+    cpu = cpu_name()
+    if emu:  # cpuinfo describes the host CPU here; the emulated core is named by the setup
+        cpu = f"{emu.split('-cpu ')[-1] if '-cpu ' in emu else platform.machine()} (emulated; host CPU {cpu})"
+    freq = _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
+    temp = _read("/sys/class/thermal/thermal_zone0/temp")
+    mod = import_runtime(runtime)
+    top = importlib.import_module(mod.__name__.split(".")[0])
+    import numpy
+
+    return {
+        "board": _read("/proc/device-tree/model") or ("emulated Raspberry Pi" if emu else platform.node()),
+        "cpu": cpu, "cores": os.cpu_count() or 0, "machine": platform.machine(),
+        "governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        "clock_hz": int(freq) * 1000 if freq.isdigit() else 0,
+        "temperature_c": round(int(temp) / 1000, 1) if temp.lstrip("-").isdigit() else None,
+        "throttled": _throttled(), "kernel": platform.release(), "python": platform.python_version(),
+        "runtime": f"{runtime} {getattr(top, '__version__', '?')}", "numpy": numpy.__version__,
+        "kernels": kernels, "threads": threads, "emulated": emu,
+        "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [],
+        "boot_id": _read("/proc/sys/kernel/random/boot_id"),
+    }
+
+
+class Model:
+    """One loaded model; invoke() is timed with perf_counter_ns around the interpreter call only."""
+
+    def __init__(self, model: bytes, runtime: str, kernels: str, threads: int) -> None:
+        if kernels not in KERNELS:
+            raise ValueError(f"unknown kernels {kernels!r}; choose one of {', '.join(KERNELS)}")
+        self.mod, self.model, self.kernels, self.threads = import_runtime(runtime), model, kernels, threads
+        self.it = self._interpreter(preserve=False)
+        self.inputs = self.it.get_input_details()
+        self.outputs = self.it.get_output_details()
+        self._all = None  # a second interpreter that keeps every tensor, built on first use
+
+    def _interpreter(self, preserve: bool):
+        resolver = getattr(self.mod.OpResolverType, RESOLVERS[self.kernels])
+        it = self.mod.Interpreter(model_content=self.model, num_threads=self.threads,
+                                  experimental_op_resolver_type=resolver,
+                                  experimental_preserve_all_tensors=preserve)
+        it.allocate_tensors()
+        return it
+
+    def set_input(self, idx: int, data: bytes) -> None:
+        import numpy as np
+
+        d = self.inputs[idx]
+        self.it.set_tensor(d["index"], np.frombuffer(data, dtype=d["dtype"]).reshape(d["shape"]))
+
+    def invoke(self, n: int = 1) -> list:
+        """ns per invoke(), n times on the current inputs."""
+        invoke, clock = self.it.invoke, time.perf_counter_ns
+        times = []
+        for _ in range(n):
+            t0 = clock()
+            invoke()
+            times.append(clock() - t0)
+        return times
+
+    def output(self, idx: int) -> bytes:
+        return self.it.get_tensor(self.outputs[idx]["index"]).tobytes()
+
+    def tensor(self, idx: int, inputs: list) -> bytes:
+        """Tensor `idx` after one run of `inputs` (raw bytes per input) with every tensor kept."""
+        import numpy as np
+
+        if self._all is None:
+            self._all = self._interpreter(preserve=True)
+        for d, data in zip(self.inputs, inputs):
+            self._all.set_tensor(d["index"], np.frombuffer(data, dtype=d["dtype"]).reshape(d["shape"]))
+        self._all.invoke()
+        return self._all.get_tensor(idx).tobytes()
+
+    def specs(self) -> dict:
+        """Input/output names, shapes, dtypes and quantisation, for the host's checks."""
+        def spec(d):
+            scale, zp = d.get("quantization", (0.0, 0))
+            return {"name": d["name"], "shape": [int(v) for v in d["shape"]], "dtype": d["dtype"].__name__,
+                    "scale": float(scale), "zero_point": int(zp), "index": int(d["index"])}
+        return {"inputs": [spec(d) for d in self.inputs], "outputs": [spec(d) for d in self.outputs],
+                "tensors": len(self.it.get_tensor_details())}
