@@ -1,0 +1,32 @@
+"""`harness doctor --target`: the board's missing pieces, each with the command that installs it."""
+
+from __future__ import annotations
+
+from harness.drivers import ssh_doctor
+
+
+def test_complete_board_has_no_problems(make_target):
+    assert ssh_doctor.remote_check(make_target()) == []
+
+
+def test_missing_runtime_names_the_pip_command(make_target):
+    problems = ssh_doctor.remote_check(make_target(runtime="ai-edge-litert"))
+    if not problems:  # this machine happens to have ai-edge-litert installed
+        return
+    assert "ai-edge-litert missing" in problems[0] and "pip install --user" in problems[0]
+
+
+def test_missing_python_says_how_to_install(make_target):
+    problems = ssh_doctor.remote_check(make_target(python="/nonexistent/python3"))
+    assert len(problems) == 1 and "apt-get install -y python3" in problems[0]
+
+
+def test_problem_texts_for_an_old_board():
+    from harness.drivers.ssh_options import SshOptions
+
+    o = SshOptions(host="pi", python="python3")
+    facts = {"python": "3.11.2", "pip": "23.0", "numpy": "2.1.0", "runtime": None, "managed": True,
+             "runtime_error": "ModuleNotFoundError: No module named 'tflite_runtime'"}
+    found = ssh_doctor.problems_of(o, facts)
+    assert any("numpy 2.1.0 breaks" in p and "--break-system-packages 'numpy<2'" in p for p in found)
+    assert any("tflite-runtime==2.14.0" in p for p in found)
