@@ -54,9 +54,8 @@ def resume(run_dir: str, ui: UI) -> Path:
 
 def _run(rd: RunDir, req: Request, ui: UI) -> Path:
     tcfg, cfg = load_target(req.target), load_bench(req.config)
-    runs = req.runs or cfg.runs
     taken: set[str] = set()
-    jobs = [prepare(cfg, e, runs, taken) for e in entries(cfg, list(req.models))]
+    jobs = [prepare(cfg, e, req.runs or e.runs or cfg.runs, taken) for e in entries(cfg, list(req.models))]
     meta = read_json(rd.file("run.json"))
     driver = driver_class(tcfg.kind, f"{tcfg.path}: ")(tcfg)
     try:

@@ -120,6 +120,7 @@ class ModelEntry:
     inputs: str | None = None  # .npy / .npz of inputs (int8 or float; float is quantised)
     name: str | None = None
     classification: bool | None = None  # None: guess from the output shape
+    runs: int | None = None  # overrides the config's runs for this model
 
 
 @dataclass(frozen=True)

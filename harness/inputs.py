@@ -14,6 +14,7 @@ import numpy as np
 from .drivers.base import TensorSpec
 from .errors import InputError
 
+FLOAT_RANGE = 4.0  # random float inputs (models that start with QUANTIZE)
 INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
 
@@ -50,7 +51,11 @@ def _exact_in_f32(scale: float) -> bool:
 
 
 def dequantize(q: np.ndarray, spec: TensorSpec) -> np.ndarray:
-    """Exact (q − zp)·scale, computed in float64 and given to float models as float32."""
+    """Exact (q − zp)·scale, computed in float64 and given to float models as float32.
+
+    A float tensor (a model ending in DEQUANTIZE) is already real-valued and returned as it is."""
+    if spec.dtype in ("float32", "float64"):
+        return np.asarray(q, dtype=np.float32)
     # int16 − zp is exact, and float32(q − zp) × float64(scale) is rounded once to float32.
     return (np.asarray(q, dtype=np.int32) - spec.zero_point).astype(np.float32) * np.float32(spec.scale) \
         if _exact_in_f32(spec.scale) else \
@@ -58,14 +63,19 @@ def dequantize(q: np.ndarray, spec: TensorSpec) -> np.ndarray:
 
 
 def random_inputs(specs: Sequence[TensorSpec], n: int, seed: int) -> InputSet:
-    """Uniform over each input's quantised range; the same seed gives the same bytes everywhere."""
+    """Uniform over each input's quantised range (float inputs: uniform in ±FLOAT_RANGE);
+    the same seed gives the same bytes everywhere."""
     rng = np.random.default_rng(seed)
     arrays = []
     for s in specs:
+        shape = (n, *sample_shape(s))
+        if s.dtype == "float32":
+            arrays.append(rng.uniform(-FLOAT_RANGE, FLOAT_RANGE, size=shape).astype(np.float32))
+            continue
         lo, hi = INT_RANGES.get(s.dtype, (None, None))
         if lo is None:
-            raise InputError(f"input {s.name!r} is {s.dtype}: random inputs need an integer input tensor")
-        arrays.append(rng.integers(lo, hi + 1, size=(n, *sample_shape(s)), dtype=np.int64).astype(s.dtype))
+            raise InputError(f"input {s.name!r} is {s.dtype}: random inputs need an int8/int16/float32 input")
+        arrays.append(rng.integers(lo, hi + 1, size=shape, dtype=np.int64).astype(s.dtype))
     return InputSet(arrays, None, f"random(seed={seed})")
 
 
@@ -77,6 +87,8 @@ def _fit(x: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
         raise InputError(f"{where}: array of shape {x.shape} does not hold whole samples of shape {row} "
                          f"for input {spec.name!r}")
     x = x.reshape((-1, *row))
+    if spec.dtype == "float32":
+        return x.astype(np.float32)
     if np.issubdtype(x.dtype, np.floating):
         return quantize(x, spec)
     if x.dtype != np.dtype(spec.dtype):

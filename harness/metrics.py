@@ -14,6 +14,8 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
     """
     if dev.shape != ref.shape:
         raise ValueError(f"shape {dev.shape} vs reference {ref.shape}")
+    if np.issubdtype(dev.dtype, np.floating):
+        return _float_exactness(dev, ref)
     size = int(dev.size)
     if not size:
         return {"elements": 0, "exact_pct": 100.0, "mean_abs": 0.0, "max_abs": 0,
@@ -37,6 +39,15 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
         "samples_differing_pct": _F(100.0 * rows.mean()),
         "hist": hist,
     }
+
+
+def _float_exactness(dev: np.ndarray, ref: np.ndarray) -> dict:
+    """For float outputs (after DEQUANTIZE): bit-equal %, and |Δ| in real units instead of LSB."""
+    a = np.abs(dev.astype(np.float64) - ref.astype(np.float64))
+    same = dev.view(np.uint8).reshape(len(dev), -1) == ref.view(np.uint8).reshape(len(ref), -1)
+    rows = ~same.all(axis=1)
+    return {"elements": int(dev.size), "exact_pct": _F(100 * np.mean(a == 0)), "mean_abs": _F(a.mean()),
+            "max_abs": _F(a.max()), "samples_differing_pct": _F(100 * rows.mean()), "hist": {}, "unit": "float"}
 
 
 _CHUNK = 1 << 18  # float64 work in cache-sized chunks: no 80 MB temporaries
