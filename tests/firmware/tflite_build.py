@@ -1,0 +1,177 @@
+"""A minimal .tflite writer for tests: one subgraph, int8/float tensors, builtin ops with options.
+
+Field ids and union numbers are the TFLite schema's (schema.fbs). Uses the `flatbuffers`
+package (a dependency of tflite-micro) for the byte layout only; no generated code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import flatbuffers
+import numpy as np
+
+TYPES = {np.float32: 0, np.int32: 2, np.int8: 9, np.int64: 4}
+# BuiltinOperator codes and the BuiltinOptions union number of their options table.
+OPS = {"ADD": (0, 11), "AVERAGE_POOL_2D": (1, 5), "CONCATENATION": (2, 10), "CONV_2D": (3, 1),
+       "DEPTHWISE_CONV_2D": (4, 2), "DEQUANTIZE": (6, 0), "FULLY_CONNECTED": (9, 8), "LOGISTIC": (14, 0),
+       "MAX_POOL_2D": (17, 5), "MUL": (18, 21), "RESHAPE": (22, 17), "SOFTMAX": (25, 9), "PAD": (34, 22),
+       "MEAN": (40, 27), "PADV2": (60, 0), "QUANTIZE": (114, 0), "TANH": (28, 0)}
+
+
+@dataclass
+class _Tensor:
+    shape: tuple
+    dtype: type
+    scales: list | None
+    zps: list | None
+    qdim: int
+    buffer: int
+
+
+@dataclass
+class ModelBuilder:
+    tensors: list = field(default_factory=list)
+    buffers: list = field(default_factory=lambda: [b""])
+    ops: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+
+    def tensor(self, shape, dtype=np.int8, scale=None, zp=0, data=None, qdim=0) -> int:
+        """A tensor; `scale` a float (per-tensor) or a list (per-channel); `data` makes it constant."""
+        buf = 0
+        if data is not None:
+            arr = np.ascontiguousarray(data, dtype=dtype)
+            assert arr.shape == tuple(shape), (arr.shape, shape)
+            self.buffers.append(arr.tobytes())
+            buf = len(self.buffers) - 1
+        scales = None if scale is None else (list(scale) if np.ndim(scale) else [float(scale)])
+        zps = None if scales is None else ([int(zp)] * len(scales) if np.ndim(zp) == 0 else list(zp))
+        self.tensors.append(_Tensor(tuple(int(d) for d in shape), dtype, scales, zps, qdim, buf))
+        return len(self.tensors) - 1
+
+    def op(self, name: str, inputs, outputs, options: dict | None = None) -> None:
+        """options: {field id: (kind, value)}, kind in 'u8', 'i32', 'f32', 'bool', 'vec_i32'."""
+        self.ops.append((name, list(inputs), list(outputs), options or {}))
+
+    # ---- serialisation ----
+    def build(self) -> bytes:
+        b = flatbuffers.Builder(4096)
+        names = sorted({o[0] for o in self.ops})
+        buf_offs = [self._buffer(b, d) for d in self.buffers]
+        ten_offs = [self._tensor(b, t) for t in self.tensors]
+        op_offs = [self._op(b, o, names) for o in self.ops]
+        code_offs = [self._opcode(b, n) for n in names]
+        sg_t, sg_i, sg_o, sg_ops = (self._offsets(b, ten_offs), self._i32s(b, self.inputs),
+                                    self._i32s(b, self.outputs), self._offsets(b, op_offs))
+        b.StartObject(5)
+        b.PrependUOffsetTRelativeSlot(0, sg_t, 0)
+        b.PrependUOffsetTRelativeSlot(1, sg_i, 0)
+        b.PrependUOffsetTRelativeSlot(2, sg_o, 0)
+        b.PrependUOffsetTRelativeSlot(3, sg_ops, 0)
+        sg = b.EndObject()
+        codes, sgs, bufs = self._offsets(b, code_offs), self._offsets(b, [sg]), self._offsets(b, buf_offs)
+        desc = b.CreateString("hbtest")
+        b.StartObject(5)
+        b.PrependUint32Slot(0, 3, 0)
+        b.PrependUOffsetTRelativeSlot(1, codes, 0)
+        b.PrependUOffsetTRelativeSlot(2, sgs, 0)
+        b.PrependUOffsetTRelativeSlot(3, desc, 0)
+        b.PrependUOffsetTRelativeSlot(4, bufs, 0)
+        b.Finish(b.EndObject(), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+    @staticmethod
+    def _i32s(b, vals):
+        b.StartVector(4, len(vals), 4)
+        for v in reversed(vals):
+            b.PrependInt32(int(v))
+        return b.EndVector()
+
+    @staticmethod
+    def _offsets(b, offs):
+        b.StartVector(4, len(offs), 4)
+        for o in reversed(offs):
+            b.PrependUOffsetTRelative(o)
+        return b.EndVector()
+
+    @staticmethod
+    def _buffer(b, data: bytes):
+        vec = None
+        if data:
+            b.StartVector(1, len(data), 16)
+            for byte in reversed(data):
+                b.PrependUint8(byte)
+            vec = b.EndVector()
+        b.StartObject(3)
+        if vec is not None:
+            b.PrependUOffsetTRelativeSlot(0, vec, 0)
+        return b.EndObject()
+
+    def _tensor(self, b, t: _Tensor):
+        shape = self._i32s(b, t.shape)
+        quant = None
+        if t.scales is not None:
+            b.StartVector(4, len(t.scales), 4)
+            for s in reversed(t.scales):
+                b.PrependFloat32(float(s))
+            sc = b.EndVector()
+            b.StartVector(8, len(t.zps), 8)
+            for z in reversed(t.zps):
+                b.PrependInt64(int(z))
+            zp = b.EndVector()
+            b.StartObject(7)
+            b.PrependUOffsetTRelativeSlot(2, sc, 0)
+            b.PrependUOffsetTRelativeSlot(3, zp, 0)
+            b.PrependInt32Slot(6, t.qdim, 0)
+            quant = b.EndObject()
+        b.StartObject(5)
+        b.PrependUOffsetTRelativeSlot(0, shape, 0)
+        b.PrependInt8Slot(1, TYPES[t.dtype], 0)
+        b.PrependUint32Slot(2, t.buffer, 0)
+        if quant is not None:
+            b.PrependUOffsetTRelativeSlot(4, quant, 0)
+        return b.EndObject()
+
+    def _op(self, b, op, names):
+        name, ins, outs, opts = op
+        options = self._options(b, opts)
+        vi, vo = self._i32s(b, ins), self._i32s(b, outs)
+        b.StartObject(5)
+        b.PrependUint32Slot(0, names.index(name), 0)
+        b.PrependUOffsetTRelativeSlot(1, vi, 0)
+        b.PrependUOffsetTRelativeSlot(2, vo, 0)
+        if options is not None:
+            b.PrependUint8Slot(3, OPS[name][1], 0)
+            b.PrependUOffsetTRelativeSlot(4, options, 0)
+        return b.EndObject()
+
+    def _options(self, b, opts):
+        if not opts:
+            return None
+        vecs = {slot: self._i32s(b, v) for slot, (k, v) in opts.items() if k == "vec_i32"}
+        b.StartObject(max(int(s) for s in opts) + 1)
+        for slot, (kind, v) in opts.items():
+            s = int(slot)
+            b.ForceDefaults(True)
+            if kind == "u8":
+                b.PrependUint8Slot(s, int(v), 0)
+            elif kind == "i32":
+                b.PrependInt32Slot(s, int(v), 0)
+            elif kind == "f32":
+                b.PrependFloat32Slot(s, float(v), 0.0)
+            elif kind == "bool":
+                b.PrependBoolSlot(s, bool(v), False)
+            elif kind == "vec_i32":
+                b.PrependUOffsetTRelativeSlot(s, vecs[slot], 0)
+            b.ForceDefaults(False)
+        return b.EndObject()
+
+    @staticmethod
+    def _opcode(b, name):
+        code = OPS[name][0]
+        b.StartObject(4)
+        b.PrependInt8Slot(0, min(code, 127), 0)
+        b.PrependInt32Slot(2, 1, 1)
+        b.PrependInt32Slot(3, code, 0)
+        return b.EndObject()
