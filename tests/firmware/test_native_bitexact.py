@@ -172,3 +172,26 @@ def test_corrupt_buffer_index_is_named(native_build):
         NativeEngine(bytes(data))
     assert str(ei.value) == f"corrupt model: tensor {ti} buffer index 99 out of range ({nbuf} buffers)"
     assert ei.value.kind == "corrupt"
+
+
+@pytest.mark.parametrize("rel", SHARED_INT8[:4])
+def test_every_intermediate_matches_tflm(native_build, rel):
+    """preserve_all on both sides: each op's output tensor, not just the graph outputs, is bit-exact."""
+    from harness.native import NativeEngine
+
+    tflm = _tflm()
+    data = _shared(rel).read_bytes()
+    oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20,
+                                         intrepreter_config=tflm.InterpreterConfig.kPreserveAllTensors)
+    eng = NativeEngine(data, preserve_all=True)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        x = _random_input(rng, eng.input_info(0))
+        oracle.set_input(x, 0)
+        oracle.invoke()
+        eng.run(x)
+        for op in range(eng.num_ops):
+            t = eng.op_output_tensor(op)
+            ours = eng.tensor(t)
+            ref = np.asarray(oracle.GetTensor(t, 0)["tensor_data"]).reshape(ours.shape)
+            assert np.array_equal(ours, ref), f"{rel}: node {op} ({eng.op_names()[op]}) tensor {t} differs"

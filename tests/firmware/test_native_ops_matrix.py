@@ -1,5 +1,5 @@
 """Each op in configurations the example models do not reach (dilation, groups, depth
-multiplier, per-tensor weights, every fused activation, two-sided broadcast, axes...), built
+multiplier, grouped filters, per-tensor weights, every fused activation, two-sided broadcast, axes...), built
 with random weights and quantisation by tests/firmware/tflite_build.py, run on the firmware
 engine and on the TFLM interpreter: every output byte equal on 10 seeded inputs."""
 
@@ -203,6 +203,7 @@ CASES = {
     "conv_valid_s2x1_none": lambda r: conv(r, in_shape=(1, 11, 8, 4), oc=6, k=(3, 2), stride=(2, 1), pad=VALID),
     "conv_per_tensor_relu_n1": lambda r: conv(r, in_shape=(2, 6, 6, 3), oc=4, k=(2, 2), act=RELU_N1, per_channel=False),
     "conv_no_bias_s3_same": lambda r: conv(r, in_shape=(1, 10, 7, 2), oc=3, k=(5, 3), stride=(3, 3), bias=False),
+    "conv_groups2": lambda r: conv(r, in_shape=(1, 6, 6, 8), oc=6, k=(3, 3), groups=2),
     "conv_1x1_relu": lambda r: conv(r, in_shape=(1, 5, 5, 16), oc=8, k=(1, 1), act=RELU),
     "dw_mult2_same": lambda r: dwconv(r, in_shape=(1, 8, 8, 3), mult=2, k=(3, 3)),
     "dw_s2_dil2_relu6": lambda r: dwconv(r, in_shape=(1, 12, 10, 4), mult=1, k=(3, 3), stride=(2, 2), dil=(2, 2), act=RELU6),
