@@ -15,7 +15,7 @@ import numpy as np
 from .drivers.base import TensorSpec
 from .errors import ConfigError, ModelError, UnsupportedModel
 
-KERNELS = ("optimized", "reference", "tflm")
+KERNELS = ("optimized", "reference", "tflm", "firmware")
 RUNTIMES = ("auto", "tflite-runtime", "ai-edge-litert")
 _MODULES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
 
@@ -54,6 +54,11 @@ class Runner:
         """Build the interpreter; `reference` falls back to TFLM when tflite-runtime refuses."""
         if self.kernels == "tflm":
             self._it = _TflmAdapter(model, where)
+            return
+        if self.kernels == "firmware":
+            from .native_adapter import NativeAdapter
+
+            self._it = NativeAdapter(model, where)
             return
         try:
             self._it = _make_tflite(model, self.kernels, self.runtime, self.threads)

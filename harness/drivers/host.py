@@ -62,6 +62,10 @@ class HostDriver(Driver):
         from ..models import op_tensors
 
         rows = [a[0] for a in inputs]
+        if self.opts.kernels == "firmware":
+            from ..native_adapter import native_tensors
+
+            return native_tensors(self._model, rows)
         if self.opts.kernels == "tflm":
             wanted = [o.tensor for o in op_tensors(self._model, "model")]
             return oracle_tensors(self._model, rows, wanted, "model")

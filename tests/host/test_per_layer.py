@@ -26,3 +26,11 @@ def test_resnet_optimized_first_diverging_op(tmp_path):
     first = [r for r in rows if r["first_diverging"]]
     assert len(first) == 1 and first[0]["max_abs"] > 0
     assert all(r["max_abs"] == 0 for r in rows[: rows.index(first[0])] if r["max_abs"] is not None)
+
+
+def test_native_firmware_engine_is_exact_in_every_layer(tmp_path):
+    mets = _layers(tmp_path, "--target", "host-firmware")
+    for name, m in mets.items():
+        assert m["tensors"]["outputs_0"]["vs"]["tflm"]["max_abs"] == 0, name
+        rows = m["per_layer"]
+        assert rows and all(r["max_abs"] == 0 for r in rows if r["max_abs"] is not None), name
