@@ -10,6 +10,7 @@ Errors from the engine are raised as EngineError carrying the engine's own text 
 from __future__ import annotations
 
 import ctypes
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class EngineError(RuntimeError):
         super().__init__(text)
         self.code = code
         self.kind = ERROR_NAMES.get(code, str(code))
+
+
+_CLOCK = ctypes.CFUNCTYPE(ctypes.c_uint32)
 
 
 class _Error(ctypes.Structure):
@@ -65,7 +69,7 @@ def load_library(path: Path | str = DEFAULT_LIB) -> ctypes.CDLL:
     sigs = {
         "hb_engine_sizeof": (S, []),
         "hb_engine_load": (I, [P, P, S, P, S, I, ctypes.POINTER(_Error)]),
-        "hb_engine_invoke": (I, [P, P, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(_Error)]),
+        "hb_engine_invoke": (I, [P, _CLOCK, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(_Error)]),
         "hb_engine_num_inputs": (I, [P]), "hb_engine_num_outputs": (I, [P]),
         "hb_engine_num_ops": (I, [P]), "hb_engine_num_tensors": (I, [P]),
         "hb_engine_tensor_info": (I, [P, I, ctypes.POINTER(_Info)]),
@@ -142,11 +146,18 @@ class NativeEngine:
             raise ValueError(f"input {idx}: {arr.nbytes} bytes given, tensor {info.shape} needs {info.nbytes}")
         ctypes.memmove(self._lib.hb_engine_input(self._engine, idx), arr.ctypes.data, arr.nbytes)
 
-    def invoke(self) -> None:
+    def invoke(self, profile: bool = False) -> list[int] | None:
+        """Runs the graph. profile=True returns each op's elapsed ns (host clock through a
+        Python callback, so each value carries ~1 us of call overhead)."""
         err = _Error()
-        rc = self._lib.hb_engine_invoke(self._engine, None, None, ctypes.byref(err))
+        clock, ticks = _CLOCK(), None  # _CLOCK(): a NULL function pointer
+        if profile:
+            clock = _CLOCK(lambda: time.perf_counter_ns() & 0xFFFFFFFF)
+            ticks = (ctypes.c_uint32 * max(self.num_ops, 1))()
+        rc = self._lib.hb_engine_invoke(self._engine, clock, ticks, ctypes.byref(err))
         if rc != 0:
             raise EngineError(rc, err.text.decode(errors="replace"))
+        return list(ticks)[: self.num_ops] if profile else None
 
     def output(self, idx: int) -> np.ndarray:
         return self.tensor(self._check(self._lib.hb_engine_output_tensor(self._engine, idx), "output", idx))

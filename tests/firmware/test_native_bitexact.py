@@ -195,3 +195,25 @@ def test_every_intermediate_matches_tflm(native_build, rel):
             ours = eng.tensor(t)
             ref = np.asarray(oracle.GetTensor(t, 0)["tensor_data"]).reshape(ours.shape)
             assert np.array_equal(ours, ref), f"{rel}: node {op} ({eng.op_names()[op]}) tensor {t} differs"
+
+
+def test_per_op_ticks_and_limits(native_build):
+    """invoke(profile=True) gives one elapsed time per op; a model over HB_MAX_TENSORS is refused."""
+    from harness.native import EngineError, NativeEngine
+    from tflite_build import ModelBuilder
+
+    eng = NativeEngine(_shared("mlperf_tiny/kws_ref_model.tflite").read_bytes())
+    eng.set_input(0, np.zeros(eng.input_info(0).shape, np.int8))
+    ticks = eng.invoke(profile=True)
+    assert len(ticks) == eng.num_ops and sum(ticks) > 0
+
+    m = ModelBuilder()
+    x = m.tensor((1, 4), np.int8, 0.1, 0)
+    y = m.tensor((4,), np.int8, 0.1, 0)
+    for _ in range(300):
+        m.tensor((1,), np.int8, 0.1, 0)
+    m.op("RESHAPE", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    with pytest.raises(EngineError, match=r"^model too big: 302 tensors \(HB_MAX_TENSORS 256\)$") as ei:
+        NativeEngine(m.build())
+    assert ei.value.kind == "too_big"
