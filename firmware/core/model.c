@@ -154,6 +154,8 @@ static int read_op(hb_engine_t *e, int idx, const fb_table_t *ot, const fb_vec_t
   op->nin = (uint8_t)ins.n;
   if (ins.n < k->min_in || ins.n > k->max_in)
     return CORRUPT("%s at node %d has %u inputs", hb_builtin_name(code), idx, ins.n);
+  for (int i = 0; i < k->min_in; i++)  /* only inputs past min_in may be absent (-1) */
+    if (op->in[i] < 0) return CORRUPT("%s at node %d: input %d missing", hb_builtin_name(code), idx, i);
   int r = fb_table(ot, 4, &opt);
   if (r < 0) return CORRUPT("node %d builtin options out of bounds", idx);
   op->opt_pos = r ? opt.pos : 0;
