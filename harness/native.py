@@ -82,12 +82,21 @@ def load_library(path: Path | str = DEFAULT_LIB) -> ctypes.CDLL:
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
+    lib.hb_engine_supported_op.restype, lib.hb_engine_supported_op.argtypes = ctypes.c_char_p, [I]
     # Writable pointers to inputs/outputs: same as hb_engine_tensor for our purposes.
     for name in ("hb_engine_input", "hb_engine_output"):
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = P, [P, I]
     _LIBS[path] = lib
     return lib
+
+
+def supported_ops(lib: Path | str = DEFAULT_LIB) -> list[str]:
+    """The builtin ops the engine runs (int8), in its table order."""
+    so, out = load_library(lib), []
+    while (name := so.hb_engine_supported_op(len(out))) is not None:
+        out.append(name.decode())
+    return out
 
 
 class NativeEngine:

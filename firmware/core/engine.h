@@ -180,7 +180,9 @@ size_t hb_engine_arena_used(const hb_engine_t *e);
 /* Bytes of arena the last load asked for (also set when it failed with HB_E_ARENA). */
 size_t hb_engine_arena_needed(const hb_engine_t *e);
 size_t hb_engine_sizeof(void);
-const char *hb_builtin_name(int code);  /* "CONV_2D", or "BUILTIN_<n>" for unknown codes */
+const char *hb_builtin_name(int code);  /* "CONV_2D"; NULL for codes this table does not know */
+/* The i-th op this engine runs (for a HELLO op list); NULL past the end. */
+const char *hb_engine_supported_op(int i);
 
 #ifdef __cplusplus
 }

@@ -45,3 +45,8 @@ const hb_kernel_t *hb_kernel_by_kind(uint8_t kind) {
 }
 
 uint8_t hb_kind_quantize_f32(void) { return (uint8_t)(K_COUNT - 1); }
+
+const char *hb_engine_supported_op(int i) {
+  if (i < 0 || (unsigned)i >= K_COUNT || k_table[i].code < 0) return 0;
+  return hb_builtin_name(k_table[i].code);
+}

@@ -78,6 +78,15 @@ def test_project_model_bitexact(native_build, path):
     _check_bitexact(path)
 
 
+def test_supported_op_list(native_build):
+    from harness.native import supported_ops
+
+    ops = supported_ops()
+    for name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
+                 "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "PAD", "MEAN", "CONCATENATION"):
+        assert name in ops
+
+
 def test_project_op_models_present():
     if not PROJECT_MODELS.joinpath("ops").is_dir():
         pytest.skip("models/ops not generated yet")
