@@ -163,3 +163,23 @@ def test_every_structure_byte_overwritten(san_build, tmp_path):
     assert len(files) > 500
     for start in range(0, len(files), 400):
         _check_batch(san_build / "hbload", files[start:start + 400], preserve=False)
+
+
+def test_valid_models_run_clean_under_sanitizers(san_build, tmp_path):
+    """Every real model (and every op-matrix case) loads, runs and reads back with no sanitizer report."""
+    import numpy as np
+
+    from test_native_ops_matrix import CASES
+
+    files = sorted(SHARED_MODELS.glob("*/*int8*.tflite")) + sorted(SHARED_MODELS.glob("mlperf_tiny/kws_ref_model.tflite"))
+    files += sorted(SHARED_MODELS.glob("mlperf_tiny/pretrainedResnet_quant.tflite"))
+    files += sorted(SHARED_MODELS.glob("tflm/simple_add_model.tflite")) + _project_op_models()
+    files += sorted(PROJECT_MODELS.glob("*int8*.tflite"))
+    for name, make in sorted(CASES.items()):
+        f = tmp_path / f"{name}.tflite"
+        f.write_bytes(make(np.random.default_rng(sum(map(ord, name)))).build())
+        files.append(f)
+    for preserve in (False, True):
+        answers = _check_batch(san_build / "hbload", files, preserve)
+        assert all(a.startswith("OK ") for a in answers), [f"{f.name}: {a}" for f, a in zip(files, answers)
+                                                           if not a.startswith("OK ")]
