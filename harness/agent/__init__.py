@@ -1,0 +1,1 @@
+"""The program pushed to Linux boards, and the wire protocol it shares with the MCUs (wire.py)."""
