@@ -47,17 +47,16 @@ int hb_prepare_pad(hb_engine_t *e, int idx, hb_error_t *err) {
   return HB_OK;
 }
 
-/* Recursive over dims: rows of the last dim are copied between fills. */
-static void pad_dim(const hb_move_params_t *p, int d, const int8_t *x, int8_t *y, const int32_t *out_dims,
-                    const size_t *out_str, const size_t *in_str) {
+/* Recursive over dims (at most 6 deep): rows of the last dim are copied into the filled output. */
+static void pad_dim(const hb_move_params_t *p, int d, const int8_t *x, int8_t *y, const size_t *out_str,
+                    const size_t *in_str) {
   int32_t before = p->before[d], n = p->in_dims[d];
   if (d == p->ndims - 1) {
     memcpy(y + before, x, (size_t)n);
     return;
   }
   for (int32_t i = 0; i < n; i++)
-    pad_dim(p, d + 1, x + (size_t)i * in_str[d], y + (size_t)(before + i) * out_str[d], out_dims, out_str, in_str);
-  (void)out_dims;
+    pad_dim(p, d + 1, x + (size_t)i * in_str[d], y + (size_t)(before + i) * out_str[d], out_str, in_str);
 }
 
 void hb_eval_pad(hb_engine_t *e, const hb_op_t *op) {
@@ -70,7 +69,7 @@ void hb_eval_pad(hb_engine_t *e, const hb_op_t *op) {
     si *= (size_t)p->in_dims[d];
   }
   memset(out->data, (int8_t)p->fill, out->bytes);  /* fill everything, then copy the input rows in */
-  pad_dim(p, 0, (const int8_t *)in->data, (int8_t *)out->data, out->dims, out_str, in_str);
+  pad_dim(p, 0, (const int8_t *)in->data, (int8_t *)out->data, out_str, in_str);
 }
 
 /* ConcatenationOptions: axis(0) act(1). */
