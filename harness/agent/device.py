@@ -118,28 +118,44 @@ def facts(runtime: str, kernels: str, threads: int) -> dict:
 class Model:
     """One loaded model; invoke() is timed with perf_counter_ns around the interpreter call only."""
 
-    def __init__(self, model: bytes, runtime: str, kernels: str, threads: int) -> None:
+    def __init__(self, model: bytes, runtime: str, kernels: str, threads: int, preserve: bool = False) -> None:
         if kernels not in KERNELS:
             raise ValueError(f"unknown kernels {kernels!r}; choose one of {', '.join(KERNELS)}")
-        self.mod, self.model, self.kernels, self.threads = import_runtime(runtime), model, kernels, threads
-        self.it = self._interpreter(preserve=False)
+        mod = import_runtime(runtime)
+        resolver = getattr(mod.OpResolverType, RESOLVERS[kernels])
+        # preserve: every intermediate tensor kept (no memory reuse), for per-layer drift
+        self.it = mod.Interpreter(model_content=model, num_threads=threads, experimental_op_resolver_type=resolver,
+                                  experimental_preserve_all_tensors=preserve)
+        self.it.allocate_tensors()
+        self.preserve = preserve
         self.inputs = self.it.get_input_details()
         self.outputs = self.it.get_output_details()
-        self._all = None  # a second interpreter that keeps every tensor, built on first use
+        self.details = self.it.get_tensor_details()
+        self.details_by_index = {int(d["index"]): d for d in self.details}
+        self.ops = self._ops()
+        self.producers = {t: (op["index"], op["op_name"]) for op in self.ops for t in op["outputs"]}
+        self._buffers = {}  # partial inputs (SET_INPUT at an offset) until complete
 
-    def _interpreter(self, preserve: bool):
-        resolver = getattr(self.mod.OpResolverType, RESOLVERS[self.kernels])
-        it = self.mod.Interpreter(model_content=self.model, num_threads=self.threads,
-                                  experimental_op_resolver_type=resolver,
-                                  experimental_preserve_all_tensors=preserve)
-        it.allocate_tensors()
-        return it
+    def _ops(self) -> list:
+        try:
+            return [{"index": int(o["index"]), "op_name": str(o["op_name"]),
+                     "outputs": [int(t) for t in o["outputs"]]} for o in self.it._get_ops_details()]
+        except (AttributeError, KeyError, ValueError):  # older runtimes: no op list
+            return []
 
-    def set_input(self, idx: int, data: bytes) -> None:
+    def set_input(self, idx: int, offset: int, data: bytes) -> None:
         import numpy as np
 
         d = self.inputs[idx]
-        self.it.set_tensor(d["index"], np.frombuffer(data, dtype=d["dtype"]).reshape(d["shape"]))
+        nbytes = np.dtype(d["dtype"]).itemsize * int(np.prod(d["shape"], dtype=np.int64))
+        if offset == 0 and len(data) == nbytes:
+            self.it.set_tensor(d["index"], np.frombuffer(data, dtype=d["dtype"]).reshape(d["shape"]))
+            return
+        if offset + len(data) > nbytes:
+            raise ValueError(f"bytes {offset}+{len(data)} beyond the tensor's {nbytes}")
+        buf = self._buffers.setdefault(idx, bytearray(nbytes))
+        buf[offset:offset + len(data)] = data
+        self.it.set_tensor(d["index"], np.frombuffer(bytes(buf), dtype=d["dtype"]).reshape(d["shape"]))
 
     def invoke(self, n: int = 1) -> list:
         """ns per invoke(), n times on the current inputs."""
@@ -151,25 +167,5 @@ class Model:
             times.append(clock() - t0)
         return times
 
-    def output(self, idx: int) -> bytes:
-        return self.it.get_tensor(self.outputs[idx]["index"]).tobytes()
-
-    def tensor(self, idx: int, inputs: list) -> bytes:
-        """Tensor `idx` after one run of `inputs` (raw bytes per input) with every tensor kept."""
-        import numpy as np
-
-        if self._all is None:
-            self._all = self._interpreter(preserve=True)
-        for d, data in zip(self.inputs, inputs):
-            self._all.set_tensor(d["index"], np.frombuffer(data, dtype=d["dtype"]).reshape(d["shape"]))
-        self._all.invoke()
-        return self._all.get_tensor(idx).tobytes()
-
-    def specs(self) -> dict:
-        """Input/output names, shapes, dtypes and quantisation, for the host's checks."""
-        def spec(d):
-            scale, zp = d.get("quantization", (0.0, 0))
-            return {"name": d["name"], "shape": [int(v) for v in d["shape"]], "dtype": d["dtype"].__name__,
-                    "scale": float(scale), "zero_point": int(zp), "index": int(d["index"])}
-        return {"inputs": [spec(d) for d in self.inputs], "outputs": [spec(d) for d in self.outputs],
-                "tensors": len(self.it.get_tensor_details())}
+    def tensor_bytes(self, idx: int) -> bytes:
+        return self.it.get_tensor(idx).tobytes()

@@ -1,0 +1,114 @@
+"""The board agent over plain pipes (no SSH): HELLO, cached-model load, in-order execution, retries."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.agent import wire
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS = ROOT / "models" / "digits_int8.tflite"
+
+
+class Pipe:
+    """`python -m agent` in harness/ as the board would run it, and raw frames to and from it."""
+
+    def __init__(self, *args: str) -> None:
+        self.p = subprocess.Popen([sys.executable, "-u", "-m", "agent", *args], cwd=ROOT / "harness",
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.dec = wire.Decoder()
+        self.pending: list = []
+
+    def send(self, msg_type: int, seq: int, body: bytes = b"") -> None:
+        self.p.stdin.write(wire.encode(msg_type, seq, body))
+        self.p.stdin.flush()
+
+    def recv(self) -> tuple[int, int, bytes]:
+        while not self.pending:
+            data = os.read(self.p.stdout.fileno(), 65536)
+            assert data, self.p.stderr.read().decode()
+            self.pending += self.dec.feed(data)
+        return self.pending.pop(0)
+
+    def ask(self, msg_type: int, seq: int, body: bytes = b"") -> bytes:
+        self.send(msg_type, seq, body)
+        t, s, reply = self.recv()
+        assert s == seq and t == msg_type | wire.REPLY, (t, wire.unpack_error(reply))
+        return reply
+
+    def close(self) -> None:
+        self.p.stdin.close()
+        assert self.p.wait(10) == 0
+
+
+@pytest.fixture
+def agent(tmp_path):
+    if not DIGITS.exists():
+        pytest.skip(f"{DIGITS} missing")
+    data = DIGITS.read_bytes()
+    (tmp_path / f"{hashlib.sha256(data).hexdigest()}.tflite").write_bytes(data)
+    a = Pipe("--models", str(tmp_path))
+    boot = a.recv()
+    assert boot[0] == wire.HELLO | wire.REPLY and wire.unpack_hello(boot[2])["boot"] == 1
+    yield a, data
+    a.close()
+
+
+def test_hello_cached_load_invoke_and_retry(agent):
+    a, data = agent
+    facts = wire.unpack_hello(a.ask(wire.HELLO, 7, wire.pack_hello_request(42)))
+    assert facts["nonce"] == 42 and facts["timer"] == "ns" and facts["runtime"].startswith("tflite-runtime")
+    sha = hashlib.sha256(data).digest()
+    assert a.ask(wire.LOAD_BEGIN, 8, wire.pack_load_begin(len(data), sha)) == b"\x01"  # from the cache
+    info = wire.unpack_load_end_reply(a.ask(wire.LOAD_END, 9, wire.pack_load_end()))
+    (inp,), (out,) = info["inputs"], info["outputs"]
+    x = np.arange(inp["bytes"], dtype=np.int64).astype(np.int8).tobytes()
+    a.ask(wire.SET_INPUT, 10, wire.pack_set_input(0, 0, x))
+    ticks, _ = wire.unpack_invoke_reply(a.ask(wire.INVOKE, 11, wire.pack_invoke(3)))
+    assert len(ticks) == 3 and min(ticks) > 0
+    first = a.ask(wire.GET_OUTPUT, 12, wire.pack_get_output(0, 0, out["bytes"]))
+    assert len(first) == out["bytes"]
+    # a retried INVOKE is answered from the cache: same ticks, not run again
+    again, _ = wire.unpack_invoke_reply(a.ask(wire.INVOKE, 11, wire.pack_invoke(3)))
+    assert again == ticks
+    # a request after a "lost" one is dropped; the expected one runs
+    a.send(wire.GET_OUTPUT, 14, wire.pack_get_output(0, 0, out["bytes"]))
+    assert a.ask(wire.GET_OUTPUT, 13, wire.pack_get_output(0, 0, out["bytes"])) == first
+
+
+def test_chunked_load_and_errors(agent):
+    a, data = agent
+    a.ask(wire.HELLO, 0)
+    bad = hashlib.sha256(b"other").digest()
+    assert a.ask(wire.LOAD_BEGIN, 1, wire.pack_load_begin(len(data), bad)) == b""
+    for i, off in enumerate(range(0, len(data), 4096)):
+        a.ask(wire.LOAD_CHUNK, (2 + i) % 256, wire.pack_offset_data(off, data[off:off + 4096]))
+    seq = (2 + i + 1) % 256
+    a.send(wire.LOAD_END, seq, wire.pack_load_end())
+    t, s, body = a.recv()
+    assert t == wire.ERROR and wire.unpack_error(body)[0] == wire.E_SHA_MISMATCH
+    a.send(wire.SET_INPUT, seq + 1, wire.pack_set_input(0, 0, b"\0"))
+    t, s, body = a.recv()
+    assert t == wire.ERROR and wire.unpack_error(body)[0] == wire.E_NOT_LOADED
+
+
+def test_missing_runtime_is_announced():
+    a = Pipe("--runtime", "ai-edge-litert")
+    try:
+        import ai_edge_litert  # noqa: F401
+        pytest.skip("ai-edge-litert is installed here")
+    except ImportError:
+        pass
+    facts = wire.unpack_hello(a.recv()[2])
+    assert "pip install --user" in facts["error"]
+    a.send(wire.HELLO, 0)
+    t, _, body = a.recv()
+    assert t == wire.ERROR and wire.unpack_error(body)[0] == wire.E_RUNTIME
+    a.close()
