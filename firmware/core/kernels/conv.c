@@ -71,6 +71,17 @@ static inline int8_t requant(int32_t acc, const hb_conv_params_t *p, int oc) {
   return (int8_t)(acc > p->act_max ? p->act_max : acc);
 }
 
+/* Taps t in [*lo, *hi) with 0 <= origin + dil * t < n: the window clipped to the
+ * input once per output pixel, so the MAC loops below carry no bounds tests. */
+static inline void tap_range(int origin, int dil, int k, int n, int *lo, int *hi) {
+  int l = origin < 0 ? (-origin + dil - 1) / dil : 0;
+  int lim = n - origin;
+  int h = lim <= 0 ? 0 : (lim + dil - 1) / dil;
+  if (h > k) h = k;
+  *lo = l;
+  *hi = h < l ? l : h;
+}
+
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
@@ -80,26 +91,30 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   const int KH = f->dims[1], KW = f->dims[2], FC = f->dims[3];
   const int OH = out->dims[1], OW = out->dims[2], OC = out->dims[3], per_group = OC / (C / FC);
+  const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
+      const int iy0 = oy * p->stride_h - p->pad_h;
+      int ky0, ky1;
+      tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
-        const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+        const int ix0 = ox * p->stride_w - p->pad_w;
+        int kx0, kx1;
+        tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
-          const int g_off = (oc / per_group) * FC;
+          const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
           int32_t acc = 0;
-          for (int ky = 0; ky < KH; ky++) {
-            const int iy = iy0 + p->dil_h * ky;
-            if (iy < 0 || iy >= H) continue;
-            for (int kx = 0; kx < KW; kx++) {
-              const int ix = ix0 + p->dil_w * kx;
-              if (ix < 0 || ix >= W) continue;
-              const int8_t *xp = x + (((size_t)b * H + iy) * W + ix) * C + g_off;
-              const int8_t *wp = w + (((size_t)oc * KH + ky) * KW + kx) * FC;
-              for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + p->in_offset);
+          for (int ky = ky0; ky < ky1; ky++) {
+            const int8_t *xrow = xg + (size_t)(iy0 + p->dil_h * ky) * W * C;
+            const int8_t *wrow = w + ((size_t)oc * KH + ky) * KW * FC;
+            for (int kx = kx0; kx < kx1; kx++) {
+              const int8_t *xp = xrow + (size_t)(ix0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
+              for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + in_off);
             }
           }
           if (bias) acc = hb_add_wrap(acc, bias[oc]);
-          y[(((size_t)b * OH + oy) * OW + ox) * OC + oc] = requant(acc, p, oc);
+          yp[oc] = requant(acc, p, oc);
         }
       }
     }
@@ -115,23 +130,25 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
   const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   const int KH = f->dims[1], KW = f->dims[2], OH = out->dims[1], OW = out->dims[2], OC = out->dims[3];
   const int M = p->depth_mult;
+  const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
+      const int iy0 = oy * p->stride_h - p->pad_h;
+      int ky0, ky1;
+      tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
-        const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+        const int ix0 = ox * p->stride_w - p->pad_w;
+        int kx0, kx1;
+        tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
+        const size_t xstep = (size_t)p->dil_w * C;
         for (int oc = 0; oc < OC; oc++) {
-          const int ic = oc / M;
+          const int8_t *xc = x + (size_t)b * H * W * C + (size_t)(oc / M);
           int32_t acc = 0;
-          for (int ky = 0; ky < KH; ky++) {
-            const int iy = iy0 + p->dil_h * ky;
-            if (iy < 0 || iy >= H) continue;
-            for (int kx = 0; kx < KW; kx++) {
-              const int ix = ix0 + p->dil_w * kx;
-              if (ix < 0 || ix >= W) continue;
-              int32_t xv = x[(((size_t)b * H + iy) * W + ix) * C + ic];
-              acc += (int32_t)w[((size_t)ky * KW + kx) * OC + oc] * (xv + p->in_offset);
-            }
+          for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) {  /* a dilated window can miss the input */
+            const int8_t *xp = xc + ((size_t)(iy0 + p->dil_h * ky) * W + (size_t)(ix0 + p->dil_w * kx0)) * C;
+            const int8_t *wp = w + ((size_t)ky * KW + kx0) * OC + oc;
+            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += OC) acc += (int32_t)*wp * ((int32_t)*xp + in_off);
           }
           if (bias) acc = hb_add_wrap(acc, bias[oc]);
           yp[oc] = requant(acc, p, oc);
