@@ -44,12 +44,17 @@ void hb_eval_fc(hb_engine_t *e, const hb_op_t *op) {
   const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
   int8_t *y = (int8_t *)HB_OUT(e, op)->data;
   const int D = p->accum_depth;
+  const int32_t fo = p->filter_offset, io = p->in_offset;
   for (int b = 0; b < p->batches; b++) {
     const int8_t *xb = x + (size_t)b * D;
     for (int oc = 0; oc < p->out_depth; oc++) {
       const int8_t *wr = w + (size_t)oc * D;
       int32_t acc = 0;
-      for (int d = 0; d < D; d++) acc += ((int32_t)wr[d] + p->filter_offset) * ((int32_t)xb[d] + p->in_offset);
+      if (fo == 0) {  /* symmetric weights (always, per-channel): one add fewer per MAC */
+        for (int d = 0; d < D; d++) acc += (int32_t)wr[d] * ((int32_t)xb[d] + io);
+      } else {
+        for (int d = 0; d < D; d++) acc += ((int32_t)wr[d] + fo) * ((int32_t)xb[d] + io);
+      }
       if (bias) acc = hb_add_wrap(acc, bias[oc]);
       acc = hb_add_wrap(hb_mbqm(acc, p->mult[oc], p->shift[oc]), p->out_offset);
       acc = acc < p->act_min ? p->act_min : acc;
