@@ -73,13 +73,13 @@ def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=N
     return m
 
 
-def fc(rng, *, in_shape, units, act=NONE, per_channel=False, bias=True):
+def fc(rng, *, in_shape, units, act=NONE, per_channel=False, bias=True, wzp=0):
     m = ModelBuilder()
     x = _act_in(m, rng, in_shape)
     depth = in_shape[-1]
     w = rng.integers(-127, 128, (units, depth))
     ws = list(rng.uniform(0.002, 0.02, units)) if per_channel else float(rng.uniform(0.002, 0.02))
-    ins = [x, m.tensor(w.shape, np.int8, ws, 0, w)]
+    ins = [x, m.tensor(w.shape, np.int8, ws, wzp, w)]
     if bias:
         ins.append(m.tensor((units,), np.int32, 0.0001, 0, rng.integers(-3000, 3000, units)))
     batches = int(np.prod(in_shape)) // depth
@@ -210,6 +210,7 @@ CASES = {
     "dw_per_tensor_valid": lambda r: dwconv(r, in_shape=(1, 7, 9, 5), mult=3, k=(2, 4), pad=VALID, per_channel=False),
     "fc_per_tensor_3d_relu": lambda r: fc(r, in_shape=(2, 3, 8), units=5, act=RELU),
     "fc_per_channel_relu6": lambda r: fc(r, in_shape=(1, 40), units=7, act=RELU6, per_channel=True),
+    "fc_weights_zero_point": lambda r: fc(r, in_shape=(2, 24), units=6, wzp=5),
     "fc_no_bias": lambda r: fc(r, in_shape=(3, 16), units=4, bias=False),
     "avgpool_same_k3s2_relu6": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(1, 9, 7, 4), k=(3, 3), stride=(2, 2), pad=SAME, act=RELU6),
     "avgpool_valid_k2x4": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(2, 6, 8, 3), k=(2, 4), stride=(2, 1), pad=VALID),
