@@ -1,0 +1,72 @@
+/* mps2-an386 port functions: CMSDK UART0 (polled), the tick counter (DWT CYCCNT when it
+ * advances, else SysTick + wrap count), warm reset, and the cell that survives it. */
+#include <stdint.h>
+
+#include "port.h"
+
+#define REG(a) (*(volatile uint32_t *)(a))
+#define UART0 0x40004000u
+#define UART_DATA REG(UART0 + 0x0u)
+#define UART_STATE REG(UART0 + 0x4u)  /* bit0 TX full, bit1 RX full */
+#define UART_CTRL REG(UART0 + 0x8u)
+#define UART_BAUDDIV REG(UART0 + 0x10u)
+#define SYST_CSR REG(0xE000E010u)
+#define SYST_RVR REG(0xE000E014u)
+#define SYST_CVR REG(0xE000E018u)
+#define DEMCR REG(0xE000EDFCu)
+#define DWT_CTRL REG(0xE0001000u)
+#define DWT_CYCCNT REG(0xE0001004u)
+#define AIRCR REG(0xE000ED0Cu)
+
+extern uint32_t __persist;  /* linker script: last bytes of RAM, outside every section */
+static volatile uint32_t systick_wraps;
+static int use_dwt;
+
+void port_systick_isr(void) { systick_wraps++; }
+
+/* Returns the timer's name for HELLO. */
+const char *port_init(void) {
+  UART_BAUDDIV = 16u;  /* 25 MHz / 16: the minimum; QEMU ignores the rate */
+  UART_CTRL = 3u;      /* TX + RX on */
+  SYST_RVR = 0xFFFFFFu;
+  SYST_CVR = 0u;
+  SYST_CSR = 7u;       /* core clock, interrupt on wrap, enabled */
+  DEMCR |= 1u << 24;   /* TRCENA */
+  DWT_CYCCNT = 0u;
+  DWT_CTRL |= 1u;
+  uint32_t a = DWT_CYCCNT;
+  for (volatile int i = 0; i < 100; i++) {}
+  use_dwt = DWT_CYCCNT != a;  /* QEMU reads 0 forever: fall back to SysTick */
+  return use_dwt ? "dwt" : "systick";
+}
+
+uint32_t port_clock(void) {
+  if (use_dwt) return DWT_CYCCNT;
+  uint32_t w, v;
+  do {  /* a wrap between the two reads shows as a changed wrap count: read again */
+    w = systick_wraps;
+    v = SYST_CVR;
+  } while (w != systick_wraps);
+  return (w << 24) + (0xFFFFFFu - v);
+}
+
+int port_getc(void) {
+  while (!(UART_STATE & 2u)) {}
+  return (int)(UART_DATA & 0xFFu);
+}
+
+void port_write(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    while (UART_STATE & 1u) {}
+    UART_DATA = p[i];
+  }
+}
+
+hb_persist_t *port_persist(void) { return (hb_persist_t *)&__persist; }
+
+void port_reset(void) {
+  while (UART_STATE & 1u) {}  /* let the last reply byte leave */
+  __asm volatile("dsb");
+  AIRCR = 0x05FA0004u;  /* VECTKEY | SYSRESETREQ */
+  for (;;) {}
+}
