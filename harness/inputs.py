@@ -13,6 +13,7 @@ import numpy as np
 
 from .drivers.base import TensorSpec
 from .errors import InputError
+from .results import load_arrays
 
 FLOAT_RANGE = 4.0  # random float inputs (models that start with QUANTIZE)
 INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
@@ -99,22 +100,9 @@ def _fit(x: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
     return x
 
 
-def _load_array_file(path: Path) -> dict[str, np.ndarray]:
-    """{key: array} of an .npz, or {"x": array} of an .npy; InputError when unreadable."""
-    try:
-        if path.suffix != ".npz":
-            return {"x": np.load(path, allow_pickle=False)}
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise InputError(f"{path}: input file not found") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npy/.npz file ({e})") from None
-
-
 def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> InputSet:
     """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels)."""
-    data = _load_array_file(path)
+    data = load_arrays(path, InputError, "input file not found")
     if len(specs) == 1:
         key = "x_int8" if "x_int8" in data else "x" if "x" in data else "inputs_0"
         keys = [key]

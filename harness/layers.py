@@ -30,14 +30,9 @@ def oracle_tensors(data: bytes, rows: Sequence[np.ndarray], wanted: Sequence[int
 def tflite_tensors(data: bytes, rows: Sequence[np.ndarray], kernels: str = "optimized",
                    runtime: str = "auto") -> tuple[dict[int, np.ndarray], dict[str, np.ndarray]]:
     """Every tensor by index and by name, from tflite-runtime with experimental_preserve_all_tensors."""
-    from .runtimes import interpreter_module
+    from .runtimes import tflite_interpreter
 
-    mod = interpreter_module(runtime)
-    kw = {"model_content": data, "experimental_preserve_all_tensors": True}
-    if kernels == "reference":
-        kw["experimental_op_resolver_type"] = mod.OpResolverType.BUILTIN_REF
-    it = mod.Interpreter(**kw)
-    it.allocate_tensors()
+    it = tflite_interpreter(data, kernels, runtime, preserve_all=True)
     for d, row in zip(it.get_input_details(), rows):
         it.set_tensor(d["index"], row.reshape(d["shape"]).astype(d["dtype"]))
     it.invoke()

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import ResultsError
+from .errors import HarnessError, ResultsError
 
 
 def _fsync_dir(path: Path) -> None:
@@ -75,14 +75,22 @@ def read_json(path: Path) -> Any:
         raise ResultsError(f"{path}: unreadable ({e})") from None
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
+def load_arrays(path: Path, error: type[HarnessError], missing: str) -> dict[str, np.ndarray]:
+    """{key: array} of an .npz, or {"x": array} of an .npy; `error` with one line when unreadable."""
+    path = Path(path)
     try:
+        if path.suffix != ".npz":
+            return {"x": np.load(path, allow_pickle=False)}
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except FileNotFoundError:
-        raise ResultsError(f"{path}: not found; the run did not finish this model (try --resume)") from None
+        raise error(f"{path}: {missing}") from None
     except (OSError, ValueError) as e:
-        raise ResultsError(f"{path}: unreadable ({e})") from None
+        raise error(f"{path}: not a readable .npy/.npz file ({e})") from None
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    return load_arrays(path, ResultsError, "not found; the run did not finish this model (try --resume)")
 
 
 def new_run_id() -> str:

@@ -128,14 +128,22 @@ class _TfliteAdapter:
                            float(d["quantization"][0]), int(d["quantization"][1])) for d in self.outs_d]
 
 
-def _make_tflite(model: bytes, kernels: str, runtime: str, threads: int) -> _TfliteAdapter:
+def tflite_interpreter(model: bytes, kernels: str, runtime: str = "auto", threads: int = 1,
+                       preserve_all: bool = False):
+    """An allocated tflite-runtime / ai-edge-litert interpreter on the chosen kernel set."""
     mod = interpreter_module(runtime)
     kw = {"model_content": model, "num_threads": threads}
+    if preserve_all:
+        kw["experimental_preserve_all_tensors"] = True
     if kernels == "reference":
         kw["experimental_op_resolver_type"] = mod.OpResolverType.BUILTIN_REF
     it = mod.Interpreter(**kw)
     it.allocate_tensors()
-    return _TfliteAdapter(it)
+    return it
+
+
+def _make_tflite(model: bytes, kernels: str, runtime: str, threads: int) -> _TfliteAdapter:
+    return _TfliteAdapter(tflite_interpreter(model, kernels, runtime, threads))
 
 
 class _TflmAdapter:
