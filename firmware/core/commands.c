@@ -146,8 +146,17 @@ static void on_frame(const uint8_t *f, size_t n) {
     return;
   }
   slot_t *s = &slots[seq % HB_WINDOW];
-  if (s->valid && s->raw[1] == seq) hb_tx_frame(s->raw, s->len);  /* a retry: same answer */
-  /* else: a request after a lost one; the host re-sends from the lost one */
+  if (s->valid && s->raw[1] == seq) { hb_tx_frame(s->raw, s->len); return; }  /* a retry: same answer */
+  /* A request after a lost one: NAK names the seq expected, the seq received and the boot id,
+   * so the host re-sends at once (and sees a reboot it missed). */
+  uint8_t nak[HB_FRAME_HEAD + 1 + 16 + HB_FRAME_CRC];
+  jbuf_t j = {nak + HB_FRAME_HEAD + 1, 0, 16};
+  j_hex(&j, boot_hi);
+  j_hex(&j, boot_lo);
+  nak[0] = M_NAK;
+  nak[1] = expected;
+  nak[2] = seq;
+  hb_tx_frame(nak, HB_FRAME_HEAD + 1 + 16);
 }
 
 static uint32_t mix(uint32_t x) {  /* an integer hash finaliser: spreads every input bit */

@@ -15,10 +15,11 @@ HELLO, LOAD_BEGIN, LOAD_CHUNK, LOAD_END = 0x01, 0x02, 0x03, 0x04
 SET_INPUT, INVOKE, GET_OUTPUT, GET_TENSOR = 0x05, 0x06, 0x07, 0x08
 TENSOR_INFO, RESET, SINK, SOURCE = 0x09, 0x0A, 0x0B, 0x0C
 REPLY = 0x80
+NAK = 0xFE  # target → host: seq = the seq expected; body = seq received u8 + boot id (16 hex)
 ERROR = 0xFF
 NAMES = {HELLO: "HELLO", LOAD_BEGIN: "LOAD_BEGIN", LOAD_CHUNK: "LOAD_CHUNK", LOAD_END: "LOAD_END",
          SET_INPUT: "SET_INPUT", INVOKE: "INVOKE", GET_OUTPUT: "GET_OUTPUT", GET_TENSOR: "GET_TENSOR",
-         TENSOR_INFO: "TENSOR_INFO", RESET: "RESET", SINK: "SINK", SOURCE: "SOURCE", ERROR: "ERROR"}
+         TENSOR_INFO: "TENSOR_INFO", RESET: "RESET", SINK: "SINK", SOURCE: "SOURCE", NAK: "NAK", ERROR: "ERROR"}
 
 # ERROR codes: 1..6 are the firmware engine's hb_error_t codes.
 E_CORRUPT, E_UNSUPPORTED, E_ARENA, E_TOO_BIG, E_BAD_INPUT, E_NOT_LOADED = 1, 2, 3, 4, 5, 6
@@ -35,7 +36,7 @@ MIN_FRAME = 6  # type, seq, crc32
 
 def name(msg_type: int) -> str:
     """'LOAD_CHUNK', 'LOAD_CHUNK reply', or '0x3c' for unknown types."""
-    if msg_type != ERROR and msg_type & REPLY and msg_type & 0x7F in NAMES:
+    if msg_type not in (ERROR, NAK) and msg_type & REPLY and msg_type & 0x7F in NAMES:
         return NAMES[msg_type & 0x7F] + " reply"
     return NAMES.get(msg_type, f"0x{msg_type:02x}")
 
@@ -250,6 +251,17 @@ def unpack_tensor_info_reply(body: bytes) -> dict:
     n = body[pos + 2]
     info.update(producer=producer, op=body[pos + 3:pos + 3 + n].decode("utf-8", "replace"))
     return info
+
+
+def pack_nak(got_seq: int, boot_id: str) -> bytes:
+    return bytes((got_seq & 0xFF,)) + boot_id.encode("ascii")
+
+
+def unpack_nak(body: bytes) -> tuple[int, str]:
+    """(seq the target received, its boot id)."""
+    if not body:
+        return -1, ""
+    return body[0], body[1:].decode("ascii", "replace")
 
 
 def pack_error(code: int, text: str) -> bytes:
