@@ -1,8 +1,8 @@
 """The agent's side of docs/protocol.md over a pair of file descriptors (stdin/stdout of the SSH exec).
 
 Requests execute strictly in order (go-back-N): the expected seq runs and its reply is cached; a
-recently executed seq gets its cached reply again without running twice; anything else is dropped
-for the host to re-send. HELLO always runs and resynchronises. EOF on stdin ends the agent.
+recently executed seq gets its cached reply again without running twice; anything else is NAKed
+(seq expected, seq received) for the host to re-send from the lost one. HELLO always runs and resynchronises. EOF on stdin ends the agent.
 """
 
 from __future__ import annotations
@@ -38,11 +38,15 @@ class Server:
             self._flush()  # replies to everything read in one write: pipelined requests stay cheap
 
     def _announce(self) -> dict:
-        """The unsolicited boot HELLO; a missing runtime is said here too (the host asks again)."""
+        return self._hello({"boot": 1})
+
+    def _hello(self, extra: dict) -> dict:
+        """HELLO facts; a missing runtime is a fact too (`error`, with the pip command), not a failure."""
+        extra.update(max_body=MAX_BODY, window=WINDOW)
         try:
-            return self.h.hello({"boot": 1, "max_body": MAX_BODY, "window": WINDOW})
+            return self.h.hello(extra)
         except AgentError as e:
-            return {"boot": 1, "boot_id": self.h.boot_id, "error": e.text, "version": wire.VERSION}
+            return dict(extra, boot_id=self.h.boot_id, error=e.text, version=wire.VERSION, timer="ns")
 
     def on_frame(self, msg_type: int, seq: int, body: bytes) -> None:
         if msg_type == wire.HELLO:
@@ -53,7 +57,9 @@ class Server:
         if seq != self.expected:
             if seq in self.cache and (self.expected - seq) % 256 <= WINDOW:
                 self._send(self.cache[seq])  # a retry: same reply, not run again
-            return  # a request after a lost one: the host re-sends from the lost one
+            else:  # a request after a lost one: NAK, so the host re-sends from the lost one at once
+                self._send(wire.encode(wire.NAK, self.expected, wire.pack_nak(seq, self.h.boot_id)))
+            return
         frame = self._execute(msg_type, seq, body)
         self.cache.pop((seq - WINDOW) % 256, None)
         self.cache[seq] = frame
@@ -73,7 +79,7 @@ class Server:
         h = self.h
         if t == wire.HELLO:
             nonce = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
-            return wire.pack_hello(h.hello({"boot": 0, "nonce": nonce, "max_body": MAX_BODY, "window": WINDOW}))
+            return wire.pack_hello(self._hello({"boot": 0, "nonce": nonce}))
         if t == wire.LOAD_BEGIN:
             return h.load_begin(*wire.unpack_load_begin(body))
         if t == wire.LOAD_CHUNK:

@@ -203,10 +203,10 @@ def agent_files() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(here.glob("*.py"))}
 
 
-def agent_command(o: SshOptions, agent_dir: str) -> str:
+def agent_command(o: SshOptions, agent_dir: str, models_dir: str) -> str:
     """The one exec that starts the agent; every part is shell-quoted."""
     parts = ["taskset", "-c", str(o.cpu_pin)] if o.cpu_pin is not None else []
     parts += [o.python, "-u", "-B", "-m", "agent", "--runtime", o.runtime, "--kernels", o.kernels,
-              "--threads", str(o.threads)]
+              "--threads", str(o.threads), "--models", models_dir]
     return f"cd {shlex.quote(agent_dir)} && exec " + " ".join(shlex.quote(p) for p in parts)
 

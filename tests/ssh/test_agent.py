@@ -78,8 +78,10 @@ def test_hello_cached_load_invoke_and_retry(agent):
     # a retried INVOKE is answered from the cache: same ticks, not run again
     again, _ = wire.unpack_invoke_reply(a.ask(wire.INVOKE, 11, wire.pack_invoke(3)))
     assert again == ticks
-    # a request after a "lost" one is dropped; the expected one runs
+    # a request after a "lost" one is NAKed (expected 13, got 14); the expected one runs
     a.send(wire.GET_OUTPUT, 14, wire.pack_get_output(0, 0, out["bytes"]))
+    t, s, body = a.recv()
+    assert (t, s, wire.unpack_nak(body)[0]) == (wire.NAK, 13, 14)
     assert a.ask(wire.GET_OUTPUT, 13, wire.pack_get_output(0, 0, out["bytes"])) == first
 
 
@@ -108,7 +110,6 @@ def test_missing_runtime_is_announced():
         pass
     facts = wire.unpack_hello(a.recv()[2])
     assert "pip install --user" in facts["error"]
-    a.send(wire.HELLO, 0)
-    t, _, body = a.recv()
-    assert t == wire.ERROR and wire.unpack_error(body)[0] == wire.E_RUNTIME
+    again = wire.unpack_hello(a.ask(wire.HELLO, 0, wire.pack_hello_request(5)))
+    assert again["nonce"] == 5 and "ai-edge-litert" in again["error"]
     a.close()

@@ -1,0 +1,109 @@
+"""The ssh driver end to end over a real sshd: cache, hostile names, a cut link mid-run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.drivers import driver_class
+from harness.errors import TargetError
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS = ROOT / "models" / "digits_int8.tflite"
+
+
+def _model() -> bytes:
+    if not DIGITS.exists():
+        pytest.skip(f"{DIGITS} missing (tools/make_models.py generates it)")
+    return DIGITS.read_bytes()
+
+
+def _inputs(load, n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-128, 128, (n, *t.shape[1:]), dtype=np.int8) for t in load.inputs]
+
+
+def _driver(target):
+    return driver_class("ssh")(target)
+
+
+def test_open_load_run(make_target):
+    with _driver(make_target()) as d:
+        info = d.open()
+        assert info.time_unit == "ns" and info.facts["python"] and info.facts["emulated"] == ""
+        load = d.load(_model(), "digits")
+        res = d.run(_inputs(load, 5))
+        assert res.outputs[0].shape[0] == 5 and (res.ticks > 0).all()
+
+
+def test_second_load_sends_nothing(make_target):
+    target = make_target()
+    with _driver(target) as d:
+        d.open()
+        first = d.load(_model(), "digits")
+        assert first.facts["uploaded_bytes"] == len(_model())
+    with _driver(target) as d:  # a new run: agent and model both cached on the board
+        d.open()
+        assert d.facts_sent["agent"] == 0
+        again = d.load(_model(), "digits")
+        assert again.facts["uploaded_bytes"] == 0 and again.sha256 == first.sha256
+
+
+def test_hostile_model_name_runs_nothing(make_target, sshd, tmp_path):
+    remote = tmp_path / "remote"
+    home = Path.home()
+    before = {p for p in (home / "x", remote / "x", Path("/x"), Path.cwd() / "x") if p.exists()}
+    with _driver(make_target(remote_dir=str(remote))) as d:
+        d.open()
+        d.load(_model(), "$(touch x).tflite")
+    after = {p for p in (home / "x", remote / "x", Path("/x"), Path.cwd() / "x") if p.exists()}
+    assert after == before
+    assert not list(remote.rglob("x")) and not list(remote.rglob("*touch*"))
+
+
+def test_missing_runtime_says_how_to_install(make_target):
+    with _driver(make_target(runtime="ai-edge-litert")) as d:
+        try:
+            import ai_edge_litert  # noqa: F401
+            pytest.skip("ai-edge-litert is installed here")
+        except ImportError:
+            pass
+        with pytest.raises(TargetError, match="ai-edge-litert.*pip install --user"):
+            d.open()
+
+
+def test_reconnect_after_sshd_session_killed(make_target, sshd):
+    model = _model()
+    with _driver(make_target()) as d:
+        d.open()
+        load = d.load(model, "digits")
+        x = _inputs(load, 400, seed=1)
+        clean = d.run(x)
+    with _driver(make_target()) as d:
+        d.open()
+        d.load(model, "digits")
+        killed = []
+
+        def cut():
+            deadline = time.monotonic() + 30
+            while d.progress < 100 and time.monotonic() < deadline:
+                time.sleep(0.002)
+            for pid in sshd.session_pids():
+                import os
+                import signal
+
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        t = threading.Thread(target=cut)
+        t.start()
+        res = d.run(x)
+        t.join()
+        assert d.reconnects >= 1
+    assert killed, "no sshd session process to kill"
+    for a, b in zip(clean.outputs, res.outputs):
+        np.testing.assert_array_equal(a, b)
