@@ -14,7 +14,7 @@ import sys
 from . import wire
 from .handler import AgentError, Handler
 
-WINDOW = 16
+WINDOW = 64
 MAX_BODY = 1 << 16
 
 

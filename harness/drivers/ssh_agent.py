@@ -17,17 +17,23 @@ from ..link import Link, Req
 
 DTYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
 INVOKE_EXTRA_S = 120.0  # an INVOKE may legitimately run this long before the host re-sends it
-BATCH = 16  # inferences per transact(); a cut link loses at most this much work
+BATCH = 32  # inferences per transact(); a cut link loses at most this much work
 
 
 class ChannelStream:
-    """A paramiko channel as a Link stream: short blocking reads, EOF/closure as LinkError."""
+    """A paramiko channel as a Link stream: short blocking reads, EOF/closure as LinkError.
+
+    Writes are gathered and go out as one SSH packet before the next read: a window of frames
+    costs one packet instead of one each (paramiko spends most of its time per packet).
+    """
 
     def __init__(self, chan, where: str) -> None:
         self.chan, self.where = chan, where
+        self.pending = bytearray()
         chan.settimeout(0.05)
 
     def read(self, n: int) -> bytes:
+        self.flush()
         try:
             data = self.chan.recv(n)
         except socket.timeout:
@@ -39,6 +45,12 @@ class ChannelStream:
         return data
 
     def write(self, data: bytes) -> None:
+        self.pending += data
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        data, self.pending = bytes(self.pending), bytearray()
         try:
             self.chan.sendall(data)
         except Exception as e:  # as in read()
@@ -79,7 +91,7 @@ class AgentClient:
         except Exception as e:  # paramiko: SSHException / EOFError / OSError on a dying transport
             raise LinkError(f"{where}: cannot start the agent ({type(e).__name__}: {e})") from None
         stream = ChannelStream(chan, where)
-        agent = cls(Link(stream, where, frame_timeout=5.0, retries=3, window=32), stream, where)
+        agent = cls(Link(stream, where, frame_timeout=5.0, retries=3, window=64), stream, where)
         try:
             facts = agent.link.hello(hello_timeout)
         except (LinkError, TargetTimeout) as e:
