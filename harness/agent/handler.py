@@ -96,7 +96,8 @@ class Handler:
             raise AgentError(wire.E_UNSUPPORTED, f"{self.runtime} ({self.kernels} kernels) cannot load the model: "
                                                  f"{lines[-1][:300]}") from None
         m = self.model
-        head = struct.pack("<BBHHII", len(m.inputs), len(m.outputs), len(m.ops), len(m.details), 0, 0)
+        ntensors = max(m.details_by_index, default=-1) + 1  # indices may skip tensors the runtime hides
+        head = struct.pack("<BBHHII", len(m.inputs), len(m.outputs), len(m.ops), ntensors, 0, 0)
         return head + b"".join(tensor_info(d) for d in m.inputs + m.outputs)
 
     def _need_model(self):
@@ -138,8 +139,8 @@ class Handler:
     def tensor_info(self, idx: int) -> bytes:
         m = self._need_model()
         d = m.details_by_index.get(idx)
-        if d is None:
-            raise AgentError(wire.E_BAD_INPUT, f"tensor {idx} does not exist ({len(m.details)} tensors)")
+        if d is None:  # a tensor the runtime does not expose: no data to read, not an error
+            return wire.pack_tensor_info(255, [], 0, 0.0, 0) + struct.pack("<hB", -1, 0)
         producer, op = m.producers.get(idx, (-1, ""))
         name = op.encode()[:255]
         return tensor_info(d) + struct.pack("<hB", producer, len(name)) + name

@@ -26,6 +26,9 @@ from .ssh_doctor import install_runtime, remote_check  # noqa: F401  (harness do
 from .ssh_options import SshOptions, resolve
 
 
+_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+
+
 @register("ssh")
 class SshDriver(Driver):
     """One board over paramiko; see the module docstring."""
@@ -41,7 +44,8 @@ class SshDriver(Driver):
         facts = self._start()
         return TargetInfo(name=self.target.name, kind="ssh", board=facts.get("board", ""), cpu=facts.get("cpu", ""),
                           time_unit="ns", clock_hz=facts.get("clock_hz") or None, boot_id=facts.get("boot_id", ""),
-                          facts={**facts, "host": self.o.host, "transport": "ssh"})
+                          facts={**{k: v for k, v in facts.items() if k not in _PER_HELLO},
+                                 "host": self.o.host, "transport": "ssh"})
 
     def _start(self) -> dict:
         """Connect, push the agent if needed, start it once, HELLO."""

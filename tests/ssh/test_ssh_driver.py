@@ -107,3 +107,17 @@ def test_reconnect_after_sshd_session_killed(make_target, sshd):
     assert killed, "no sshd session process to kill"
     for a, b in zip(clean.outputs, res.outputs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_tensors_for_per_layer(make_target):
+    with _driver(make_target(kernels="reference")) as d:
+        d.open()
+        load = d.load(_model(), "digits")
+        x = _inputs(load, 3, seed=2)
+        res = d.run(x)
+        tensors = d.tensors([a[1:2] for a in x])
+        assert len(tensors) > 5
+        out = [t for t in tensors.values() if t.size == res.outputs[0][1].size and t.dtype == res.outputs[0].dtype]
+        assert any(np.array_equal(t.reshape(-1), res.outputs[0][1].reshape(-1)) for t in out)
+        again = d.run(x)  # planned back without preserve-all: same outputs
+        np.testing.assert_array_equal(again.outputs[0], res.outputs[0])
