@@ -43,7 +43,10 @@ def _no_hb_env(monkeypatch):
 @pytest.fixture(scope="session")
 def emu_python() -> str:
     """The rpi4-emu interpreter (built on first use, then cached)."""
-    return str(rpi4_emu.build())
+    try:
+        return str(rpi4_emu.build())
+    except SystemExit as e:  # the builder's one-line reason, as a test failure (not a pytest exit)
+        pytest.fail(f"rpi4-emu build failed: {e}")
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from harness.drivers import driver_class
-from harness.errors import TargetError
+from harness.drivers import ssh_conn
+from harness.errors import TargetError, UnsupportedModel
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "models" / "digits_int8.tflite"
@@ -81,7 +82,7 @@ def test_reconnect_after_sshd_session_killed(make_target, sshd):
     with _driver(make_target()) as d:
         d.open()
         load = d.load(model, "digits")
-        x = _inputs(load, 400, seed=1)
+        x = _inputs(load, 1500, seed=1)  # long enough that the cut lands mid-run
         clean = d.run(x)
     with _driver(make_target()) as d:
         d.open()
@@ -121,3 +122,11 @@ def test_tensors_for_per_layer(make_target):
         assert any(np.array_equal(t.reshape(-1), res.outputs[0][1].reshape(-1)) for t in out)
         again = d.run(x)  # planned back without preserve-all: same outputs
         np.testing.assert_array_equal(again.outputs[0], res.outputs[0])
+
+
+def test_model_too_big_for_the_remote_disk(make_target, monkeypatch):
+    monkeypatch.setattr(ssh_conn.RemoteCache, "free_bytes", lambda self: 4096)
+    with _driver(make_target()) as d:
+        d.open()
+        with pytest.raises(UnsupportedModel, match="model too big for the remote disk"):
+            d.load(_model(), "digits")
