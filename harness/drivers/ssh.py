@@ -26,6 +26,7 @@ from .ssh_doctor import install_runtime, remote_check  # noqa: F401  (harness do
 from .ssh_options import SshOptions, resolve
 
 
+MAX_CUTS_AT_ONE_PLACE = 3
 _PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
 
 
@@ -75,15 +76,19 @@ class SshDriver(Driver):
         ticks = np.zeros(n, np.int64)
         rows = [np.ascontiguousarray(x) for x in inputs]
         self.progress = done = 0
-        retries = 0
+        retries, cuts_here = 0, 0
         while done < n:
             agent = self.agent
             try:
                 stop = min(n, done + BATCH)
                 agent.run_batch(rows, done, stop, outs, ticks)
-                self.progress = done = stop
+                self.progress, done, cuts_here = stop, stop, 0
             except (LinkError, TargetTimeout) as e:
                 retries += agent.retries
+                cuts_here += 1
+                if cuts_here > MAX_CUTS_AT_ONE_PLACE:  # not the network: the agent dies on these inputs
+                    raise TargetError(f"{self.where}: the agent died {cuts_here} times running inferences "
+                                      f"{done}..{min(n, done + BATCH) - 1}: {e}") from None
                 self._reconnect(e, done, n)
         return RunResult(outs, ticks, retries=retries + self.agent.retries)
 

@@ -41,7 +41,8 @@ class ChannelStream:
         except Exception as e:  # paramiko raises OSError, EOFError or SSHException when the link dies
             raise LinkError(f"{self.where}: the SSH link broke ({type(e).__name__}: {e})") from None
         if not data:
-            raise LinkError(f"{self.where}: the agent's SSH channel closed{self.stderr_tail()}")
+            status = f" (agent exit status {self.chan.recv_exit_status()})" if self.chan.exit_status_ready() else ""
+            raise LinkError(f"{self.where}: the agent's SSH channel closed{status}{self.stderr_tail()}")
         return data
 
     def write(self, data: bytes) -> None:

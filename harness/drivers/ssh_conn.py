@@ -7,6 +7,8 @@ it is recorded, like OpenSSH's StrictHostKeyChecking=accept-new); a changed key 
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 import shlex
 import socket
 import time
@@ -149,7 +151,7 @@ class RemoteCache:
     def put(self, data: bytes, path: str) -> int:
         """Upload atomically (temporary name, then rename): a cut upload never looks cached."""
         self.mkdirs(path.rsplit("/", 1)[0])
-        tmp = f"{path}.part"
+        tmp = f"{path}.{os.getpid()}-{secrets.token_hex(4)}.part"  # concurrent runs never share one
         with self.sftp.open(tmp, "wb") as f:
             f.set_pipelined(True)
             f.write(data)
