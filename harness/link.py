@@ -42,6 +42,11 @@ class SerialStream:
     def __init__(self, ser, where: str) -> None:
         self.ser, self.where = ser, where
         ser.timeout = 0.02
+        sock = getattr(ser, "_socket", None)  # socket:// — small frames must not wait for Nagle
+        if sock is not None:
+            import socket
+
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def read(self, n: int) -> bytes:
         import serial

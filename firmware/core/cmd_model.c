@@ -107,6 +107,7 @@ int hb_cmd_invoke(hb_cmd_t *c, const uint8_t *b, size_t n, uint8_t *out, size_t 
   uint8_t *p = hb_put_u16(hb_put_u16(out, count), nops);
   for (uint32_t i = 0; i < count; i++) {
     int last = i + 1 == count && profile;
+    port_clock_sync();
     uint32_t t0 = port_clock();
     int rc = hb_engine_invoke(&c->engine, last ? port_clock : 0, last ? op_ticks : 0, &c->err);
     uint32_t t1 = port_clock();

@@ -23,6 +23,10 @@ typedef struct { uint32_t magic, boots, nonce, spare; } hb_persist_t;
 int port_getc(void);                       /* blocks; returns the next byte, 0..255 */
 void port_write(const uint8_t *p, size_t n);
 uint32_t port_clock(void);                 /* free-running ticks, wraps at 2^32 */
+/* Called just before each timed inference: restart the tick phase so that, on an emulator
+ * that counts instructions, the same work always spans the same number of ticks (a no-op
+ * where the counter runs at the core clock, e.g. DWT CYCCNT). */
+void port_clock_sync(void);
 hb_persist_t *port_persist(void);
 void port_reset(void);                     /* warm reboot; does not return */
 

@@ -9,7 +9,11 @@
 #define UART_DATA REG(UART0 + 0x0u)
 #define UART_STATE REG(UART0 + 0x4u)  /* bit0 TX full, bit1 RX full */
 #define UART_CTRL REG(UART0 + 0x8u)
+#define UART_INTCLEAR REG(UART0 + 0xCu)
 #define UART_BAUDDIV REG(UART0 + 0x10u)
+#define NVIC_ISER0 REG(0xE000E100u)
+#define NVIC_ICER0 REG(0xE000E180u)
+#define UART0_RX_IRQ 0u
 #define SYST_CSR REG(0xE000E010u)
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
@@ -23,11 +27,13 @@ static volatile uint32_t systick_wraps;
 static int use_dwt;
 
 void port_systick_isr(void) { systick_wraps++; }
+/* RX interrupt: only wakes the core from WFI in port_getc; the byte is read there. */
+void port_uart0_rx_isr(void) { UART_INTCLEAR = 2u; }
 
 /* Returns the timer's name for HELLO. */
 const char *port_init(void) {
   UART_BAUDDIV = 16u;  /* 25 MHz / 16: the minimum; QEMU ignores the rate */
-  UART_CTRL = 3u;      /* TX + RX on */
+  UART_CTRL = 3u | 8u; /* TX + RX on, RX interrupt (wakes WFI; NVIC-enabled in port_getc) */
   SYST_RVR = 0xFFFFFFu;
   SYST_CVR = 0u;
   SYST_CSR = 7u;       /* core clock, interrupt on wrap, enabled */
@@ -50,8 +56,23 @@ uint32_t port_clock(void) {
   return (w << 24) + (0xFFFFFFu - v);
 }
 
+/* QEMU's SysTick restarts its tick phase when it is enabled: stop + start makes the next
+ * tick edge a fixed number of instructions away, so -icount tick counts repeat exactly
+ * (otherwise they differ by one tick, 40 instructions, from run to run). The count is kept;
+ * at most one partial tick is lost, outside any measurement. */
+void port_clock_sync(void) {
+  if (use_dwt) return;
+  SYST_CSR = 0u;
+  SYST_CSR = 7u;
+}
+
 int port_getc(void) {
-  while (!(UART_STATE & 2u)) {}
+  /* Sleep, not spin: a spinning vCPU competes with QEMU's I/O thread, which then feeds the
+   * UART more slowly. A byte arriving between the test and WFI pends the IRQ: no lost wakeup. */
+  if (UART_STATE & 2u) return (int)(UART_DATA & 0xFFu);
+  NVIC_ISER0 = 1u << UART0_RX_IRQ;  /* enabled only while waiting: never fires inside invoke() */
+  while (!(UART_STATE & 2u)) __asm volatile("wfi");
+  NVIC_ICER0 = 1u << UART0_RX_IRQ;
   return (int)(UART_DATA & 0xFFu);
 }
 

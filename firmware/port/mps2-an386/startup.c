@@ -6,6 +6,7 @@
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
 int main(void);
 void port_systick_isr(void);
+void port_uart0_rx_isr(void);
 void port_exit(int code);
 
 #define CPACR (*(volatile uint32_t *)0xE000ED88u)
@@ -24,7 +25,7 @@ static void unexpected(void) { port_exit(4); }
 __attribute__((section(".vectors"), used)) static void (*const vectors[16 + 32])(void) = {
   (void (*)(void))&__stack_top, port_reset_handler, unexpected /* NMI */, fault, fault, fault, fault,
   0, 0, 0, 0, unexpected /* SVC */, unexpected /* debug */, 0, unexpected /* PendSV */, port_systick_isr,
-  [16 ... 47] = unexpected};
+  port_uart0_rx_isr /* IRQ 0: UART0 RX */, [17 ... 47] = unexpected};
 
 /* Semihosting SYS_EXIT_EXTENDED: QEMU exits with `code` (needs -semihosting-config enable=on). */
 void port_exit(int code) {

@@ -1,0 +1,216 @@
+"""An emulated Cortex-M: starts qemu-system-arm with the harness firmware, then is an mcu driver
+over socket://.
+
+The guest UART0 is a TCP server on a free loopback port (wait=on: the guest starts only when
+we connect, so its boot HELLO is never lost); the monitor listens on a unix socket (tests send
+`system_reset` through monitor()). With `-icount shift=N` SysTick advances once per
+clock_hz-period of virtual time, and virtual time is 2^N ns per instruction, so one tick is
+1e9 / (clock_hz * 2^N) instructions (40 at 25 MHz, shift 0): ticks are reported as
+instructions. Without icount they follow host time and are reported as cycles.
+QEMU is always torn down: close(), errors, Ctrl-C, atexit, and PR_SET_PDEATHSIG if we die.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import ROOT
+from ..errors import LinkError, TargetError
+from . import register
+from .base import TargetInfo
+from .mcu import McuDriver, McuOptions
+
+_LIVE: "weakref.WeakSet[QemuDriver]" = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class QemuOptions(McuOptions):
+    """targets/qemu-*.yaml `options:` (plus every mcu option except url)."""
+
+    machine: str = "mps2-an386"
+    board: str = "mps2-an386"  # firmware/port/<board>
+    icount: int | None = 0  # -icount shift=<n>; null: no icount (ticks follow host time)
+    elf: str = ""  # default: firmware/build/<board>/harness.elf, built when missing or stale
+    build: bool = True
+    qemu: str = "qemu-system-arm"
+    start_timeout: float = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:  # runs in the child before exec
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@register("qemu")
+class QemuDriver(McuDriver):
+    """See the module docstring."""
+
+    options_class = QemuOptions
+
+    def __init__(self, target) -> None:
+        super().__init__(target)
+        self.proc: subprocess.Popen | None = None
+        self._port = 0
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self._port}"
+
+    def elf(self) -> Path:
+        o = self.opts
+        return Path(o.elf) if o.elf else ROOT / "firmware" / "build" / o.board / "harness.elf"
+
+    def build(self) -> None:
+        """make -C firmware BOARD=<board> (make decides whether the ELF is stale)."""
+        if not self.opts.build or self.opts.elf:
+            return
+        r = subprocess.run(["make", "-C", str(ROOT / "firmware"), f"BOARD={self.opts.board}"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            tail = " | ".join((r.stderr or r.stdout).strip().splitlines()[-3:])
+            raise TargetError(f"target {self.target.name}: firmware build failed (make -C firmware "
+                              f"BOARD={self.opts.board}): {tail}")
+
+    def command(self) -> list[str]:
+        o = self.opts
+        cmd = [o.qemu, "-M", o.machine, "-kernel", str(self.elf()), "-nographic",
+               "-serial", f"tcp:127.0.0.1:{self._port},server=on,wait=on,nodelay=on",
+               "-monitor", f"unix:{self._monitor_path()},server=on,wait=off",
+               "-semihosting-config", "enable=on,target=native"]
+        if o.icount is not None:
+            cmd += ["-icount", f"shift={o.icount}"]
+        return cmd
+
+    def _monitor_path(self) -> str:
+        return os.path.join(self._tmp.name, "monitor.sock")
+
+    def time_unit(self, facts: dict) -> str:
+        return "instructions" if self.opts.icount is not None else "cycles"
+
+    def tick_scale(self) -> float:
+        if self.opts.icount is None:
+            return 1.0
+        clock = self.opts.clock_hz or 25_000_000
+        return 1e9 / (clock * (1 << self.opts.icount))
+
+    def open(self) -> TargetInfo:
+        self.build()
+        if not self.elf().exists():
+            raise TargetError(f"target {self.target.name}: firmware {self.elf()} not found")
+        self._tmp = tempfile.TemporaryDirectory(prefix="hb-qemu-")
+        _LIVE.add(self)
+        try:
+            self._start()
+            info = super().open()
+        except BaseException:
+            self.close()
+            raise
+        facts = {**info.facts, "machine": self.opts.machine, "icount": self.opts.icount,
+                 "qemu_pid": self.proc.pid,
+                 "time_note": ("instructions counted by QEMU -icount (SysTick ticks x "
+                               f"{self.tick_scale():g}); not cycles of a real core")
+                 if self.opts.icount is not None else "SysTick follows host time without -icount"}
+        return TargetInfo(info.name, info.kind, info.board, info.cpu, info.time_unit, info.clock_hz,
+                          info.boot_id, facts)
+
+    def _start(self) -> None:
+        self._port = _free_port()
+        log = open(os.path.join(self._tmp.name, "qemu.log"), "w+b")
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                     preexec_fn=_die_with_parent)
+        log.close()
+
+    def _connect(self):
+        """Connect to the guest UART as soon as QEMU listens (no probe: wait=on would take it)."""
+        end = time.monotonic() + self.opts.start_timeout
+        for _ in range(5):
+            while time.monotonic() < end:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    return super()._connect()
+                except LinkError:
+                    time.sleep(0.05)
+            if self.proc.poll() is None or b"Address already in use" not in self._log_bytes():
+                break
+            self._start()  # the free port was taken between probe and bind: another one
+        code = self.exit_status()
+        why = f"exited with {code}" if code is not None else f"did not listen within {self.opts.start_timeout:g} s"
+        raise TargetError(f"target {self.target.name}: QEMU {why}: {self._log_tail()}")
+
+    def _log_bytes(self) -> bytes:
+        try:
+            with open(os.path.join(self._tmp.name, "qemu.log"), "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
+    def _log_tail(self) -> str:
+        return " | ".join(self._log_bytes().decode(errors="replace").strip().splitlines()[-3:])
+
+    def monitor(self, command: str, timeout: float = 5.0) -> str:
+        """Send one HMP command (e.g. 'system_reset') to this QEMU's monitor; its output."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(self._monitor_path())
+            s.sendall(command.encode() + b"\n")
+            out, end = b"", time.monotonic() + timeout
+            while time.monotonic() < end and out.count(b"(qemu)") < 2:
+                try:
+                    chunk = s.recv(4096)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            return out.decode(errors="replace")
+
+    def exit_status(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def _stop_proc(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._stop_proc()
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+            _LIVE.discard(self)
+
+
+@atexit.register
+def _close_all() -> None:
+    for d in list(_LIVE):
+        d.close()
