@@ -1,4 +1,6 @@
-"""Session fixtures that build the firmware core for this machine (make -C firmware native [SAN=1]).
+"""Session fixtures that build the firmware core for this machine (make -C firmware native [SAN=1]),
+once per kernel set (KERNELS=c: the plain C loops; KERNELS=dsp: the SIMD-MAC kernels with the
+DSP instructions emulated in portable C), so every test that takes a build runs on both.
 
 Not a conftest.py: tests/conftest.py is imported by name (`from conftest import ...`) elsewhere,
 and a second conftest module would shadow it. Test files import these fixtures explicitly."""
@@ -8,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,24 +24,50 @@ if str(ROOT) not in sys.path:  # harness/native.py without installing anything
     sys.path.insert(0, str(ROOT))
 
 
-def _make(*args: str) -> Path:
+KERNEL_SETS = ("c", "dsp")
+
+
+@dataclass(frozen=True)
+class NativeBuild:
+    """One build directory (libhbcore.so, hbload) and the kernel set it was built with."""
+
+    dir: Path
+    kernels: str
+
+    @property
+    def lib(self) -> Path:
+        return self.dir / "libhbcore.so"
+
+    def __truediv__(self, name: str) -> Path:
+        return self.dir / name
+
+    def engine(self, model: bytes, **kw):
+        """A harness.native.NativeEngine on this build's library."""
+        from harness.native import NativeEngine
+
+        return NativeEngine(model, lib=self.lib, **kw)
+
+
+def _make(kernels: str, san: bool) -> NativeBuild:
+    args = ["native", f"KERNELS={kernels}"] + (["SAN=1"] if san else [])
     if not shutil.which("make") or not (shutil.which("gcc") or shutil.which("cc")):
         pytest.skip("no C compiler / make on this machine")
     r = subprocess.run(["make", "-C", str(FIRMWARE), *args], capture_output=True, text=True, timeout=600)
-    if r.returncode != 0 and "SAN=1" in args and ("asan" in r.stderr or "ubsan" in r.stderr):
+    if r.returncode != 0 and san and ("asan" in r.stderr or "ubsan" in r.stderr):
         pytest.skip(f"the compiler's sanitizer runtime is missing: {r.stderr.strip().splitlines()[-1]}")
     if r.returncode != 0:
         pytest.fail(f"make -C firmware {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
-    return FIRMWARE / "build" / ("native-san" if "SAN=1" in args else "native")
+    name = "native" + ("-dsp" if kernels == "dsp" else "") + ("-san" if san else "")
+    return NativeBuild(FIRMWARE / "build" / name, kernels)
 
 
-@pytest.fixture(scope="session")
-def native_build() -> Path:
-    """firmware/build/native with libhbcore.so and hbload."""
-    return _make("native")
+@pytest.fixture(scope="session", params=KERNEL_SETS)
+def native_build(request) -> NativeBuild:
+    """firmware/build/native[-dsp] with libhbcore.so and hbload."""
+    return _make(request.param, san=False)
 
 
-@pytest.fixture(scope="session")
-def san_build() -> Path:
-    """firmware/build/native-san: the same, with -fsanitize=address,undefined."""
-    return _make("native", "SAN=1")
+@pytest.fixture(scope="session", params=KERNEL_SETS)
+def san_build(request) -> NativeBuild:
+    """firmware/build/native[-dsp]-san: the same, with -fsanitize=address,undefined."""
+    return _make(request.param, san=True)

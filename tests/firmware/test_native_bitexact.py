@@ -44,12 +44,10 @@ def _random_input(rng: np.random.Generator, info) -> np.ndarray:
     return rng.integers(-128, 128, info.shape, dtype=np.int8)
 
 
-def _check_bitexact(path: Path) -> None:
-    from harness.native import NativeEngine
-
+def _check_bitexact(build, path: Path) -> None:
     tflm = _tflm()
     data = path.read_bytes()
-    eng = NativeEngine(data)
+    eng = build.engine(data)
     oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20)
     rng = np.random.default_rng(20261123)
     for k in range(N_INPUTS):
@@ -70,18 +68,18 @@ def _check_bitexact(path: Path) -> None:
 
 @pytest.mark.parametrize("rel", SHARED_INT8)
 def test_shared_model_bitexact(native_build, rel):
-    _check_bitexact(_shared(rel))
+    _check_bitexact(native_build, _shared(rel))
 
 
 @pytest.mark.parametrize("path", _project_models(), ids=lambda p: p.stem)
 def test_project_model_bitexact(native_build, path):
-    _check_bitexact(path)
+    _check_bitexact(native_build, path)
 
 
 def test_supported_op_list(native_build):
     from harness.native import supported_ops
 
-    ops = supported_ops()
+    ops = supported_ops(native_build.lib)
     for name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
                  "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "PAD", "MEAN", "CONCATENATION"):
         assert name in ops
@@ -94,12 +92,10 @@ def test_project_op_models_present():
 
 
 def test_preserve_all_keeps_every_intermediate(native_build):
-    from harness.native import NativeEngine
-
     data = _shared("mlperf_tiny/vww_96_int8.tflite").read_bytes()
     x = np.random.default_rng(1).integers(-128, 128, (1, 96, 96, 3), dtype=np.int8)
-    keep = NativeEngine(data, preserve_all=True)
-    reuse = NativeEngine(data)
+    keep = native_build.engine(data, preserve_all=True)
+    reuse = native_build.engine(data)
     y_keep, y_reuse = keep.run(x)[0], reuse.run(x)[0]
     assert np.array_equal(y_keep, y_reuse)
     outs = [keep.op_output_tensor(i) for i in range(keep.num_ops)]
@@ -114,20 +110,20 @@ def test_preserve_all_keeps_every_intermediate(native_build):
 
 
 def test_arena_too_small_says_needed_vs_available(native_build):
-    from harness.native import EngineError, NativeEngine
+    from harness.native import EngineError
 
     data = _shared("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     with pytest.raises(EngineError) as ei:
-        NativeEngine(data, arena_bytes=4096)
+        native_build.engine(data, arena_bytes=4096)
     assert ei.value.kind == "arena"
     assert "arena too small: need" in str(ei.value) and "have 4096" in str(ei.value)
 
 
 def test_float_model_is_refused_naming_op_and_node(native_build):
-    from harness.native import EngineError, NativeEngine
+    from harness.native import EngineError
 
     with pytest.raises(EngineError) as ei:
-        NativeEngine(_shared("tflm/hello_world_float.tflite").read_bytes())
+        native_build.engine(_shared("tflm/hello_world_float.tflite").read_bytes())
     assert ei.value.kind == "unsupported"
     assert "FULLY_CONNECTED at node 0" in str(ei.value) and "float32" in str(ei.value)
 
@@ -144,32 +140,30 @@ def _patched_opcode(data: bytes, deprecated: int | None, builtin: int | None) ->
 
 
 def test_unsupported_op_named_with_node(native_build):
-    from harness.native import EngineError, NativeEngine
+    from harness.native import EngineError
 
     data = _shared("tflm/hello_world_int8.tflite").read_bytes()
     with pytest.raises(EngineError, match=r"^unsupported op TANH at node 0$"):
-        NativeEngine(_patched_opcode(data, 28, 28))
+        native_build.engine(_patched_opcode(data, 28, 28))
     # A code only in builtin_code (deprecated_builtin_code holds the 127 placeholder).
     with pytest.raises(EngineError, match=r"^unsupported op GELU at node 0$"):
-        NativeEngine(_patched_opcode(data, 127, 150))
+        native_build.engine(_patched_opcode(data, 127, 150))
 
 
 def test_opcode_read_from_either_field(native_build):
-    from harness.native import NativeEngine
-
     data = _shared("tflm/hello_world_int8.tflite").read_bytes()
     x = np.array([[17]], dtype=np.int8)
-    want = NativeEngine(data).run(x)[0]
+    want = native_build.engine(data).run(x)[0]
     old_style = _patched_opcode(data, None, 0)        # only deprecated_builtin_code = 9
     new_style = _patched_opcode(data, 0, None)        # only builtin_code = 9 (the engine takes the max)
-    assert np.array_equal(NativeEngine(old_style).run(x)[0], want)
-    assert np.array_equal(NativeEngine(new_style).run(x)[0], want)
+    assert np.array_equal(native_build.engine(old_style).run(x)[0], want)
+    assert np.array_equal(native_build.engine(new_style).run(x)[0], want)
 
 
 def test_corrupt_buffer_index_is_named(native_build):
     """A tensor whose buffer index points past the buffers vector: the text names both."""
     from fbutil import field, root, vector_tables
-    from harness.native import EngineError, NativeEngine
+    from harness.native import EngineError
 
     data = bytearray(_shared("tflm/hello_world_int8.tflite").read_bytes())
     sg = vector_tables(bytes(data), root(bytes(data)), 2)[0]
@@ -178,7 +172,7 @@ def test_corrupt_buffer_index_is_named(native_build):
     ti, pos = next((i, field(bytes(data), t, 2)) for i, t in enumerate(tensors) if field(bytes(data), t, 2))
     data[pos:pos + 4] = (99).to_bytes(4, "little")
     with pytest.raises(EngineError) as ei:
-        NativeEngine(bytes(data))
+        native_build.engine(bytes(data))
     assert str(ei.value) == f"corrupt model: tensor {ti} buffer index 99 out of range ({nbuf} buffers)"
     assert ei.value.kind == "corrupt"
 
@@ -186,13 +180,11 @@ def test_corrupt_buffer_index_is_named(native_build):
 @pytest.mark.parametrize("rel", SHARED_INT8[:4])
 def test_every_intermediate_matches_tflm(native_build, rel):
     """preserve_all on both sides: each op's output tensor, not just the graph outputs, is bit-exact."""
-    from harness.native import NativeEngine
-
     tflm = _tflm()
     data = _shared(rel).read_bytes()
     oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20,
                                          intrepreter_config=tflm.InterpreterConfig.kPreserveAllTensors)
-    eng = NativeEngine(data, preserve_all=True)
+    eng = native_build.engine(data, preserve_all=True)
     rng = np.random.default_rng(7)
     for _ in range(3):
         x = _random_input(rng, eng.input_info(0))
@@ -208,10 +200,10 @@ def test_every_intermediate_matches_tflm(native_build, rel):
 
 def test_per_op_ticks_and_limits(native_build):
     """invoke(profile=True) gives one elapsed time per op; a model over HB_MAX_TENSORS is refused."""
-    from harness.native import EngineError, NativeEngine
+    from harness.native import EngineError
     from tflite_build import ModelBuilder
 
-    eng = NativeEngine(_shared("mlperf_tiny/kws_ref_model.tflite").read_bytes())
+    eng = native_build.engine(_shared("mlperf_tiny/kws_ref_model.tflite").read_bytes())
     eng.set_input(0, np.zeros(eng.input_info(0).shape, np.int8))
     ticks = eng.invoke(profile=True)
     assert len(ticks) == eng.num_ops and sum(ticks) > 0
@@ -224,5 +216,5 @@ def test_per_op_ticks_and_limits(native_build):
     m.op("RESHAPE", [x], [y])
     m.inputs, m.outputs = [x], [y]
     with pytest.raises(EngineError, match=r"^model too big: 302 tensors \(HB_MAX_TENSORS 256\)$") as ei:
-        NativeEngine(m.build())
+        native_build.engine(m.build())
     assert ei.value.kind == "too_big"

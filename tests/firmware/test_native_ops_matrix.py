@@ -212,6 +212,17 @@ CASES = {
     "fc_per_channel_relu6": lambda r: fc(r, in_shape=(1, 40), units=7, act=RELU6, per_channel=True),
     "fc_weights_zero_point": lambda r: fc(r, in_shape=(2, 24), units=6, wzp=5),
     "fc_no_bias": lambda r: fc(r, in_shape=(3, 16), units=4, bias=False),
+    # Shapes for the DSP kernels' edges (KERNELS=dsp): 4-pixel blocks and 4-tap groups with
+    # remainders, channel counts not a multiple of 4, scratch-size fallbacks to the C loops.
+    "conv_1x1_b2_k12_odd_groups": lambda r: conv(r, in_shape=(2, 5, 3, 12), oc=10, k=(1, 1), act=RELU),
+    "conv_c5_k3x3_tail": lambda r: conv(r, in_shape=(1, 6, 5, 5), oc=7, k=(3, 3), stride=(2, 1)),
+    "conv_patch_too_big_for_scratch": lambda r: conv(r, in_shape=(1, 4, 3, 256), oc=3, k=(3, 3)),
+    "dw_c6_channel_tail": lambda r: dwconv(r, in_shape=(1, 7, 6, 6), mult=1, k=(3, 3), act=RELU),
+    "dw_b2_c8_valid_s2": lambda r: dwconv(r, in_shape=(2, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2), pad=VALID),
+    "dw_weights_too_big_for_scratch": lambda r: dwconv(r, in_shape=(1, 7, 7, 256), mult=1, k=(7, 7)),
+    "fc_rows_and_depth_tails": lambda r: fc(r, in_shape=(2, 13), units=6, per_channel=True),
+    "fc_zero_point_odd": lambda r: fc(r, in_shape=(1, 37), units=9, wzp=-7),
+    "fc_depth_too_big_for_scratch": lambda r: fc(r, in_shape=(1, 8200), units=2),
     "avgpool_same_k3s2_relu6": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(1, 9, 7, 4), k=(3, 3), stride=(2, 2), pad=SAME, act=RELU6),
     "avgpool_valid_k2x4": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(2, 6, 8, 3), k=(2, 4), stride=(2, 1), pad=VALID),
     "maxpool_same_k3s1_relu": lambda r: pool(r, "MAX_POOL_2D", in_shape=(1, 5, 6, 3), k=(3, 3), stride=(1, 1), pad=SAME, act=RELU),
@@ -250,12 +261,11 @@ def test_op_matrix_bitexact(native_build, name):
         from tflite_micro.python.tflite_micro import runtime as tflm
     except ImportError:
         pytest.skip("tflite-micro is not installed")
-    from harness.native import NativeEngine
 
     rng = np.random.default_rng(sum(map(ord, name)))
     data = CASES[name](rng).build()
     oracle = tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
-    eng = NativeEngine(data)
+    eng = native_build.engine(data)
     for k in range(10):
         xs = []
         for i in range(eng.num_inputs):

@@ -4,6 +4,8 @@
 #include "../fixedpoint.h"
 #include "../ops.h"
 #include "quant_params.h"
+#include "simd.h"
+#include "conv_common.h"
 
 /* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
  * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
@@ -65,28 +67,14 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
 int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
-static inline int8_t requant(int32_t acc, const hb_conv_params_t *p, int oc) {
-  acc = hb_add_wrap(hb_mbqm(acc, p->mult[oc], p->shift[oc]), p->out_offset);
-  acc = acc < p->act_min ? p->act_min : acc;
-  return (int8_t)(acc > p->act_max ? p->act_max : acc);
-}
-
-/* Taps t in [*lo, *hi) with 0 <= origin + dil * t < n: the window clipped to the
- * input once per output pixel, so the MAC loops below carry no bounds tests. */
-static inline void tap_range(int origin, int dil, int k, int n, int *lo, int *hi) {
-  int l = origin < 0 ? (-origin + dil - 1) / dil : 0;
-  int lim = n - origin;
-  int h = lim <= 0 ? 0 : (lim + dil - 1) / dil;
-  if (h > k) h = k;
-  *lo = l;
-  *hi = h < l ? l : h;
-}
-
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_DSP
+  if (hb_conv_dsp(e, op)) return;
+#endif
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
-  const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+  const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   const int KH = f->dims[1], KW = f->dims[2], FC = f->dims[3];
@@ -96,11 +84,11 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
     for (int oy = 0; oy < OH; oy++) {
       const int iy0 = oy * p->stride_h - p->pad_h;
       int ky0, ky1;
-      tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
+      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
         const int ix0 = ox * p->stride_w - p->pad_w;
         int kx0, kx1;
-        tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
@@ -113,8 +101,7 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
               for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + in_off);
             }
           }
-          if (bias) acc = hb_add_wrap(acc, bias[oc]);
-          yp[oc] = requant(acc, p, oc);
+          yp[oc] = hb_conv_out(acc, bias, p, oc);
         }
       }
     }
@@ -122,10 +109,13 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 }
 
 void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_DSP
+  if (hb_dwconv_dsp(e, op)) return;
+#endif
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
-  const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+  const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   const int KH = f->dims[1], KW = f->dims[2], OH = out->dims[1], OW = out->dims[2], OC = out->dims[3];
@@ -135,11 +125,11 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
     for (int oy = 0; oy < OH; oy++) {
       const int iy0 = oy * p->stride_h - p->pad_h;
       int ky0, ky1;
-      tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
+      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
         const int ix0 = ox * p->stride_w - p->pad_w;
         int kx0, kx1;
-        tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         const size_t xstep = (size_t)p->dil_w * C;
         for (int oc = 0; oc < OC; oc++) {
@@ -150,8 +140,7 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
             const int8_t *wp = w + ((size_t)ky * KW + kx0) * OC + oc;
             for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += OC) acc += (int32_t)*wp * ((int32_t)*xp + in_off);
           }
-          if (bias) acc = hb_add_wrap(acc, bias[oc]);
-          yp[oc] = requant(acc, p, oc);
+          yp[oc] = hb_conv_out(acc, bias, p, oc);
         }
       }
     }

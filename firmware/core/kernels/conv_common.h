@@ -1,0 +1,38 @@
+/* What the plain C and the DSP convolution kernels share outside their MAC loops:
+ * the per-channel requantisation and the window clipping. Keeping these in one place
+ * is what makes the two kernel sets bit-exact by construction: they differ only in
+ * how the (exact, int32) sum of w * (x - in_zp) is formed. */
+#ifndef HB_CONV_COMMON_H
+#define HB_CONV_COMMON_H
+#include "../fixedpoint.h"
+#include "../ops.h"
+
+/* Bias, then per-channel requantisation, output offset and the fused activation. */
+static inline int8_t hb_conv_out(int32_t acc, const int32_t *bias, const hb_conv_params_t *p, int oc) {
+  if (bias) acc = hb_add_wrap(acc, bias[oc]);
+  acc = hb_add_wrap(hb_mbqm(acc, p->mult[oc], p->shift[oc]), p->out_offset);
+  acc = acc < p->act_min ? p->act_min : acc;
+  return (int8_t)(acc > p->act_max ? p->act_max : acc);
+}
+
+/* Taps t in [*lo, *hi) with 0 <= origin + dil * t < n: the window clipped to the
+ * input once per output pixel, so the MAC loops carry no bounds tests. */
+static inline void hb_tap_range(int origin, int dil, int k, int n, int *lo, int *hi) {
+  int l = origin < 0 ? (-origin + dil - 1) / dil : 0;
+  int lim = n - origin;
+  int h = lim <= 0 ? 0 : (lim + dil - 1) / dil;
+  if (h > k) h = k;
+  *lo = l;
+  *hi = h < l ? l : h;
+}
+
+static inline const int32_t *hb_conv_bias(const hb_engine_t *e, const hb_op_t *op) {
+  return op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+}
+
+#ifdef HB_KERNELS_DSP
+/* conv_dsp.c: return 0 (having written nothing) for a shape they leave to the C loops. */
+int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op);
+int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op);
+#endif
+#endif

@@ -1,0 +1,93 @@
+/* The few Armv7E-M DSP instructions the fast kernels use, with one meaning everywhere:
+ * on a core with the DSP extension they are the instructions themselves (<arm_acle.h>,
+ * plus inline asm for the ROR #8 forms, which GCC 12 does not fold into SXTB16/SXTAB16:
+ * it emits a separate `mov ror`); elsewhere exact portable C, so the DSP kernels build
+ * and are tested bit-exact on the development machine (`make native KERNELS=dsp`).
+ *
+ * Kernel choice (build time): HB_KERNELS_DSP selects the SIMD-MAC kernels, HB_KERNELS_C
+ * the plain C ones; with neither, DSP when the target has __ARM_FEATURE_DSP (M4, M7, M55).
+ * Values are 32-bit words holding two int16 lanes (lo = bits 0-15) or four int8 bytes. */
+#ifndef HB_SIMD_H
+#define HB_SIMD_H
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(HB_KERNELS_DSP) && !defined(HB_KERNELS_C) && defined(__ARM_FEATURE_DSP)
+#define HB_KERNELS_DSP 1
+#endif
+
+/* An unaligned little-endian 32-bit load (a plain LDR on Cortex-M3 and up). */
+static inline uint32_t hb_ld32(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
+  return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+static inline uint32_t hb_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int32_t)x); }
+static inline uint32_t hb_sxtab16(uint32_t a, uint32_t x) { return (uint32_t)__sxtab16((int32_t)a, (int32_t)x); }
+static inline uint32_t hb_sxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+static inline uint32_t hb_sxtab16_ror8(uint32_t a, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+static inline int32_t hb_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlad((int32_t)a, (int32_t)b, acc);
+}
+static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlatt((int32_t)a, (int32_t)b, acc);
+}
+
+#else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLABB, SMLATT) */
+
+static inline int32_t hb_lane_lo(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
+static inline int32_t hb_lane_hi(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
+static inline int32_t hb_byte(uint32_t v, int i) { return (int8_t)(uint8_t)(v >> (8 * i)); }
+static inline uint32_t hb_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+
+/* Bytes 0 and 2, sign-extended into the low and high halfwords. */
+static inline uint32_t hb_sxtb16(uint32_t x) { return hb_pack16(hb_byte(x, 0), hb_byte(x, 2)); }
+static inline uint32_t hb_sxtb16_ror8(uint32_t x) { return hb_sxtb16(hb_ror8(x)); }
+/* Each halfword of a plus the sign-extended byte 0 / byte 2 of x, modulo 2^16. */
+static inline uint32_t hb_sxtab16(uint32_t a, uint32_t x) {
+  return hb_pack16(hb_lane_lo(a) + hb_byte(x, 0), hb_lane_hi(a) + hb_byte(x, 2));
+}
+static inline uint32_t hb_sxtab16_ror8(uint32_t a, uint32_t x) { return hb_sxtab16(a, hb_ror8(x)); }
+/* acc + lo*lo + hi*hi (signed 16 x 16), modulo 2^32 (the Q flag is not modelled). */
+static inline int32_t hb_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  uint32_t s = (uint32_t)acc + (uint32_t)(hb_lane_lo(a) * hb_lane_lo(b)) + (uint32_t)(hb_lane_hi(a) * hb_lane_hi(b));
+  return (int32_t)s;
+}
+static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_lo(a) * hb_lane_lo(b)));
+}
+static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_hi(a) * hb_lane_hi(b)));
+}
+#endif
+
+#ifdef HB_KERNELS_DSP
+/* One static scratch shared by the DSP kernels (never two at once): widened input
+ * patches (CONV_2D), widened weights (DEPTHWISE_CONV_2D), the widened input vector
+ * (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops. */
+#ifndef HB_DSP_SCRATCH_BYTES
+#define HB_DSP_SCRATCH_BYTES 16384
+#endif
+extern uint32_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 4];
+#endif
+
+#endif
