@@ -85,6 +85,10 @@ def connect(o: SshOptions):
         how = f"key {o.key_file}" if o.key_file else "ssh-agent and ~/.ssh/id_* keys"
         raise TargetError(f"{_where(o)}: authentication failed ({how}); check user (HB_USER) and install the key with "
                           f"`ssh-copy-id -p {o.port} {o.user}@{o.host}`") from None
+    except socket.gaierror as e:
+        client.close()
+        raise LinkError(f"{_where(o)}: unknown host name ({e.strerror}); check host in the target file or HOST=… "
+                        "(HB_HOST)") from None
     except (socket.timeout, TimeoutError):
         client.close()
         raise LinkError(f"{_where(o)}: unreachable, no answer within {t:g} s (connect_timeout); "

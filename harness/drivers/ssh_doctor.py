@@ -59,7 +59,8 @@ def problems_of(o: SshOptions, facts: dict) -> list[str]:
         found.append(f"{at}: Python {facts['python']} has no tflite-runtime 2.14 wheel (3.8–3.11 only): "
                      f"use runtime: ai-edge-litert, then {_pip_command(o, facts, PIP_SPEC['ai-edge-litert'])}")
         return found
-    if not facts.get("pip"):
+    needs_pip = not facts.get("numpy") or not facts.get("runtime") or not facts["numpy"].startswith("1.")
+    if needs_pip and not facts.get("pip"):
         found.append(f"{at}: pip missing for {o.python}: sudo apt-get install -y python3-pip")
     if not facts.get("numpy"):
         found.append(f"{at}: numpy missing: {_pip_command(o, facts, ['numpy<2'])}")

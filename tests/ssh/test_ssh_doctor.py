@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.drivers import ssh_doctor
+from harness.errors import TargetError
 
 
 def test_complete_board_has_no_problems(make_target):
@@ -30,3 +33,10 @@ def test_problem_texts_for_an_old_board():
     found = ssh_doctor.problems_of(o, facts)
     assert any("numpy 2.1.0 breaks" in p and "--break-system-packages 'numpy<2'" in p for p in found)
     assert any("tflite-runtime==2.14.0" in p for p in found)
+
+
+def test_install_runtime_failure_is_one_line(make_target, emu_python):
+    # the emulated board has no pip: the pip command's own complaint comes back, in one line
+    with pytest.raises(TargetError, match="pip install --user.*failed: .*No module named pip") as e:
+        ssh_doctor.install_runtime(make_target(python=emu_python))
+    assert "\n" not in str(e.value)
