@@ -22,8 +22,10 @@ from ..models import inspect
 from . import register, ssh_conn
 from .base import Driver, LoadInfo, RunResult, TargetInfo
 from .ssh_agent import BATCH, DTYPES, AgentClient
-from .ssh_doctor import install_runtime, remote_check  # noqa: F401  (harness doctor --target)
+from .ssh_doctor import install_runtime, remote_check  # harness doctor --target
 from .ssh_options import SshOptions, resolve
+
+__all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3

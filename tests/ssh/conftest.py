@@ -20,6 +20,13 @@ import loopback_sshd  # noqa: E402
 import rpi4_emu  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.ssh)
+
+
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory):
     server = loopback_sshd.LoopbackSshd(tmp_path_factory.mktemp("sshd"))
