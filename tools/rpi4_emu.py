@@ -3,7 +3,7 @@
 
     python tools/rpi4_emu.py build        # once: arm64 Debian python3 + numpy<2 + tflite-runtime (stamped)
     python tools/rpi4_emu.py start        # build if needed, start sshd on 127.0.0.1:<free port>
-    python tools/rpi4_emu.py env          # HB_* variables for targets/rpi4-emu.yaml (after start)
+    eval "$(python tools/rpi4_emu.py env)"  # HB_* variables for targets/rpi4-emu.yaml (after start)
     python tools/rpi4_emu.py stop
     python tools/rpi4_emu.py run -- CMD…  # start, run CMD with the HB_* variables set, stop
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,15 @@ def _env_lines(state: dict) -> list[str]:
             f"HB_REMOTE_DIR={CACHE / 'remote'}", f"HB_PYTHON={CACHE / 'bin' / 'python3'}"]
 
 
+def _exports(state: dict) -> str:
+    """`export K=V` lines for a shell's eval."""
+    lines = []
+    for line in _env_lines(state):
+        key, value = line.split("=", 1)
+        lines.append(f"export {key}={shlex.quote(value)}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     cmd = argv[0] if argv else "build"
     if cmd == "build":
@@ -146,11 +156,11 @@ def main(argv: list[str]) -> int:
         s = sshd()
         state = s.start(detach=True)
         _state_file().write_text(json.dumps(state))
-        print("\n".join(_env_lines(state)))
+        print(_exports(state))
     elif cmd == "env":
         if not _state_file().exists():
             raise SystemExit("rpi4-emu: not started; run: python tools/rpi4_emu.py start")
-        print("\n".join(_env_lines(json.loads(_state_file().read_text()))))
+        print(_exports(json.loads(_state_file().read_text())))
     elif cmd == "stop":
         stop_quietly()
     elif cmd == "run":
