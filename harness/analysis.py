@@ -29,6 +29,8 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
         t = out["ticks"].astype(np.float64)
         res["ticks"] = {"unit": target.get("time_unit"), "mean": float(t.mean()), "min": int(t.min()),
                         "max": int(t.max()), "std": float(t.std())}
+    if "op_ticks" in out and len(out["op_ticks"]):
+        res["profile"] = _profile(out["op_ticks"], m["ops"], target)
     for j, spec in enumerate(specs):
         res["tensors"][f"outputs_{j}"] = _tensor_metrics(out[f"outputs_{j}"], refs, j, spec, m)
     if m.get("classification"):
@@ -72,6 +74,15 @@ def _verdict(res: dict) -> str:
         if "delta_error_pct" in cal:
             parts.append(f"error {cal['error_float_pct']:.2f} % float → {cal['error_device_pct']:.2f} % device")
     return "; ".join(parts)
+
+
+def _profile(op_ticks: np.ndarray, ops: list[str], target: dict) -> list[dict]:
+    """Mean ticks per op over the run (the firmware profiles every inference)."""
+    mean = op_ticks.astype(np.float64).mean(axis=0)
+    total = mean.sum() or 1.0
+    clock = target.get("clock_hz")
+    return [{"index": i, "op": ops[i] if i < len(ops) else "?", "ticks": float(t), "share_pct": float(100 * t / total),
+             "us": float(t * 1e6 / clock) if clock else None} for i, t in enumerate(mean)]
 
 
 def _tensor_metrics(q: np.ndarray, refs: dict, j: int, spec: TensorSpec, m: dict) -> dict:

@@ -70,5 +70,7 @@ def _cell(v) -> str:
     if isinstance(v, float):
         if v != v:
             return "nan"
+        if v.is_integer() and abs(v) < 1e12:
+            return str(int(v))
         return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3e}"
     return str(v)

@@ -66,6 +66,11 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
     if "ticks" in m:
         tk = m["ticks"]
         doc.p(f"Per inference: mean {tk['mean']:.0f} {tk['unit']} (min {tk['min']}, max {tk['max']}).")
+    if m.get("profile"):
+        unit = t.get("time_unit", "ticks")
+        doc.h(3, f"Per-op profile (mean {unit} per inference)")
+        doc.table(["op", "type", unit, "share %", "µs"],
+                  [[r["index"], r["op"], r["ticks"], r["share_pct"], r["us"]] for r in m["profile"]])
     _drift_tables(doc, m)
     if "classification" in m:
         doc.h(3, "Classification")
