@@ -63,9 +63,13 @@ class SshDriver(Driver):
     def load(self, model: bytes, name: str) -> LoadInfo:
         info = inspect(model, name)
         t0 = time.perf_counter()
-        path, sent = self.cache.model(model, name)
-        plan = self.agent.load(model)
         self._model = (model, name)
+        try:
+            path, sent = self.cache.model(model, name)
+            plan = self.agent.load(model)
+        except (LinkError, TargetTimeout) as e:  # cut while loading: reconnecting loads it again
+            plan = self._reconnect(e, f"loading {name}")
+            path, sent = self.cache.model(model, name)[0], None  # None: split across connections
         return LoadInfo(info.sha256, time.perf_counter() - t0, info.inputs, info.outputs,
                         facts={"uploaded_bytes": sent, "cached": sent == 0, "remote_path": path,
                                "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"]})
@@ -91,11 +95,11 @@ class SshDriver(Driver):
                 if cuts_here > MAX_CUTS_AT_ONE_PLACE:  # not the network: the agent dies on these inputs
                     raise TargetError(f"{self.where}: the agent died {cuts_here} times running inferences "
                                       f"{done}..{min(n, done + BATCH) - 1}: {e}") from None
-                self._reconnect(e, done, n)
+                self._reconnect(e, f"after {done} of {n} inferences")
         return RunResult(outs, ticks, retries=retries + self.agent.retries)
 
-    def _reconnect(self, why: Exception, done: int, n: int) -> None:
-        """The link broke after `done` of `n` inferences: bring the agent and the model back."""
+    def _reconnect(self, why: Exception, when: str) -> dict:
+        """The link broke: bring the agent and the model back; the model's plan."""
         deadline = Deadline(self.o.reconnect_s)
         last: Exception = why
         while True:
@@ -103,19 +107,24 @@ class SshDriver(Driver):
             try:
                 self._start()
                 self.cache.model(*self._model)  # a no-op unless the cache was wiped meanwhile
-                self.agent.load(self._model[0])
+                plan = self.agent.load(self._model[0])
                 self.reconnects += 1
-                return
+                return plan
             except (LinkError, TargetTimeout) as e:
                 last = e
             if deadline.expired():
-                raise LinkError(f"{self.where}: link lost after {done} of {n} inferences and not back within "
+                raise LinkError(f"{self.where}: link lost {when} and not back within "
                                 f"{self.o.reconnect_s:g} s (reconnect_s): {last}")
             time.sleep(min(0.5, deadline.remaining()))
 
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Every tensor after one inference of `inputs` (one sample per input), from the board."""
-        return self.agent.tensors([np.ascontiguousarray(x).tobytes() for x in inputs])
+        rows = [np.ascontiguousarray(x).tobytes() for x in inputs]
+        try:
+            return self.agent.tensors(rows)
+        except (LinkError, TargetTimeout) as e:
+            self._reconnect(e, "reading tensors")
+            return self.agent.tensors(rows)
 
     def _drop(self) -> None:
         for part in (self.agent, self.cache):

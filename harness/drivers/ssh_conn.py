@@ -14,8 +14,12 @@ import socket
 import time
 from pathlib import Path
 
+import paramiko
+
 from ..errors import LinkError, TargetError, UnsupportedModel
 from .ssh_options import SshOptions
+
+SFTP_ERRORS = (OSError, EOFError, paramiko.SSHException)  # what SFTP raises on a refusal or a dead link
 
 
 def _where(o: SshOptions) -> str:
@@ -27,8 +31,6 @@ def _known_name(o: SshOptions) -> str:
 
 
 def _policy(o: SshOptions):
-    import paramiko
-
     class Policy(paramiko.MissingHostKeyPolicy):
         """Unknown key: refuse, or record it when the target opted in (accept-new)."""
 
@@ -56,8 +58,6 @@ def _fingerprint(key) -> str:
 
 def connect(o: SshOptions):
     """A connected paramiko.SSHClient, or one line saying what failed and what to do."""
-    import paramiko
-
     client = paramiko.SSHClient()
     if Path(o.known_hosts).is_file():
         try:
@@ -129,7 +129,11 @@ class RemoteCache:
 
     def __init__(self, client, o: SshOptions) -> None:
         self.client, self.o = client, o
-        self.sftp = client.open_sftp()
+        self.root = o.remote_dir
+        try:
+            self.sftp = client.open_sftp()
+        except SFTP_ERRORS as e:
+            raise self._error(e, "opening SFTP") from None
         d = o.remote_dir
         if d == "~" or d.startswith("~/"):
             d = self.sftp.normalize(".") + d[1:]
@@ -174,6 +178,20 @@ class RemoteCache:
 
     def model(self, data: bytes, name: str) -> tuple[str, int]:
         """The remote path of a model (uploaded unless cached) and the bytes sent for it."""
+        try:
+            return self._model(data, name)
+        except SFTP_ERRORS as e:
+            raise self._error(e, f"uploading {name}") from None
+
+    def _error(self, e: BaseException, what: str) -> Exception:
+        """A broken link (LinkError: the run reconnects) or a remote refusal (TargetError)."""
+        t = self.client.get_transport()
+        if t is None or not t.is_active() or isinstance(e, (EOFError, paramiko.SSHException)):
+            return LinkError(f"{_where(self.o)}: the SSH link broke while {what} ({type(e).__name__}: {e})")
+        return TargetError(f"{_where(self.o)}: {what} into {self.root} failed ({getattr(e, 'strerror', None) or e}); "
+                           "check that remote_dir is writable")
+
+    def _model(self, data: bytes, name: str) -> tuple[str, int]:
         path = f"{self.root}/models/{hashlib.sha256(data).hexdigest()}.tflite"
         if self.has(path, len(data)):
             return path, 0
@@ -185,6 +203,12 @@ class RemoteCache:
 
     def agent(self, files: dict[str, bytes]) -> tuple[str, int]:
         """The remote folder holding package `agent/` (uploaded unless this exact version is there)."""
+        try:
+            return self._agent(files)
+        except SFTP_ERRORS as e:
+            raise self._error(e, "uploading the agent") from None
+
+    def _agent(self, files: dict[str, bytes]) -> tuple[str, int]:
         h = hashlib.sha256()
         for rel in sorted(files):
             h.update(rel.encode() + b"\0" + files[rel] + b"\0")

@@ -124,6 +124,19 @@ def test_tensors_for_per_layer(make_target):
         np.testing.assert_array_equal(again.outputs[0], res.outputs[0])
 
 
+def test_link_cut_before_load_reconnects(make_target, sshd):
+    import os
+    import signal
+
+    with _driver(make_target()) as d:
+        d.open()
+        for pid in sshd.session_pids():
+            os.kill(pid, signal.SIGKILL)
+        load = d.load(_model(), "digits")
+        assert d.reconnects == 1
+        assert d.run(_inputs(load, 3)).outputs[0].shape[0] == 3
+
+
 def test_model_too_big_for_the_remote_disk(make_target, monkeypatch):
     monkeypatch.setattr(ssh_conn.RemoteCache, "free_bytes", lambda self: 4096)
     with _driver(make_target()) as d:
