@@ -29,7 +29,8 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3
-_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+_PER_HELLO = ("nonce", "boot", "pid")
+_THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")  # change every HELLO: not facts about the board
 
 
 @register("ssh")
@@ -70,9 +71,19 @@ class SshDriver(Driver):
         except (LinkError, TargetTimeout) as e:  # cut while loading: reconnecting loads it again
             plan = self._reconnect(e, f"loading {name}")
             path, sent = self.cache.model(model, name)[0], None  # None: split across connections
-        return LoadInfo(info.sha256, time.perf_counter() - t0, info.inputs, info.outputs,
+        load_s = time.perf_counter() - t0
+        return LoadInfo(info.sha256, load_s, info.inputs, info.outputs,
                         facts={"uploaded_bytes": sent, "cached": sent == 0, "remote_path": path,
-                               "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"]})
+                               "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"],
+                               "board_now": self._board_now()})
+
+    def _board_now(self) -> dict:
+        """Temperature, clock and throttling as each model starts (a Pi heats up over a long run)."""
+        try:
+            facts = self.agent.link.hello(10.0 + self.o.connect_timeout)
+        except (LinkError, TargetTimeout):
+            return {}  # only a record: a cut here is handled by the next request
+        return {k: facts.get(k) for k in _THERMAL}
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         if not self._model:

@@ -63,3 +63,20 @@ def test_emu_optimized_kernels_drift_from_tflm(make_target, emu_python, resnet, 
 def test_emu_reference_kernels_match_tflm_exactly(make_target, emu_python, resnet, inputs, oracle):
     dev, _ = _on_emu(make_target, emu_python, resnet, inputs, "reference")
     assert dev.tobytes() == oracle.astype(np.int8).tobytes()
+
+
+def test_emulation_is_detected_without_the_hint(emu_python):
+    """Without HB_EMULATED, uname says aarch64 while /proc/cpuinfo is the x86 host's: say emulated."""
+    import os
+    import subprocess
+
+    import rpi4_emu
+
+    sysroot = rpi4_emu.CACHE / "sysroot"
+    env = {k: v for k, v in os.environ.items() if k != "HB_EMULATED"}
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from agent import device; print(device.emulation())"
+    out = subprocess.run(["qemu-aarch64-static", "-cpu", "cortex-a72", "-L", str(sysroot),
+                          str(sysroot / "usr" / "bin" / "python3.11"), "-c", code,
+                          str(Path(__file__).resolve().parents[2] / "harness")],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert "user-mode emulation: aarch64" in out.stdout, out.stderr
