@@ -29,8 +29,8 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3
-_PER_HELLO = ("nonce", "boot", "pid")
-_THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")  # change every HELLO: not facts about the board
+_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+_THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 
 
 @register("ssh")
@@ -93,7 +93,7 @@ class SshDriver(Driver):
         ticks = np.zeros(n, np.int64)
         rows = [np.ascontiguousarray(x) for x in inputs]
         self.progress = done = 0
-        retries, cuts_here = 0, 0
+        retries, cuts_here, base = 0, 0, self.agent.retries  # frames re-sent during this run, reconnects
         while done < n:
             agent = self.agent
             try:
@@ -101,13 +101,13 @@ class SshDriver(Driver):
                 agent.run_batch(rows, done, stop, outs, ticks)
                 self.progress, done, cuts_here = stop, stop, 0
             except (LinkError, TargetTimeout) as e:
-                retries += agent.retries
-                cuts_here += 1
+                retries += agent.retries - base + 1
+                cuts_here, base = cuts_here + 1, 0
                 if cuts_here > MAX_CUTS_AT_ONE_PLACE:  # not the network: the agent dies on these inputs
                     raise TargetError(f"{self.where}: the agent died {cuts_here} times running inferences "
                                       f"{done}..{min(n, done + BATCH) - 1}: {e}") from None
                 self._reconnect(e, f"after {done} of {n} inferences")
-        return RunResult(outs, ticks, retries=retries + self.agent.retries)
+        return RunResult(outs, ticks, retries=retries + self.agent.retries - base)
 
     def _reconnect(self, why: Exception, when: str) -> dict:
         """The link broke: bring the agent and the model back; the model's plan."""

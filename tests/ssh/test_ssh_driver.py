@@ -104,7 +104,7 @@ def test_reconnect_after_sshd_session_killed(make_target, sshd):
         t.start()
         res = d.run(x)
         t.join()
-        assert d.reconnects >= 1
+        assert d.reconnects >= 1 and res.retries >= 1 and clean.retries == 0
     assert killed, "no sshd session process to kill"
     for a, b in zip(clean.outputs, res.outputs):
         np.testing.assert_array_equal(a, b)
