@@ -43,8 +43,9 @@ def _policy(o: SshOptions):
                     f"(HB_ACCEPT_NEW_HOST_KEY=1) to record it on first use")
             path = Path(o.known_hosts)
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            start = "\n" if path.is_file() and not path.read_bytes().endswith(b"\n") and path.stat().st_size else ""
             with open(path, "a", encoding="ascii") as f:
-                f.write(f"{_known_name(o)} {key.get_name()} {key.get_base64()}\n")
+                f.write(f"{start}{_known_name(o)} {key.get_name()} {key.get_base64()}\n")
             client.get_host_keys().add(hostname, key.get_name(), key)
 
     return Policy()
