@@ -1,0 +1,26 @@
+"""`harness bench --target rpi4-emu` end to end, as `make bench TARGET=rpi4-emu` runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import MODELS, run_cli
+
+
+def test_bench_on_rpi4_emu(sshd, emu_python, tmp_path):
+    st = sshd.state()
+    env = {"HB_PORT": str(st["port"]), "HB_USER": st["user"], "HB_KEY_FILE": st["key_file"],
+           "HB_KNOWN_HOSTS": st["known_hosts"], "HB_REMOTE_DIR": str(tmp_path / "remote"),
+           "HB_PYTHON": emu_python, "HB_SSH_CONFIG": str(tmp_path / "none")}
+    p = run_cli("bench", "--target", "rpi4-emu", "--models", str(MODELS / "digits_int8.tflite"), "--runs", "20",
+                "--per-layer", "1", "--results", str(tmp_path / "results"), env=env, timeout=300)
+    assert p.returncode == 0, p.stderr + p.stdout
+    (run,) = (tmp_path / "results" / "rpi4-emu").iterdir()
+    meta = json.loads((run / "run.json").read_text())
+    facts = meta["target"]["facts"]
+    assert facts["emulated"].startswith("qemu-aarch64") and facts["machine"] == "aarch64"
+    assert meta["target"]["time_unit"] == "ns"
+    report = (run / "report.md").read_text()
+    assert "emulated" in report and "digits_int8" in report
+    assert Path(run / "layers" / "digits_int8.json").exists()
