@@ -143,3 +143,8 @@ def test_model_too_big_for_the_remote_disk(make_target, monkeypatch):
         d.open()
         with pytest.raises(UnsupportedModel, match="model too big for the remote disk"):
             d.load(_model(), "digits")
+
+
+def test_cpu_pin_runs_the_agent_on_one_core(make_target):
+    with _driver(make_target(cpu_pin=0, threads=1)) as d:
+        assert d.open().facts["affinity"] == [0]
