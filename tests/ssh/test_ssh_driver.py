@@ -32,10 +32,12 @@ def _driver(target):
     return driver_class("ssh")(target)
 
 
-def test_open_load_run(make_target):
-    with _driver(make_target()) as d:
+@pytest.mark.parametrize("kernels", ["optimized", "reference", "xnnpack"])
+def test_open_load_run(make_target, kernels):
+    with _driver(make_target(kernels=kernels)) as d:
         info = d.open()
         assert info.time_unit == "ns" and info.facts["python"] and info.facts["emulated"] == ""
+        assert info.facts["kernels"] == kernels
         load = d.load(_model(), "digits")
         res = d.run(_inputs(load, 5))
         assert res.outputs[0].shape[0] == 5 and (res.ticks > 0).all()
