@@ -58,7 +58,8 @@ class SshDriver(Driver):
         agent_dir, sent = self.cache.agent(ssh_conn.agent_files())
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
-        self.agent = AgentClient.start(self.client, command, self.where, 60.0 + self.o.connect_timeout)
+        self.agent = AgentClient.start(self.client, command, self.where, 60.0 + self.o.connect_timeout,
+                                       self.target.name)
         return self.agent.facts
 
     def load(self, model: bytes, name: str) -> LoadInfo:

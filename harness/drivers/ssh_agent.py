@@ -84,7 +84,7 @@ class AgentClient:
         self.inputs: list[dict] = []
 
     @classmethod
-    def start(cls, client, command: str, where: str, hello_timeout: float) -> "AgentClient":
+    def start(cls, client, command: str, where: str, hello_timeout: float, target: str = "…") -> "AgentClient":
         """Exec the agent once and read its HELLO; a failure to start is a TargetError, not a link cut."""
         try:
             chan = client.get_transport().open_session(timeout=hello_timeout)
@@ -101,7 +101,7 @@ class AgentClient:
             raise LinkError(str(e)) from None
         if facts.get("error"):
             agent.close()
-            raise TargetError(f"{where}: {facts['error']} (or: harness doctor --target … --install-runtime)")
+            raise TargetError(f"{where}: {facts['error']} (or: harness doctor --target {target} --install-runtime)")
         agent.facts = facts
         return agent
 
