@@ -30,10 +30,13 @@ class ChannelStream:
     def __init__(self, chan, where: str) -> None:
         self.chan, self.where = chan, where
         self.pending = bytearray()
+        self.stderr = b""  # the last 4 KB the agent wrote to stderr, for error messages
         chan.settimeout(0.05)
 
     def read(self, n: int) -> bytes:
         self.flush()
+        if self.chan.recv_stderr_ready():
+            self._drain_stderr()  # unread stderr would use up the channel's window and stall the frames
         try:
             data = self.chan.recv(n)
         except socket.timeout:
@@ -59,12 +62,16 @@ class ChannelStream:
 
     def stderr_tail(self) -> str:
         """The agent's last stderr line (e.g. `python3: not found`), as ': …' or ''."""
-        try:
-            err = self.chan.recv_stderr(1 << 16) if self.chan.recv_stderr_ready() else b""
-        except Exception:  # the channel is already gone: no more to say
-            err = b""
-        lines = err.decode(errors="replace").strip().splitlines()
+        self._drain_stderr()
+        lines = self.stderr.decode(errors="replace").strip().splitlines()
         return f": {lines[-1][:300]}" if lines else ""
+
+    def _drain_stderr(self) -> None:
+        try:
+            while self.chan.recv_stderr_ready():
+                self.stderr = (self.stderr + self.chan.recv_stderr(1 << 16))[-4096:]
+        except Exception:  # the channel is already gone: no more to say
+            pass
 
     def close(self) -> None:
         self.chan.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from harness.drivers import driver_class
 from harness.drivers import ssh_conn
+from harness.drivers.ssh_agent import AgentClient
 from harness.errors import TargetError, UnsupportedModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,35 +81,34 @@ def test_missing_runtime_says_how_to_install(make_target):
             d.open()
 
 
-def test_reconnect_after_sshd_session_killed(make_target, sshd):
+def test_reconnect_after_sshd_session_killed(make_target, sshd, monkeypatch):
     model = _model()
     with _driver(make_target()) as d:
         d.open()
         load = d.load(model, "digits")
-        x = _inputs(load, 1500, seed=1)  # long enough that the cut lands mid-run
+        x = _inputs(load, 1500, seed=1)
         clean = d.run(x)
+    others = set(sshd.session_pids())  # sessions of other tests that may still be closing
     with _driver(make_target()) as d:
         d.open()
         d.load(model, "digits")
-        killed = []
+        ours = set(sshd.session_pids()) - others
+        assert ours, "no sshd session process of ours to kill"
+        batches, killed = [], []
+        real_batch = AgentClient.run_batch
 
-        def cut():
-            deadline = time.monotonic() + 30
-            while d.progress < 100 and time.monotonic() < deadline:
-                time.sleep(0.002)
-            for pid in sshd.session_pids():
-                import os
-                import signal
+        def run_batch(self, rows, start, stop, outs, ticks):
+            batches.append(start)
+            if len(batches) == 4:  # mid-run: the sshd process serving this connection dies
+                for pid in ours:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            return real_batch(self, rows, start, stop, outs, ticks)
 
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-
-        t = threading.Thread(target=cut)
-        t.start()
+        monkeypatch.setattr(AgentClient, "run_batch", run_batch)
         res = d.run(x)
-        t.join()
-        assert d.reconnects >= 1 and res.retries >= 1 and clean.retries == 0
-    assert killed, "no sshd session process to kill"
+        assert killed and d.reconnects == 1 and res.retries >= 1 and clean.retries == 0
+        assert batches.count(batches[3]) == 2  # the cut batch ran again, the finished ones did not
     for a, b in zip(clean.outputs, res.outputs):
         np.testing.assert_array_equal(a, b)
 
@@ -127,9 +128,6 @@ def test_tensors_for_per_layer(make_target):
 
 
 def test_link_cut_before_load_reconnects(make_target, sshd):
-    import os
-    import signal
-
     with _driver(make_target()) as d:
         d.open()
         for pid in sshd.session_pids():
@@ -150,3 +148,11 @@ def test_model_too_big_for_the_remote_disk(make_target, monkeypatch):
 def test_cpu_pin_runs_the_agent_on_one_core(make_target):
     with _driver(make_target(cpu_pin=0, threads=1)) as d:
         assert d.open().facts["affinity"] == [0]
+
+
+def test_missing_python_is_a_clear_error(make_target):
+    with _driver(make_target(python="/nonexistent/python3")) as d:
+        t0 = time.monotonic()
+        with pytest.raises(TargetError, match="the agent did not start.*/nonexistent/python3.*(not found|No such)"):
+            d.open()
+        assert time.monotonic() - t0 < 10
