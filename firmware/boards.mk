@@ -8,6 +8,13 @@ BOARDS := $(notdir $(wildcard port/*))
 # Per-board CPU flags (arm-none-eabi-gcc 12).
 CPU_mps2-an386 := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 
+# The link/command layer + engine as a stdio process for tests (SAN=1 adds ASan/UBSan).
+.PHONY: native-target
+native-target: $(NATIVE_DIR)/hbtarget
+$(NATIVE_DIR)/hbtarget: tools/native_target.c $(CORE_SRCS) $(LINK_SRCS) $(CORE_HDRS) boards.mk
+	@mkdir -p $(NATIVE_DIR)
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ tools/native_target.c $(CORE_SRCS) $(LINK_SRCS)
+
 ifdef BOARD
 ifeq ($(wildcard port/$(BOARD)/link.ld),)
 $(error BOARD=$(BOARD): no port/$(BOARD)/link.ld; boards: $(BOARDS))

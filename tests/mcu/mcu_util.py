@@ -1,0 +1,131 @@
+"""Helpers for tests/mcu (not a conftest: tests/conftest.py is imported by name elsewhere).
+
+QEMU targets come from targets/qemu-m4.yaml; HB_QEMU_ELF points the driver at another ELF
+(e.g. a snapshot build while the tree is mid-edit). The native target is firmware/tools/
+native_target.c: the same link/command layer + engine on stdio, under ASan when available.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "models"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from harness.config import load_target  # noqa: E402
+from harness.drivers import driver_class  # noqa: E402
+
+
+def shared_model(rel: str) -> bytes:
+    p = SHARED / rel
+    if not p.exists():
+        pytest.skip(f"{p} not present: the third-party models live in ../shared/models beside the repo")
+    return p.read_bytes()
+
+
+def qemu_driver(**options):
+    """An unopened qemu-m4 driver with `options` on top of the target file's."""
+    t = load_target("qemu-m4")
+    opts = {**t.options, **options}
+    if os.environ.get("HB_QEMU_ELF") and "elf" not in options:
+        opts["elf"] = os.environ["HB_QEMU_ELF"]
+    return driver_class(t.kind)(dataclasses.replace(t, options=opts))
+
+
+def random_inputs(specs, n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in specs:
+        row = s.shape[1:] if s.shape and s.shape[0] == 1 else s.shape
+        info = np.iinfo(s.dtype)
+        out.append(rng.integers(info.min, info.max + 1, size=(n, *row), dtype=s.dtype))
+    return out
+
+
+def tflm_outputs(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """The TFLM interpreter's outputs for each row: one [n, ...] array per output."""
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    it = tflm.Interpreter.from_bytes(data, arena_size=8 << 20)
+    n = len(inputs[0])
+    outs: list[list[np.ndarray]] = []
+    for r in range(n):
+        for i, x in enumerate(inputs):
+            it.set_input(x[r][None], i)
+        it.invoke()
+        k = 0
+        row = []
+        while True:
+            try:
+                row.append(np.array(it.get_output(k)))
+            except Exception:
+                break
+            k += 1
+        outs.append(row)
+    return [np.stack([o[j].reshape(o[j].shape[1:] if o[j].shape[0] == 1 else o[j].shape) for o in outs])
+            for j in range(len(outs[0]))]
+
+
+def native_target_binary() -> Path:
+    """firmware/build/native-san/hbtarget (ASan/UBSan), or the plain build without a sanitizer runtime."""
+    if os.environ.get("HB_NATIVE_TARGET"):
+        return Path(os.environ["HB_NATIVE_TARGET"])
+    for san in ("1", "0"):
+        r = subprocess.run(["make", "-s", "-C", str(ROOT / "firmware"), "native-target", f"SAN={san}"],
+                           capture_output=True, text=True)
+        path = ROOT / "firmware" / "build" / ("native-san" if san == "1" else "native") / "hbtarget"
+        if r.returncode == 0 and path.exists():
+            return path
+    pytest.fail(f"cannot build the native target: {r.stderr.strip()[-400:]}")
+
+
+class PipeStream:
+    """A child process's stdin/stdout as a link stream."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def write(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read(self, n: int) -> bytes:
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], 0.02)
+        return os.read(fd, n) if ready else b""
+
+    def close(self) -> str:
+        """Stop the child; its stderr (sanitizer reports land there)."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return err
+
+
+def wait_until(cond, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return False
