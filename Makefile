@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 STAMPS := $(ROOT)/.stamps
 VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
-TARGET ?= host
+TARGET ?= qemu-m4
 CONFIG ?= default
 MODELS ?=
 RUNS ?=
@@ -14,12 +14,30 @@ HARNESS := cd $(ROOT) && $(PY) -m harness
 APT_FW := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 APT_TEST := $(APT_FW) qemu-user-static openssh-server clang
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets
+# What `make bench` needs besides the venv, by kind of target.
+ifneq ($(filter qemu-%,$(TARGET)),)
+BENCH_DEPS := $(STAMPS)/apt-fw
+endif
+ifeq ($(TARGET),rpi4-emu)
+BENCH_DEPS := $(STAMPS)/apt-emu
+BENCH_WRAP := $(PY) tools/rpi4_emu.py run --
+endif
+# HOST=/PORT=/USER= on the command line override an SSH target file (USER is always in the environment).
+BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
+  $(if $(filter command line,$(origin USER)),HB_USER=$(USER))
+
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
-	@$(HARNESS) bench --target $(TARGET) --config $(CONFIG) \
+	@cd $(ROOT) && $(BENCH_ENV) $(BENCH_WRAP) $(PY) -m harness bench --target $(TARGET) --config $(CONFIG) \
 	  $(if $(MODELS),--models $(MODELS)) $(if $(RUNS),--runs $(RUNS))
+
+firmware: $(STAMPS)/apt-fw
+	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386
+
+rpi4-emu: $(STAMPS)/venv $(STAMPS)/apt-emu
+	@$(PY) tools/rpi4_emu.py build
 
 test: $(STAMPS)/venv $(STAMPS)/apt-test
 	@echo "== make test"
@@ -45,6 +63,11 @@ $(STAMPS)/apt-host:
 $(STAMPS)/apt-fw:
 	@mkdir -p $(STAMPS)
 	@bash $(ROOT)/tools/apt-ensure.sh $(APT_FW)
+	@touch $@
+
+$(STAMPS)/apt-emu:
+	@mkdir -p $(STAMPS)
+	@bash $(ROOT)/tools/apt-ensure.sh qemu-user-static openssh-server
 	@touch $@
 
 $(STAMPS)/apt-test:

@@ -19,7 +19,7 @@ def build(rd: RunDir, with_plots: bool = True) -> Doc:
     doc = Doc()
     doc.h(1, f"Bench report — {t.get('name', '?')} — {meta['run_id']}")
     _target_section(doc, t)
-    _summary(doc, mets)
+    _summary(doc, mets, t.get("time_unit"))
     for name, m in mets.items():
         _model_section(doc, rd, name, meta["models"][name], m, t, with_plots)
     return doc
@@ -36,18 +36,20 @@ def _target_section(doc: Doc, t: dict) -> None:
         doc.table(["fact", "value"], [[k, v] for k, v in facts.items()])
 
 
-def _summary(doc: Doc, mets: dict) -> None:
+def _summary(doc: Doc, mets: dict, unit: str) -> None:
+    ticks = unit not in ("ns", None)
     rows = []
     for name, m in mets.items():
         t0 = m["tensors"]["outputs_0"]
         vs = t0["vs"].get("tflm", {})
         fl = t0.get("float", {})
         cls = m.get("classification", {})
-        rows.append([name, m["samples"], m["latency"].get("p50_us"), vs.get("exact_pct"), vs.get("max_abs"),
-                     fl.get("mae"), cls.get("vs_float", {}).get("top1_agreement_pct")])
+        rows.append([name, m["samples"], m["latency"].get("p50_us")] + ([m["ticks"]["mean"]] if ticks else [])
+                    + [vs.get("exact_pct"), vs.get("max_abs"), fl.get("mae"),
+                       cls.get("vs_float", {}).get("top1_agreement_pct")])
     doc.h(2, "Summary")
-    doc.table(["model", "samples", "p50 µs", "exact vs TFLM %", "max |Δ| LSB", "MAE vs float",
-               "top-1 agree vs float %"], rows)
+    doc.table(["model", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
+              + ["exact vs TFLM %", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %"], rows)
 
 
 def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, with_plots: bool) -> None:
