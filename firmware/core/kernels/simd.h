@@ -10,16 +10,16 @@
 #ifndef HB_SIMD_H
 #define HB_SIMD_H
 #include <stdint.h>
-#include <string.h>
 
 #if !defined(HB_KERNELS_DSP) && !defined(HB_KERNELS_C) && defined(__ARM_FEATURE_DSP)
 #define HB_KERNELS_DSP 1
 #endif
 
-/* An unaligned little-endian 32-bit load (a plain LDR on Cortex-M3 and up). */
+/* An unaligned little-endian 32-bit load (a plain LDR on Cortex-M3 and up). The builtin:
+ * with -ffreestanding a plain memcpy stays a library call. */
 static inline uint32_t hb_ld32(const int8_t *p) {
   uint32_t v;
-  memcpy(&v, p, 4);
+  __builtin_memcpy(&v, p, 4);
   return v;
 }
 
@@ -27,8 +27,18 @@ static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
+static inline uint64_t hb_pair(uint32_t lo, uint32_t hi) { return (uint64_t)hi << 32 | lo; }
+static inline uint32_t hb_lo(uint64_t v) { return (uint32_t)v; }
+static inline uint32_t hb_hi(uint64_t v) { return (uint32_t)(v >> 32); }
+
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
+/* The innermost MAC blocks as Thumb-2 asm: GCC 12 -O2 schedules their loads early and
+ * spills pointers (FC: 28 instead of 23 instructions per 16 MACs; CONV_2D: 1.34 instead
+ * of 0.97 per MAC). The C forms beside them are the same data flow (native tests). */
+#if defined(__thumb2__) && !defined(HB_DSP_NO_ASM)
+#define HB_DSP_ASM 1
+#endif
 
 static inline uint32_t hb_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int32_t)x); }
 static inline uint32_t hb_sxtab16(uint32_t a, uint32_t x) { return (uint32_t)__sxtab16((int32_t)a, (int32_t)x); }
@@ -82,12 +92,14 @@ static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
 
 #ifdef HB_KERNELS_DSP
 /* One static scratch shared by the DSP kernels (never two at once): widened input
- * patches (CONV_2D), widened weights (DEPTHWISE_CONV_2D), the widened input vector
- * (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops. */
+ * patches (CONV_2D), widened weights and input rows (DEPTHWISE_CONV_2D), the widened input
+ * vector (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops.
+ * Its unit is a pair of words {lo, hi} (one LDRD): the widened bytes {0,2} and {1,3}
+ * of one 32-bit word. */
 #ifndef HB_DSP_SCRATCH_BYTES
 #define HB_DSP_SCRATCH_BYTES 16384
 #endif
-extern uint32_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 4];
+extern uint64_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 8];
 #endif
 
 #endif
