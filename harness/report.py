@@ -32,8 +32,25 @@ def _target_section(doc: Doc, t: dict) -> None:
         doc.p("Emulated under QEMU with -icount: counts are deterministic instruction counts, not real cycles; "
               "µs assume one instruction per clock.")
     facts = t.get("facts", {})
+    for warning in _board_warnings(facts):
+        doc.p(f"Warning: {warning}")
     if facts:
         doc.table(["fact", "value"], [[k, v] for k, v in facts.items()])
+
+
+def _board_warnings(facts: dict) -> list[str]:
+    """Linux boards: timings are only comparable at a fixed clock and without throttling."""
+    out = []
+    gov = facts.get("governor")
+    if gov and gov != "performance":
+        out.append(f"cpufreq governor is {gov!r}, not 'performance': latency varies with the clock "
+                   "(echo performance | sudo tee /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor)")
+    thr = str(facts.get("throttled") or "").strip()
+    if thr and thr not in ("0", "0x0", "throttled=0x0"):
+        out.append(f"the board reports throttling ({thr}): check power supply and cooling")
+    if facts.get("emulated"):
+        out.append(f"the board is emulated ({facts['emulated']}): latencies are not those of the real board")
+    return out
 
 
 def _summary(doc: Doc, mets: dict, unit: str) -> None:
