@@ -18,6 +18,9 @@ from .deadline import Deadline
 from .errors import LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
 
 
+SLOW_LINK_BYTES_S = 4000.0  # the slowest byte rate a timeout allows for before re-sending
+
+
 class TargetRebooted(LinkError):
     """The target announced a new boot (or NAKed with a new boot id) mid-conversation."""
 
@@ -252,12 +255,18 @@ class _Window:
         lk = self.link
         if self.base >= self.next:
             return
+        req = self.reqs[self.base]
         waited = time.monotonic() - max(self.progress, self.sent_at[self.base])
-        if waited < lk.frame_timeout + self.reqs[self.base].extra:
+        # A frame's own bytes take time on a slow link (QEMU's UART: ~20 KB/s, less when busy).
+        if waited < lk.frame_timeout + req.extra + len(req.body) / SLOW_LINK_BYTES_S:
             return
         self.fails += 1
         if self.fails > lk.max_retries:
-            raise TargetTimeout(f"{lk.where}: no reply to {wire.name(self.reqs[self.base].type)} after "
+            raise TargetTimeout(f"{lk.where}: no reply to {wire.name(req.type)} after "
                                 f"{lk.max_retries} re-sends ({lk.frame_timeout:g} s apart); is the target running?")
-        self._resend_from(self.base)
+        if self.fails == 1:  # most often one lost reply or request: re-send just that one
+            lk.retries += 1
+            self._send(self.base)
+        else:  # still nothing: the whole window again (the target answers done ones from its cache)
+            self._resend_from(self.base)
         self.progress = time.monotonic()
