@@ -186,6 +186,7 @@ class _Window:
         self.order = [0] * n  # global send counter of each request's latest transmission
         self.sent_at = [0.0] * n
         self.index: dict[int, int] = {}
+        self.nak_acted: dict[int, int] = {}  # index → order of the copy a NAK already re-sent
         self.base = self.next = 0
         self.progress = time.monotonic()
         self.fails = 0
@@ -225,8 +226,10 @@ class _Window:
             if lk.boot_id and boot_id and boot_id != lk.boot_id:
                 raise TargetRebooted(f"{lk.where}: the target rebooted (boot id {boot_id})", boot_id)
             i, j = self.index.get(s), self.index.get(got)
-            if i is not None and j is not None and self.replies[i] is None and self.order[j] > self.order[i]:
+            if (i is not None and j is not None and self.replies[i] is None and self.order[j] > self.order[i]
+                    and self.nak_acted.get(i) != self.order[i]):
                 self._resend_from(i)  # i's latest copy was lost: j overtook it
+                self.nak_acted[i] = self.order[i]  # the NAKs of the other old copies say the same
             return
         lk._check_boot(t, body)
         i = self.index.get(s)

@@ -21,6 +21,7 @@
 #define DWT_CTRL REG(0xE0001000u)
 #define DWT_CYCCNT REG(0xE0001004u)
 #define AIRCR REG(0xE000ED0Cu)
+#define ICSR REG(0xE000ED04u)
 
 extern uint32_t __persist;  /* linker script: last bytes of RAM, outside every section */
 static volatile uint32_t systick_wraps;
@@ -48,11 +49,17 @@ const char *port_init(void) {
 
 uint32_t port_clock(void) {
   if (use_dwt) return DWT_CYCCNT;
-  uint32_t w, v;
-  do {  /* a wrap between the two reads shows as a changed wrap count: read again */
-    w = systick_wraps;
+  /* With interrupts off, a wrap whose interrupt has not run yet shows as PENDSTSET: count it
+   * and re-read the counter, which then certainly holds a post-wrap value. (QEMU takes a
+   * pending interrupt only at the end of a translated block, so this window is real.) */
+  uint32_t primask;
+  __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask));
+  uint32_t v = SYST_CVR, w = systick_wraps;
+  if (ICSR & (1u << 26)) {
     v = SYST_CVR;
-  } while (w != systick_wraps);
+    w++;
+  }
+  __asm volatile("msr primask, %0" : : "r"(primask));
   return (w << 24) + (0xFFFFFFu - v);
 }
 
