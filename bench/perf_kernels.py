@@ -8,7 +8,7 @@ also checked byte for byte against the TFLM interpreter, so this is the on-targe
 check of the DSP path as well.
 
     python bench/perf_kernels.py            # about a minute
-    python bench/perf_kernels.py --runs 3 --models extra.tflite ...
+    python bench/perf_kernels.py --models ../shared/models/mlperf_tiny/*.tflite   # whole models too
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 
 from harness.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
+from harness.errors import UnsupportedModel  # noqa: E402
 from test_native_ops_matrix import conv, dwconv, fc  # noqa: E402  (random-weight op models)
 
 SHAPES = {  # name: (builder, MACs)
@@ -50,6 +51,7 @@ def build(kernels: str) -> Path:
 
 
 def tflm_outputs(model: bytes, xs: np.ndarray) -> np.ndarray:
+    """TFLM's first output for each row of xs (the model's first input), flattened."""
     from tflite_micro.python.tflite_micro import runtime as tflm
 
     it = tflm.Interpreter.from_bytes(model, arena_size=8 << 20)
@@ -61,31 +63,40 @@ def tflm_outputs(model: bytes, xs: np.ndarray) -> np.ndarray:
     return np.stack(outs)
 
 
-def measure(elf: Path, models: dict[str, bytes], runs: int) -> dict[str, tuple[float, bool]]:
-    """name -> (instructions of the model's first op per inference, outputs equal TFLM's)."""
+def measure(elf: Path, models: dict[str, bytes], runs: int, whole: bool = False) -> dict[str, tuple[float, bool]]:
+    """name -> (instructions per inference of the model's first op, or of the whole invoke with
+    whole=True; median over runs, outputs equal TFLM's)."""
     t = load_target("qemu-m4")
     drv = driver_class(t.kind)(dataclasses.replace(t, options={**t.options, "elf": str(elf), "profile": True, "frame_timeout": 2.0}))
     res = {}
     with drv:
         drv.open()
         for name, data in models.items():
-            info = drv.load(data, name)
+            try:
+                info = drv.load(data, name)
+            except UnsupportedModel as e:
+                print(f"skipped: {e}", file=sys.stderr)
+                continue
             spec = info.inputs[0]
             row = spec.shape[1:] if spec.shape and spec.shape[0] == 1 else spec.shape
             xs = np.random.default_rng(1).integers(-128, 128, (runs, *row), dtype=np.int8)
             rr = drv.run([xs])
             same = np.array_equal(rr.outputs[0].reshape(runs, -1), tflm_outputs(data, xs))
-            res[name] = (float(np.median(rr.op_ticks[:, 0])), same)
+            res[name] = (float(np.median(rr.ticks if whole else rr.op_ticks[:, 0])), same)
     return res
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=2, help="inferences per model (median)")
+    ap.add_argument("--models", nargs="*", default=[], help="whole .tflite models (one int8 input) to time too")
     a = ap.parse_args(argv)
     rng = np.random.default_rng(2026)
     models = {name: b(rng).build() for name, (b, _) in SHAPES.items()}
-    results = {k: measure(build(k), models, a.runs) for k in ("c", "dsp")}
+    elfs = {k: build(k) for k in ("c", "dsp")}
+    results = {k: measure(elfs[k], models, a.runs) for k in elfs}
+    whole = {Path(m).stem: Path(m).read_bytes() for m in a.models}
+    whole_res = {k: measure(elfs[k], whole, a.runs, whole=True) for k in elfs} if whole else {}
     print(f"{'op (qemu-m4, -icount shift=0)':36} {'MACs':>9} {'c instr/MAC':>12} {'dsp instr/MAC':>14} "
           f"{'speed-up':>9}  bit-exact c/dsp")
     ok = True
@@ -94,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         ok &= sc and sd
         print(f"{name:36} {macs:9d} {ic / macs:12.2f} {id_ / macs:14.2f} {ic / id_:8.2f}x  "
               f"{'yes' if sc else 'NO'}/{'yes' if sd else 'NO'}")
+    if whole:
+        print(f"\n{'whole model (instructions / inference)':40} {'c':>12} {'dsp':>12} {'speed-up':>9}  bit-exact c/dsp")
+    for name in (n for n in whole if n in whole_res["c"] and n in whole_res["dsp"]):
+        (ic, sc), (id_, sd) = whole_res["c"][name], whole_res["dsp"][name]
+        ok &= sc and sd
+        print(f"{name:40} {ic:12.0f} {id_:12.0f} {ic / id_:8.2f}x  {'yes' if sc else 'NO'}/{'yes' if sd else 'NO'}")
     return 0 if ok else 1
 
 
