@@ -84,7 +84,7 @@ def test_model_too_big_names_bytes(qemu):
 
 
 def test_arena_too_small_names_bytes(qemu):
-    data = shared_model("mlperf_tiny/kws_ref_model.tflite")
+    data = shared_model("tflm/simple_add_model.tflite")  # three 16 KB tensors
     ops.upload(qemu.link, data, 2048)
     with pytest.raises(UnsupportedModel, match=r"arena too small: need \d+ bytes, have 4096"):
         ops.load_end(qemu.link, arena_limit=4096)
