@@ -35,8 +35,10 @@ static inline uint32_t hb_hi(uint64_t v) { return (uint32_t)(v >> 32); }
 #include <arm_acle.h>
 /* The innermost MAC blocks as Thumb-2 asm: GCC 12 -O2 schedules their loads early and
  * spills pointers (FC: 28 instead of 23 instructions per 16 MACs; CONV_2D: 1.34 instead
- * of 0.97 per MAC). The C forms beside them are the same data flow (native tests). */
-#if defined(__thumb2__) && !defined(HB_DSP_NO_ASM)
+ * of 0.97 per MAC). The C forms beside them are the same data flow (native tests). The
+ * asm needs 12 free registers: not at -O0 (frame pointer); -DHB_DSP_NO_ASM also opts out
+ * (e.g. with -fno-omit-frame-pointer). */
+#if defined(__thumb2__) && defined(__OPTIMIZE__) && !defined(HB_DSP_NO_ASM)
 #define HB_DSP_ASM 1
 #endif
 
