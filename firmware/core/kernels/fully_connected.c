@@ -4,6 +4,7 @@
 #include "../ops.h"
 #include "quant_params.h"
 #include "simd.h"
+#include "conv_common.h" /* hb_requant */
 
 /* FullyConnectedOptions: act(0) weights_format(1) keep_num_dims(2). */
 int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
@@ -41,7 +42,7 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
 
 static inline int8_t fc_out(int32_t acc, const int32_t *bias, const hb_fc_params_t *p, int oc) {
   if (bias) acc = hb_add_wrap(acc, bias[oc]);
-  acc = hb_add_wrap(hb_mbqm(acc, p->mult[oc], p->shift[oc]), p->out_offset);
+  acc = hb_add_wrap(hb_requant(acc, p->mult[oc], p->shift[oc]), p->out_offset);
   acc = acc < p->act_min ? p->act_min : acc;
   return (int8_t)(acc > p->act_max ? p->act_max : acc);
 }
