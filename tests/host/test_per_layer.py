@@ -5,8 +5,9 @@ import json
 from conftest import MODELS, run_cli, shared_model
 
 
-def _layers(results, *extra):
-    r = run_cli("--quiet", "bench", "--runs", "10", "--per-layer", "2", "--results", str(results), *extra)
+def _layers(results, *extra, config="digits"):
+    r = run_cli("--quiet", "bench", "--config", config, "--runs", "10", "--per-layer", "2",
+                "--results", str(results), *extra)
     assert r.returncode == 0, r.stderr
     return json.loads(next(results.glob("*/*/metrics.json")).read_text())
 
@@ -29,7 +30,7 @@ def test_resnet_optimized_first_diverging_op(tmp_path):
 
 
 def test_native_firmware_engine_is_exact_in_every_layer(tmp_path):
-    mets = _layers(tmp_path, "--target", "host-firmware")
+    mets = _layers(tmp_path, "--target", "host-firmware", config="default")
     for name, m in mets.items():
         assert m["tensors"]["outputs_0"]["vs"]["tflm"]["max_abs"] == 0, name
         rows = m["per_layer"]
