@@ -21,13 +21,25 @@
 #define DWT_CTRL REG(0xE0001000u)
 #define DWT_CYCCNT REG(0xE0001004u)
 #define AIRCR REG(0xE000ED0Cu)
-#define ICSR REG(0xE000ED04u)
 
 extern uint32_t __persist;  /* linker script: last bytes of RAM, outside every section */
-static volatile uint32_t systick_wraps;
+static uint32_t clock_hi;      /* wraps << 24 */
+static uint32_t clock_last;    /* the counter at the last read */
 static int use_dwt;
 
-void port_systick_isr(void) { systick_wraps++; }
+/* Extends the 24-bit down-counter: any rise since the last read is one reload. Counting
+ * reloads where the counter is read (not in the interrupt alone) stays right whatever
+ * QEMU does around a reload: a wrap interrupt taken late, a counter held at 0 until the
+ * timer callback runs, a reload after stop/start without an interrupt. The wrap interrupt
+ * only guarantees a read at least once per 2^24 ticks. Call with interrupts off. */
+static uint32_t clock_read(void) {
+  uint32_t v = SYST_CVR & 0xFFFFFFu;
+  if (v > clock_last) clock_hi += 1u << 24;
+  clock_last = v;
+  return clock_hi + (0xFFFFFFu - v);
+}
+
+void port_systick_isr(void) { (void)clock_read(); }
 /* RX interrupt: only wakes the core from WFI in port_getc; the byte is read there. */
 void port_uart0_rx_isr(void) { UART_INTCLEAR = 2u; }
 
@@ -38,6 +50,7 @@ const char *port_init(void) {
   SYST_RVR = 0xFFFFFFu;
   SYST_CVR = 0u;
   SYST_CSR = 7u;       /* core clock, interrupt on wrap, enabled */
+  clock_last = 0xFFFFFFu;
   DEMCR |= 1u << 24;   /* TRCENA */
   DWT_CYCCNT = 0u;
   DWT_CTRL |= 1u;
@@ -49,18 +62,11 @@ const char *port_init(void) {
 
 uint32_t port_clock(void) {
   if (use_dwt) return DWT_CYCCNT;
-  /* With interrupts off, a wrap whose interrupt has not run yet shows as PENDSTSET: count it
-   * and re-read the counter, which then certainly holds a post-wrap value. (QEMU takes a
-   * pending interrupt only at the end of a translated block, so this window is real.) */
   uint32_t primask;
   __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask));
-  uint32_t v = SYST_CVR, w = systick_wraps;
-  if (ICSR & (1u << 26)) {
-    v = SYST_CVR;
-    w++;
-  }
+  uint32_t t = clock_read();
   __asm volatile("msr primask, %0" : : "r"(primask));
-  return (w << 24) + (0xFFFFFFu - v);
+  return t;
 }
 
 /* QEMU's SysTick restarts its tick phase when it is enabled: stop + start makes the next
