@@ -97,7 +97,7 @@ static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
  * patches (CONV_2D), widened weights and input rows (DEPTHWISE_CONV_2D), the widened input
  * vector (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops.
  * Its unit is a pair of words {lo, hi} (one LDRD): the widened bytes {0,2} and {1,3}
- * of one 32-bit word. */
+ * of one 32-bit word. One per program: DSP-kernel invokes must not run in two threads at once. */
 #ifndef HB_DSP_SCRATCH_BYTES
 #define HB_DSP_SCRATCH_BYTES 16384
 #endif
