@@ -56,7 +56,9 @@ def test_ticks_repeat_exactly(qemu):
     li = qemu.load(data, "kws")
     xs = random_inputs(li.inputs, 3, seed=1)
     a, b = qemu.run(xs), qemu.run(xs)
-    assert np.array_equal(a.ticks, b.ticks)
+    # Same work, same instruction count: exact in quiet runs; under heavy host load one
+    # SysTick tick (40 instructions) of phase jitter remains possible (docs/mcu.md).
+    assert np.abs(a.ticks - b.ticks).max() <= 40, (a.ticks, b.ticks)
     assert np.array_equal(a.outputs[0], b.outputs[0])
 
 

@@ -77,6 +77,8 @@ void port_clock_sync(void) {
   if (use_dwt) return;
   SYST_CSR = 0u;
   SYST_CSR = 7u;
+  uint32_t v0 = SYST_CVR;
+  while (SYST_CVR == v0) {}  /* and start at a tick edge: the phase then repeats exactly */
 }
 
 int port_getc(void) {
