@@ -213,10 +213,12 @@ CASES = {
     "fc_weights_zero_point": lambda r: fc(r, in_shape=(2, 24), units=6, wzp=5),
     "fc_no_bias": lambda r: fc(r, in_shape=(3, 16), units=4, bias=False),
     # Shapes for the DSP kernels' edges (KERNELS=dsp): 4-pixel blocks and 4-tap groups with
-    # remainders, channel counts not a multiple of 4, scratch-size fallbacks to the C loops.
+    # remainders, channel counts not a multiple of 4, patches in chunks, scratch-size fallbacks.
     "conv_1x1_b2_k12_odd_groups": lambda r: conv(r, in_shape=(2, 5, 3, 12), oc=10, k=(1, 1), act=RELU),
     "conv_c5_k3x3_tail": lambda r: conv(r, in_shape=(1, 6, 5, 5), oc=7, k=(3, 3), stride=(2, 1)),
-    "conv_patch_too_big_for_scratch": lambda r: conv(r, in_shape=(1, 4, 3, 256), oc=3, k=(3, 3)),
+    "conv_patch_in_chunks": lambda r: conv(r, in_shape=(1, 4, 3, 256), oc=3, k=(3, 3)),
+    "conv_patch_in_chunks_odd_c": lambda r: conv(r, in_shape=(1, 3, 5, 250), oc=6, k=(3, 3), stride=(1, 2)),
+    "conv_groups2_patch_in_chunks": lambda r: conv(r, in_shape=(1, 3, 3, 512), oc=4, k=(3, 3), groups=2),
     "dw_c6_channel_tail": lambda r: dwconv(r, in_shape=(1, 7, 6, 6), mult=1, k=(3, 3), act=RELU),
     "dw_b2_c8_valid_s2": lambda r: dwconv(r, in_shape=(2, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2), pad=VALID),
     "dw_weights_too_big_for_scratch": lambda r: dwconv(r, in_shape=(1, 7, 7, 256), mult=1, k=(7, 7)),

@@ -19,15 +19,19 @@ uint64_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 8];
 
 typedef struct {
   const int8_t *x;
-  int H, W, C, KH, KW, FC, K, G; /* G: whole 4-tap groups in the patch K */
+  int H, W, C, KH, KW, FC, K; /* K: taps in a patch */
+  int k0, kc, G;              /* the taps in the scratch: [k0, k0 + kc), G whole groups of 4 */
   int OH, OW;
   size_t npix;
   int32_t in_off;
   const hb_conv_params_t *p;
 } conv_geo_t;
 
-/* Patch element k of pixel j: one int16 lane of group k/4's pair (word k&1, half (k>>1)&1);
- * the last K % 4 elements one entry each (low word) after the whole groups. */
+/* Scratch bytes for kc taps of PX pixels. */
+static size_t chunk_bytes(int kc) { return ((size_t)(kc / 4) + (size_t)(kc % 4)) * PX * 8; }
+
+/* Patch element k (from k0) of pixel j: one int16 lane of group k/4's pair (word k&1,
+ * half (k>>1)&1); the last kc % 4 elements one entry each (low word) after the groups. */
 static inline void put(uint64_t *s, const conv_geo_t *g, int k, int j, int32_t v) {
   if (k < 4 * g->G) {
     const int sh = 32 * (k & 1) + 16 * ((k >> 1) & 1);
@@ -38,11 +42,11 @@ static inline void put(uint64_t *s, const conv_geo_t *g, int k, int j, int32_t v
   }
 }
 
-/* Widens pixel P's patch for filter group grp into block slot j. */
+/* Widens taps [k0, k0 + kc) of pixel P's patch for filter group grp into block slot j. */
 static void im2col(const conv_geo_t *g, size_t P, int grp, int j, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
   if (P >= g->npix) {
-    for (int k = 0; k < g->K; k++) put(s, g, k, j, 0);
+    for (int k = 0; k < g->kc; k++) put(s, g, k, j, 0);
     return;
   }
   const int b = (int)(P / ((size_t)g->OH * g->OW)), r = (int)(P % ((size_t)g->OH * g->OW));
@@ -53,15 +57,17 @@ static void im2col(const conv_geo_t *g, size_t P, int grp, int j, uint64_t *s) {
   for (int ky = 0; ky < g->KH; ky++) {
     const int iy = iy0 + p->dil_h * ky;
     for (int kx = 0; kx < g->KW; kx++, k += g->FC) {
-      const int ix = ix0 + p->dil_w * kx;
+      const int i0 = g->k0 > k ? g->k0 - k : 0, i1 = g->k0 + g->kc - k < g->FC ? g->k0 + g->kc - k : g->FC;
+      if (i0 >= i1) continue; /* tap outside this chunk */
+      const int ix = ix0 + p->dil_w * kx, kr = k - g->k0;
       const int8_t *src = iy >= 0 && iy < g->H && ix >= 0 && ix < g->W ? xb + ((size_t)iy * g->W + ix) * g->C : 0;
-      if ((g->FC & 3) == 0) { /* whole groups: one word in, one pair out */
-        for (int i = 0; i < g->FC; i += 4) {
+      if ((g->FC & 3) == 0) { /* whole groups (k0 is a multiple of 16): one word in, one pair out */
+        for (int i = i0; i < i1; i += 4) {
           const uint32_t v = src ? hb_ld32(src + i) : 0;
-          s[(size_t)((k + i) >> 2) * PX + j] = src ? hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v)) : 0;
+          s[(size_t)((kr + i) >> 2) * PX + j] = src ? hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v)) : 0;
         }
       } else {
-        for (int i = 0; i < g->FC; i++) put(s, g, k + i, j, src ? (int32_t)src[i] + g->in_off : 0);
+        for (int i = i0; i < i1; i++) put(s, g, kr + i, j, src ? (int32_t)src[i] + g->in_off : 0);
       }
     }
   }
@@ -104,7 +110,8 @@ static void im2col(const conv_geo_t *g, size_t P, int grp, int j, uint64_t *s) {
 #define MAC_GROUP(w, s) do { MAC_4TAPS(hb_ld32(w), s); w += 4; s += PX; } while (0)
 #endif
 
-/* One output channel's K weights against the PX widened patches in s; 16 taps a pass. */
+/* One output channel's weights for the scratch's taps against the PX widened patches in s;
+ * 16 taps a pass. */
 static void mac_1xpx(const int8_t *w, const uint64_t *s, const conv_geo_t *g, int32_t a[PX]) {
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 #ifdef HB_DSP_ASM
@@ -114,35 +121,61 @@ static void mac_1xpx(const int8_t *w, const uint64_t *s, const conv_geo_t *g, in
     MAC_GROUP(w, s); MAC_GROUP(w, s); MAC_GROUP(w, s); MAC_GROUP(w, s);
   }
   for (int n = g->G % 4; n > 0; n--) MAC_GROUP(w, s);
-  for (int k = 4 * g->G; k < g->K; k++, w++, s += PX) { /* the last K % 4 taps */
+  for (int k = 4 * g->G; k < g->kc; k++, w++, s += PX) { /* the last kc % 4 taps */
     a0 += *w * (int32_t)hb_lo(s[0]); a1 += *w * (int32_t)hb_lo(s[1]);
     a2 += *w * (int32_t)hb_lo(s[2]); a3 += *w * (int32_t)hb_lo(s[3]);
   }
   a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3;
 }
 
+/* Adds a to one channel's running block sums (int32 pairs {pixel 0,1},{2,3}; first: sets
+ * them) and returns them in a. */
+static void add_sums(uint64_t *e, int32_t a[PX], int first) {
+  if (!first) {
+    a[0] = hb_add_wrap(a[0], (int32_t)hb_lo(e[0])); a[1] = hb_add_wrap(a[1], (int32_t)hb_hi(e[0]));
+    a[2] = hb_add_wrap(a[2], (int32_t)hb_lo(e[1])); a[3] = hb_add_wrap(a[3], (int32_t)hb_hi(e[1]));
+  }
+  e[0] = hb_pair((uint32_t)a[0], (uint32_t)a[1]);
+  e[1] = hb_pair((uint32_t)a[2], (uint32_t)a[3]);
+}
+
 int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   conv_geo_t g = {(const int8_t *)in->data, in->dims[1], in->dims[2], in->dims[3], f->dims[1], f->dims[2],
-                  f->dims[3], 0, 0, out->dims[1], out->dims[2], 0, p->in_offset, p};
+                  f->dims[3], 0, 0, 0, 0, out->dims[1], out->dims[2], 0, p->in_offset, p};
   g.K = g.KH * g.KW * g.FC;
-  g.G = g.K / 4;
   g.npix = (size_t)in->dims[0] * g.OH * g.OW;
-  if (((size_t)g.G + (size_t)(g.K - 4 * g.G)) * PX * 8 > HB_DSP_SCRATCH_BYTES) return 0;
   const int8_t *w = (const int8_t *)f->data;
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int OC = out->dims[3], groups = g.C / g.FC, per_group = OC / groups;
-  uint64_t *s = hb_dsp_scratch;
+  /* A patch too long for the scratch goes in chunks of KC taps (a multiple of 16), the
+   * block's sums kept in the scratch between chunks. */
+  uint64_t *s = hb_dsp_scratch, *sums = 0;
+  int KC = g.K;
+  if (chunk_bytes(g.K) > HB_DSP_SCRATCH_BYTES) {
+    const size_t sums_bytes = (size_t)per_group * 2 * 8, room = HB_DSP_SCRATCH_BYTES - chunk_bytes(3);
+    if (sums_bytes + chunk_bytes(16) > room) return 0;
+    KC = (int)((room - sums_bytes) / chunk_bytes(16)) * 16;
+    sums = hb_dsp_scratch;
+    s = sums + (size_t)per_group * 2;
+  }
   for (size_t p0 = 0; p0 < g.npix; p0 += PX) {
     const int n = g.npix - p0 < PX ? (int)(g.npix - p0) : PX;
     for (int grp = 0; grp < groups; grp++) {
-      for (int j = 0; j < PX; j++) im2col(&g, p0 + (size_t)j, grp, j, s);
-      for (int oc = grp * per_group; oc < (grp + 1) * per_group; oc++) {
-        int32_t a[PX];
-        mac_1xpx(w + (size_t)oc * g.K, s, &g, a);
-        for (int j = 0; j < n; j++) y[(p0 + (size_t)j) * OC + oc] = hb_conv_out(a[j], bias, p, oc);
+      for (g.k0 = 0; g.k0 < g.K; g.k0 += KC) {
+        g.kc = g.K - g.k0 < KC ? g.K - g.k0 : KC;
+        g.G = g.kc / 4;
+        const int last = g.k0 + g.kc == g.K;
+        for (int j = 0; j < PX; j++) im2col(&g, p0 + (size_t)j, grp, j, s);
+        for (int oc = grp * per_group; oc < (grp + 1) * per_group; oc++) {
+          int32_t a[PX];
+          mac_1xpx(w + (size_t)oc * g.K + g.k0, s, &g, a);
+          if (sums) add_sums(sums + (size_t)(oc - grp * per_group) * 2, a, g.k0 == 0);
+          if (last)
+            for (int j = 0; j < n; j++) y[(p0 + (size_t)j) * OC + oc] = hb_conv_out(a[j], bias, p, oc);
+        }
       }
     }
   }
