@@ -14,7 +14,6 @@ virtual time; SysTick counts the 25 MHz virtual clock), ÷ the op's multiply-acc
 from __future__ import annotations
 
 import statistics
-import struct
 import sys
 import time
 from pathlib import Path
@@ -25,11 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness import link_ops as ops  # noqa: E402
-from harness.agent import wire  # noqa: E402
 from harness.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
 from harness.flatbuf import root  # noqa: E402
-from harness.link import Req  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
 MLPERF = ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .agent import wire
 from .deadline import Deadline
 from .errors import LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
+from .link_stream import SerialStream  # noqa: F401  (drivers import it from here)
 
 
 SLOW_LINK_BYTES_S = 4000.0  # the slowest byte rate a timeout allows for before re-sending
@@ -37,55 +38,6 @@ class NotLoaded(TargetError):
 _ERRORS = {wire.E_CORRUPT: ModelError, wire.E_UNSUPPORTED: UnsupportedModel, wire.E_ARENA: UnsupportedModel,
            wire.E_TOO_BIG: UnsupportedModel, wire.E_TOO_LARGE: UnsupportedModel, wire.E_NOT_LOADED: NotLoaded,
            wire.E_SHA_MISMATCH: LinkError, wire.E_INCOMPLETE: LinkError}
-
-
-class SerialStream:
-    """A pyserial object as a stream: short blocking reads, EOF as LinkError."""
-
-    def __init__(self, ser, where: str) -> None:
-        self.ser, self.where = ser, where
-        ser.timeout = 0.02
-        self.sock = getattr(ser, "_socket", None)  # socket:// — small frames must not wait for Nagle
-        if self.sock is not None:
-            import socket
-
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def read(self, n: int) -> bytes:
-        import serial
-
-        if self.sock is not None:  # socket://: one select + one recv (pyserial's path costs 4 syscalls)
-            return self._read_socket(n)
-        try:
-            k = self.ser.in_waiting
-            return self.ser.read(min(n, k) if k else 1)
-        except (serial.SerialException, OSError) as e:
-            raise LinkError(f"{self.where}: the link closed ({e})") from None
-
-    def _read_socket(self, n: int) -> bytes:
-        import select
-
-        try:
-            ready, _, _ = select.select([self.sock], [], [], self.ser.timeout)
-            if not ready:
-                return b""
-            data = self.sock.recv(n)
-        except OSError as e:
-            raise LinkError(f"{self.where}: the link closed ({e})") from None
-        if not data:
-            raise LinkError(f"{self.where}: the link closed (the other end hung up)")
-        return data
-
-    def write(self, data: bytes) -> None:
-        import serial
-
-        try:
-            self.ser.write(data)
-        except (serial.SerialException, OSError) as e:
-            raise LinkError(f"{self.where}: cannot write ({e})") from None
-
-    def close(self) -> None:
-        self.ser.close()
 
 
 @dataclass

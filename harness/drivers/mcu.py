@@ -119,7 +119,11 @@ class McuDriver(Driver):
         t0 = time.perf_counter()
         self._model = (model, name, False)
         try:
-            up = self._push()
+            try:
+                up = self._push()
+            except (TargetRebooted, NotLoaded) as e:  # rebooted mid-upload: once more from HELLO
+                self._recover(e)
+                up = self._push()
         except (ModelError, TargetError) as e:
             self._model = None
             if isinstance(e, (LinkError, TargetTimeout)):

@@ -13,6 +13,7 @@ QEMU is always torn down: close(), errors, Ctrl-C, atexit, and PR_SET_PDEATHSIG 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -30,6 +31,9 @@ from .base import TargetInfo
 from .mcu import McuDriver, McuOptions
 
 _LIVE: "weakref.WeakSet[QemuDriver]" = weakref.WeakSet()
+# Semihosting exit codes of the firmware (port/mps2-an386/startup.c).
+_EXIT_MEANING = {0: "stopped from its monitor or by the firmware", 3: "the firmware hit a fault: HardFault, "
+                 "MemManage, BusFault or UsageFault", 4: "the firmware took an unexpected exception"}
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,35 @@ class QemuDriver(McuDriver):
                     break
                 out += chunk
             return out.decode(errors="replace")
+
+    def load(self, model: bytes, name: str):
+        with self._explained():
+            return super().load(model, name)
+
+    def run(self, inputs):
+        with self._explained():
+            return super().run(inputs)
+
+    @contextlib.contextmanager
+    def _explained(self):
+        """A link failure because QEMU itself ended says so, with its exit status and log."""
+        try:
+            yield
+        except TargetError:
+            code = self._wait_exit()
+            if code is None:
+                raise
+            why = _EXIT_MEANING.get(code, "QEMU stopped")
+            raise TargetError(f"target {self.target.name}: QEMU exited with status {code} ({why}); "
+                              f"log: {self._log_tail() or '(empty)'}") from None
+
+    def _wait_exit(self, timeout: float = 1.0) -> int | None:
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def exit_status(self) -> int | None:
         return None if self.proc is None else self.proc.poll()

@@ -101,3 +101,16 @@ def test_qemu_dies_with_a_killed_harness():
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert wait_until(lambda: not _alive(pid), 5), "QEMU outlived its harness"
+
+
+def test_qemu_that_exits_mid_run_says_so():
+    import numpy as np
+
+    from mcu_util import shared_model
+
+    with qemu_driver(frame_timeout=0.2, retries=2) as d:
+        d.open()
+        d.load(shared_model("tflm/hello_world_int8.tflite"), "hello_world")
+        d.monitor("quit")
+        with pytest.raises(TargetError, match=r"QEMU exited with status 0"):
+            d.run([np.zeros((5, 1), np.int8)])

@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pytest
 
 from fault_proxy import FaultProxy
 from mcu_util import qemu_driver, random_inputs, shared_model
