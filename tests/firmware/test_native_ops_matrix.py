@@ -221,6 +221,8 @@ CASES = {
     "conv_groups2_patch_in_chunks": lambda r: conv(r, in_shape=(1, 3, 3, 512), oc=4, k=(3, 3), groups=2),
     "dw_c6_channel_tail": lambda r: dwconv(r, in_shape=(1, 7, 6, 6), mult=1, k=(3, 3), act=RELU),
     "dw_b2_c8_valid_s2": lambda r: dwconv(r, in_shape=(2, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2), pad=VALID),
+    "dw_rows_in_strips_relu6": lambda r: dwconv(r, in_shape=(1, 6, 40, 128), mult=1, k=(3, 3), act=RELU6),
+    "dw_strips_s2_dil2_c66": lambda r: dwconv(r, in_shape=(1, 9, 60, 66), mult=1, k=(3, 3), stride=(2, 2), dil=(2, 2)),
     "dw_weights_too_big_for_scratch": lambda r: dwconv(r, in_shape=(1, 7, 7, 256), mult=1, k=(7, 7)),
     "fc_rows_and_depth_tails": lambda r: fc(r, in_shape=(2, 13), units=6, per_channel=True),
     "fc_zero_point_odd": lambda r: fc(r, in_shape=(1, 37), units=9, wzp=-7),

@@ -111,8 +111,9 @@ static void im2col(const conv_geo_t *g, size_t P, int grp, int j, uint64_t *s) {
 #endif
 
 /* One output channel's weights for the scratch's taps against the PX widened patches in s;
- * 16 taps a pass. */
-static void mac_1xpx(const int8_t *w, const uint64_t *s, const conv_geo_t *g, int32_t a[PX]) {
+ * 16 taps a pass. Inlined, so that a[] stays in registers up to the requantisation. */
+__attribute__((always_inline)) static inline void mac_1xpx(const int8_t *w, const uint64_t *s, const conv_geo_t *g,
+                                                           int32_t a[PX]) {
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 #ifdef HB_DSP_ASM
   uint32_t v_, lo_, x0_, x1_;
@@ -139,21 +140,38 @@ static void add_sums(uint64_t *e, int32_t a[PX], int first) {
   e[1] = hb_pair((uint32_t)a[2], (uint32_t)a[3]);
 }
 
+/* Output block p0 (n pixels) of filter group grp when its patches are longer than the
+ * scratch: KC taps at a time, the block's sums kept in the scratch between chunks. */
+static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bias, int8_t *y, int OC,
+                               int per_group, int grp, size_t p0, int n, int KC, uint64_t *sums, uint64_t *s) {
+  for (g->k0 = 0; g->k0 < g->K; g->k0 += KC) {
+    g->kc = g->K - g->k0 < KC ? g->K - g->k0 : KC;
+    g->G = g->kc / 4;
+    for (int j = 0; j < PX; j++) im2col(g, p0 + (size_t)j, grp, j, s);
+    for (int oc = grp * per_group; oc < (grp + 1) * per_group; oc++) {
+      int32_t a[PX];
+      mac_1xpx(w + (size_t)oc * g->K + g->k0, s, g, a);
+      add_sums(sums + (size_t)(oc - grp * per_group) * 2, a, g->k0 == 0);
+      if (g->k0 + g->kc == g->K)
+        for (int j = 0; j < n; j++) y[(p0 + (size_t)j) * OC + oc] = hb_conv_out(a[j], bias, g->p, oc);
+    }
+  }
+}
+
 int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   conv_geo_t g = {(const int8_t *)in->data, in->dims[1], in->dims[2], in->dims[3], f->dims[1], f->dims[2],
                   f->dims[3], 0, 0, 0, 0, out->dims[1], out->dims[2], 0, p->in_offset, p};
-  g.K = g.KH * g.KW * g.FC;
+  g.K = g.kc = g.KH * g.KW * g.FC;
+  g.G = g.K / 4;
   g.npix = (size_t)in->dims[0] * g.OH * g.OW;
   const int8_t *w = (const int8_t *)f->data;
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int OC = out->dims[3], groups = g.C / g.FC, per_group = OC / groups;
-  /* A patch too long for the scratch goes in chunks of KC taps (a multiple of 16), the
-   * block's sums kept in the scratch between chunks. */
   uint64_t *s = hb_dsp_scratch, *sums = 0;
-  int KC = g.K;
+  int KC = g.K; /* taps per chunk (a multiple of 16) when a patch does not fit the scratch */
   if (chunk_bytes(g.K) > HB_DSP_SCRATCH_BYTES) {
     const size_t sums_bytes = (size_t)per_group * 2 * 8, room = HB_DSP_SCRATCH_BYTES - chunk_bytes(3);
     if (sums_bytes + chunk_bytes(16) > room) return 0;
@@ -164,18 +182,15 @@ int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   for (size_t p0 = 0; p0 < g.npix; p0 += PX) {
     const int n = g.npix - p0 < PX ? (int)(g.npix - p0) : PX;
     for (int grp = 0; grp < groups; grp++) {
-      for (g.k0 = 0; g.k0 < g.K; g.k0 += KC) {
-        g.kc = g.K - g.k0 < KC ? g.K - g.k0 : KC;
-        g.G = g.kc / 4;
-        const int last = g.k0 + g.kc == g.K;
-        for (int j = 0; j < PX; j++) im2col(&g, p0 + (size_t)j, grp, j, s);
-        for (int oc = grp * per_group; oc < (grp + 1) * per_group; oc++) {
-          int32_t a[PX];
-          mac_1xpx(w + (size_t)oc * g.K + g.k0, s, &g, a);
-          if (sums) add_sums(sums + (size_t)(oc - grp * per_group) * 2, a, g.k0 == 0);
-          if (last)
-            for (int j = 0; j < n; j++) y[(p0 + (size_t)j) * OC + oc] = hb_conv_out(a[j], bias, p, oc);
-        }
+      if (sums) {
+        conv_block_chunked(&g, w, bias, y, OC, per_group, grp, p0, n, KC, sums, s);
+        continue;
+      }
+      for (int j = 0; j < PX; j++) im2col(&g, p0 + (size_t)j, grp, j, s);
+      for (int oc = grp * per_group; oc < (grp + 1) * per_group; oc++) {
+        int32_t a[PX];
+        mac_1xpx(w + (size_t)oc * g.K, s, &g, a);
+        for (int j = 0; j < n; j++) y[(p0 + (size_t)j) * OC + oc] = hb_conv_out(a[j], bias, p, oc);
       }
     }
   }

@@ -3,7 +3,8 @@
  * (conv_common.h): bit-exact with the plain C kernel by construction.
  *
  * The weights are widened once per invoke and each input row once (a ring of the rows one
- * window spans), both as pairs {c0,c2},{c1,c3} per 4 channels (x - in_zp for the input); per
+ * window spans; in strips of columns when whole rows do not fit the scratch), both as pairs
+ * {c0,c2},{c1,c3} per 4 channels (x - in_zp for the input); per
  * tap and 4 channels: 2 LDRD and SMLABB/SMLATT x 2. A whole 3x3 window is one block of 54
  * instructions for 36 MACs. Channels past the last multiple of 4 use the int8 data. */
 #include "simd.h"
@@ -54,6 +55,7 @@ typedef struct {
   const int8_t *w;     /* int8 weights [tap][channel], for the channel tail */
   const uint64_t *ws;  /* widened weights [group][tap] */
   int W, C, C4, KH, KW, T;
+  int col0, RW;        /* the input columns in the ring: [col0, col0 + RW) */
 } dw_ctx_t;
 
 static inline void dw_out4(const dw_ctx_t *d, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int c, int8_t *yp) {
@@ -67,7 +69,7 @@ static inline void dw_out4(const dw_ctx_t *d, int32_t a0, int32_t a1, int32_t a2
  * its three widened input rows at the window's first column. */
 static void dw_pixel_3x3(const dw_ctx_t *d, const uint64_t *q0, const uint64_t *q1, const uint64_t *q2, int8_t *yp) {
   const uint64_t *wk = d->ws;
-  for (int c4 = 0; c4 < d->C4; c4++, q0 += d->W, q1 += d->W, q2 += d->W) {
+  for (int c4 = 0; c4 < d->C4; c4++, q0 += d->RW, q1 += d->RW, q2 += d->RW) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     DW_TEMPS;
     DW_3X3(q0, q1, q2, wk); /* wk ends at the next group's taps */
@@ -83,7 +85,7 @@ static void dw_pixel(const dw_ctx_t *d, const uint64_t *const *rows, int ky0, in
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     DW_TEMPS;
     for (int ky = ky0; ky < ky1; ky++) {
-      const uint64_t *xs = rows[ky] + (size_t)c4 * d->W, *wk = d->ws + (size_t)c4 * d->T + ky * d->KW + kx0;
+      const uint64_t *xs = rows[ky] + (size_t)c4 * d->RW, *wk = d->ws + (size_t)c4 * d->T + ky * d->KW + kx0;
       if (three) {
         DW_TAPS3(xs, wk);
       } else {
@@ -107,24 +109,26 @@ static void dw_tail(const dw_ctx_t *d, const int8_t *xw, int ky0, int ky1, int k
   }
 }
 
-/* Input row xrow widened into dst as [channel group][column] pairs. */
+/* The ring's columns of input row xrow widened into dst as [channel group][column] pairs. */
 static void dw_widen_row(const dw_ctx_t *d, const int8_t *xrow, uint64_t *dst) {
   const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
-  for (int ix = 0; ix < d->W; ix++, xrow += d->C)
+  xrow += (size_t)d->col0 * d->C;
+  for (int ix = 0; ix < d->RW; ix++, xrow += d->C)
     for (int c4 = 0; c4 < d->C4; c4++) {
       const uint32_t v = hb_ld32(xrow + 4 * c4);
-      dst[(size_t)c4 * d->W + ix] = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+      dst[(size_t)c4 * d->RW + ix] = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
     }
 }
 
-/* One output row of one batch: the ring holds the widened rows the windows need. */
-static void dw_out_row(const dw_ctx_t *d, const int8_t *xb, const uint64_t *const *ring_rows, int oy, int OW,
-                       int H, int8_t *y) {
+/* Output columns [ox0, ox1) of one output row: the ring holds the widened rows (and the
+ * columns) their windows need. */
+static void dw_out_row(const dw_ctx_t *d, const int8_t *xb, const uint64_t *const *ring_rows, int oy, int ox0,
+                       int ox1, int H, int8_t *y) {
   const hb_conv_params_t *p = d->p;
   const int iy0 = oy * p->stride_h - p->pad_h;
   int ky0, ky1;
   hb_tap_range(iy0, p->dil_h, d->KH, H, &ky0, &ky1);
-  for (int ox = 0; ox < OW; ox++) {
+  for (int ox = ox0; ox < ox1; ox++) {
     const int ix0 = ox * p->stride_w - p->pad_w;
     int kx0, kx1;
     hb_tap_range(ix0, p->dil_w, d->KW, d->W, &kx0, &kx1);
@@ -132,7 +136,7 @@ static void dw_out_row(const dw_ctx_t *d, const int8_t *xb, const uint64_t *cons
     const int ix = ky_end > ky0 ? ix0 + p->dil_w * kx0 : 0;
     int8_t *yp = y + (size_t)ox * d->C;
     const uint64_t *rows[DW_MAX_SPAN]; /* per kernel row: the widened input at column ix */
-    for (int ky = ky0; ky < ky_end; ky++) rows[ky] = ring_rows[ky] + ix;
+    for (int ky = ky0; ky < ky_end; ky++) rows[ky] = ring_rows[ky] + (ix - d->col0);
     if (d->KH == 3 && d->KW == 3 && ky_end - ky0 == 3 && kx1 - kx0 == 3 && p->dil_w == 1)
       dw_pixel_3x3(d, rows[0], rows[1], rows[2], yp);
     else
@@ -144,39 +148,57 @@ static void dw_out_row(const dw_ctx_t *d, const int8_t *xb, const uint64_t *cons
   }
 }
 
+/* Output columns per strip: as many as the ring of R widened rows holds in the scratch
+ * left after the weights (0: does not fit). */
+static int dw_strip(const dw_ctx_t *d, int R, int OW) {
+  const size_t pairs = HB_DSP_SCRATCH_BYTES / 8, wpairs = (size_t)d->C4 * d->T;
+  const int span = (d->KW - 1) * d->p->dil_w + 1; /* input columns of one window */
+  if (wpairs >= pairs) return 0;
+  const size_t cols = (pairs - wpairs) / ((size_t)R * d->C4);
+  if (cols < (size_t)span) return 0;
+  const size_t so = (cols - (size_t)span) / (size_t)d->p->stride_w + 1;
+  return so < (size_t)OW ? (int)so : OW;
+}
+
 int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   dw_ctx_t d = {p, hb_conv_bias(e, op), (const int8_t *)f->data, hb_dsp_scratch, in->dims[2], in->dims[3],
-                in->dims[3] / 4, f->dims[1], f->dims[2], f->dims[1] * f->dims[2]};
+                in->dims[3] / 4, f->dims[1], f->dims[2], f->dims[1] * f->dims[2], 0, 0};
   const int B = in->dims[0], H = in->dims[1], OH = out->dims[1], OW = out->dims[2];
-  const int R = (d.KH - 1) * p->dil_h + 1;
-  if (p->depth_mult != 1 || d.C4 == 0 || R > DW_MAX_SPAN ||
-      ((size_t)d.C4 * d.T + (size_t)R * d.C4 * d.W) * 8 > HB_DSP_SCRATCH_BYTES)
-    return 0;
+  const int R = (d.KH - 1) * p->dil_h + 1, span = (d.KW - 1) * p->dil_w + 1;
+  const int SO = p->depth_mult != 1 || d.C4 == 0 || R > DW_MAX_SPAN ? 0 : dw_strip(&d, R, OW);
+  if (SO < 1) return 0;
   uint64_t *ws = hb_dsp_scratch, *ring = ws + (size_t)d.C4 * d.T;
   for (int c4 = 0; c4 < d.C4; c4++) /* weights: [channel group][tap] */
     for (int t = 0; t < d.T; t++) {
       const uint32_t v = hb_ld32(d.w + (size_t)t * d.C + 4 * c4);
       ws[(size_t)c4 * d.T + t] = hb_pair(hb_sxtb16(v), hb_sxtb16_ror8(v));
     }
-  for (int b = 0; b < B; b++) {
-    const int8_t *xb = (const int8_t *)in->data + (size_t)b * H * d.W * d.C;
-    int held[DW_MAX_SPAN]; /* the input row in each ring slot */
-    for (int r = 0; r < R; r++) held[r] = -1;
-    for (int oy = 0; oy < OH; oy++) {
-      const uint64_t *ring_rows[DW_MAX_SPAN]; /* per kernel row inside the input: its ring slot */
-      const int iy0 = oy * p->stride_h - p->pad_h;
-      int ky0, ky1;
-      hb_tap_range(iy0, p->dil_h, d.KH, H, &ky0, &ky1);
-      for (int ky = ky0; ky < ky1; ky++) {
-        const int iy = iy0 + p->dil_h * ky, slot = iy % R;
-        uint64_t *dst = ring + (size_t)slot * d.C4 * d.W;
-        if (held[slot] != iy) dw_widen_row(&d, xb + (size_t)iy * d.W * d.C, dst);
-        held[slot] = iy;
-        ring_rows[ky] = dst;
+  for (int ox0 = 0; ox0 < OW; ox0 += SO) { /* strips of output columns (one when the rows fit) */
+    const int ox1 = OW - ox0 < SO ? OW : ox0 + SO;
+    const int lo = ox0 * p->stride_w - p->pad_w, hi = (ox1 - 1) * p->stride_w - p->pad_w + span;
+    d.col0 = lo < 0 ? 0 : lo;
+    d.RW = (hi < d.W ? hi : d.W) - d.col0;
+    if (d.RW < 0) d.RW = 0;
+    for (int b = 0; b < B; b++) {
+      const int8_t *xb = (const int8_t *)in->data + (size_t)b * H * d.W * d.C;
+      int held[DW_MAX_SPAN]; /* the input row in each ring slot */
+      for (int r = 0; r < R; r++) held[r] = -1;
+      for (int oy = 0; oy < OH; oy++) {
+        const uint64_t *ring_rows[DW_MAX_SPAN]; /* per kernel row inside the input: its ring slot */
+        const int iy0 = oy * p->stride_h - p->pad_h;
+        int ky0, ky1;
+        hb_tap_range(iy0, p->dil_h, d.KH, H, &ky0, &ky1);
+        for (int ky = ky0; ky < ky1; ky++) {
+          const int iy = iy0 + p->dil_h * ky, slot = iy % R;
+          uint64_t *dst = ring + (size_t)slot * d.C4 * d.RW;
+          if (held[slot] != iy) dw_widen_row(&d, xb + (size_t)iy * d.W * d.C, dst);
+          held[slot] = iy;
+          ring_rows[ky] = dst;
+        }
+        dw_out_row(&d, xb, ring_rows, oy, ox0, ox1, H, (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C);
       }
-      dw_out_row(&d, xb, ring_rows, oy, OW, H, (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C);
     }
   }
   return 1;
