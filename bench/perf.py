@@ -90,13 +90,18 @@ def main() -> None:
         print(f"(skipped ResNet-8: {resnet} not present)")
     print("== metrics speed")
     metrics_speed()
-    for mod in ("bench.perf_link", "bench.perf_ssh"):
+    for mod in ("bench.perf_link", "bench.perf_kernels", "bench.perf_ssh"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError:
             continue
         print(f"== {mod}")
-        m.main()
+        if mod == "bench.perf_kernels":
+            mlperf = sorted(str(p) for p in (SHARED / "mlperf_tiny").glob("*.tflite")
+                            if "float" not in p.name and "fp32" not in p.name and p.name != "pretrainedResnet.tflite")
+            m.main(["--models", *mlperf] if mlperf else [])
+        else:
+            m.main()
 
 
 if __name__ == "__main__":
