@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--results", default="results", help="results root folder (default results/)")
     b.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run without redoing finished batches")
     b.add_argument("--baseline", metavar="RUN_DIR", help="check tolerances against this run; exit 1 if broken")
+    b.add_argument("--accept-new-host-key", action="store_true",
+                   help="SSH targets: record an unknown host key (like OpenSSH accept-new); a changed key is refused")
     b.add_argument("--per-layer", type=int, nargs="?", const=3, default=0, metavar="N",
                    help="per-layer drift on the first N samples (default 3)")
     c = sub.add_parser("compare", help="compare the raw outputs of two runs")
@@ -49,8 +51,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_bench(a, ui) -> int:
+    import os
+
     from . import bench
 
+    if a.accept_new_host_key:  # the SSH options read HB_* overrides (docs/ssh.md)
+        os.environ["HB_ACCEPT_NEW_HOST_KEY"] = "1"
     if a.resume:
         path = bench.resume(a.resume, ui)
     else:

@@ -24,3 +24,20 @@ def test_bench_on_rpi4_emu(sshd, emu_python, tmp_path):
     report = (run / "report.md").read_text()
     assert "emulated" in report and "digits_int8" in report
     assert Path(run / "layers" / "digits_int8.json").exists()
+
+
+def test_unknown_host_key_refused_then_accepted_with_the_cli_flag(sshd, emu_python, tmp_path):
+    st = sshd.state()
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    env = {"HB_PORT": str(st["port"]), "HB_USER": st["user"], "HB_KEY_FILE": st["key_file"],
+           "HB_KNOWN_HOSTS": str(empty), "HB_REMOTE_DIR": str(tmp_path / "remote"),
+           "HB_PYTHON": emu_python, "HB_SSH_CONFIG": str(tmp_path / "none")}
+    args = ["--quiet", "bench", "--target", "rpi4-emu", "--models", str(MODELS / "ops" / "add.tflite"),
+            "--runs", "3", "--results", str(tmp_path / "results")]
+    p = run_cli(*args, env=env, timeout=300)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "host key" in p.stderr, p.stderr
+    assert empty.read_text() == ""
+    p = run_cli(*args, "--accept-new-host-key", env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "127.0.0.1" in empty.read_text()
