@@ -41,3 +41,27 @@ def test_unknown_host_key_refused_then_accepted_with_the_cli_flag(sshd, emu_pyth
     p = run_cli(*args, "--accept-new-host-key", env=env, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "127.0.0.1" in empty.read_text()
+
+
+def test_compare_emulated_pi_with_the_x86_host(sshd, emu_python, tmp_path):
+    """The same int8 bytes on aarch64 and x86 default kernels: `harness compare` shows the difference."""
+    from conftest import shared_model
+
+    model = shared_model("mlperf_tiny/pretrainedResnet_quant.tflite")
+    st = sshd.state()
+    env = {"HB_PORT": str(st["port"]), "HB_USER": st["user"], "HB_KEY_FILE": st["key_file"],
+           "HB_KNOWN_HOSTS": st["known_hosts"], "HB_REMOTE_DIR": str(tmp_path / "remote"),
+           "HB_PYTHON": emu_python, "HB_SSH_CONFIG": str(tmp_path / "none")}
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"runs: 60\nreferences: [tflm]\nmodels:\n  - path: {model}\n")
+    runs = {}
+    for target in ("rpi4-emu", "host"):
+        p = run_cli("--quiet", "bench", "--target", target, "--config", str(cfg), "--results",
+                    str(tmp_path / target), env=env, timeout=600)
+        assert p.returncode == 0, p.stderr
+        (runs[target],) = (tmp_path / target / target).iterdir()
+    p = run_cli("compare", str(runs["rpi4-emu"]), str(runs["host"]))
+    assert p.returncode == 0, p.stderr
+    row = next(line for line in p.stdout.splitlines() if line.startswith("| pretrainedResnet_quant"))
+    exact = float(row.split("|")[4])
+    assert exact < 100.0, row
