@@ -88,7 +88,7 @@ def cmd_sweep(a, ui) -> int:
 
     path = sweep_run.run(a.model, a.float_model, a.bits, a.target, a.dataset, a.runs, a.results, ui)
     print((path / "sweep.md").read_text())
-    print(f"report: {path / 'report.html'}\nsweep: {path / 'sweep.md'}")
+    print(f"report: {path / 'report.html'}\nsweep: {path / 'sweep.md'}\nsweep: {path / 'sweep.html'}")
     return 0
 
 

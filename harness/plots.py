@@ -94,3 +94,27 @@ def layer_growth(rows: list[dict], title: str) -> bytes:
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title)
     return _png(fig)
+
+
+def sweep_curves(table: dict, cal: dict, title: str) -> bytes:
+    """Per weight-bit count: error float/device and swaps (left), device reliability curves (right)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    ks = [int(name[1:]) for name in table]
+    for key, label, style in (("error_float_pct", "error float %", "k--"), ("error_device_pct", "error device %", "o-"),
+                              ("swapped_pct", "swapped %", "s-")):
+        a.plot(ks, [table[n][key] or 0 for n in table], style, label=label)
+    a.set_xlabel("weight bits")
+    a.set_ylabel("%")
+    a.invert_xaxis()
+    a.legend(fontsize=8)
+    b.plot([0, 1], [0, 1], "k:")
+    for name, c in cal.items():
+        rel = c.get("reliability_device")
+        if rel:
+            conf, acc, n = map(np.asarray, (rel["confidence"], rel["accuracy"], rel["count"]))
+            b.plot(conf[n > 0], acc[n > 0], "o-", ms=3, label=f"{name[1:]} bits (ECE {rel['ece']:.3f})")
+    b.set_xlabel("top-1 confidence")
+    b.set_ylabel("accuracy")
+    b.legend(fontsize=8)
+    fig.suptitle(title)
+    return _png(fig)

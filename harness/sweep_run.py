@@ -7,7 +7,7 @@ from typing import Sequence
 
 import yaml
 
-from . import bench, models
+from . import bench, models, plots
 from .doc import Doc
 from .errors import ModelError, UnsupportedModel
 from .results import RunDir, new_run_id, read_json, write_atomic, write_json
@@ -53,7 +53,11 @@ def run(model: str, float_model: str, bits: Sequence[int], target: str, dataset:
     run_dir = bench.start(bench.Request(target=target, config=str(cfg_path), results=results), ui)
     table = _table(RunDir(run_dir))
     write_json(run_dir / "sweep.json", table)
-    write_atomic(run_dir / "sweep.md", render(table).markdown().encode())
+    doc = render(table)
+    write_atomic(run_dir / "sweep.md", doc.markdown().encode())
+    cal = {n: m.get("calibration", {}) for n, m in read_json(run_dir / "metrics.json").items()}
+    doc.img(plots.sweep_curves(table, cal, f"weight-bit sweep of {Path(model).name} on {target}"), "sweep")
+    write_atomic(run_dir / "sweep.html", doc.html("weight-bit sweep").encode())
     return run_dir
 
 
