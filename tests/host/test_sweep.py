@@ -59,3 +59,17 @@ def test_sweep_on_host_gives_the_table(tmp_path):
                 "--bits", "8", "4", "--runs", "100", "--results", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "| 8 |" in r.stdout and "| 4 |" in r.stdout and "ECE device" in r.stdout
+
+
+def test_sweep_on_qemu_m4(tmp_path):
+    import shutil
+
+    if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
+        pytest.skip("qemu-system-arm / arm-none-eabi-gcc not installed (make test installs them)")
+    r = run_cli("--quiet", "sweep", "--model", str(MODELS / "digits_int8.tflite"), "--float",
+                str(MODELS / "digits_float.tflite"), "--dataset", str(MODELS / "digits_test.npz"),
+                "--bits", "8", "4", "--runs", "60", "--target", "qemu-m4", "--results", str(tmp_path), timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| 8 |") or line.startswith("| 4 |")]
+    assert len(rows) == 2 and all(row.rstrip(" |").endswith("100") for row in rows), rows  # bit-exact vs TFLM
+    assert next(tmp_path.glob("qemu-m4/*/sweep.html")).stat().st_size > 10_000
