@@ -1,12 +1,24 @@
 # Board builds: `make -C firmware BOARD=mps2-an386` -> build/<board>/harness.elf.
 # Included from the Makefile; reuses CORE_SRCS / CORE_HDRS / CORE_CFLAGS from there.
-# A board is a folder port/<board>/ with its C files and a link.ld (docs/protocol.md, port.h).
+# A board is a folder port/<board>/ with its C files and a link.ld (docs/protocol.md, port.h);
+# a board may instead borrow files: PORT_SRCS_<board> adds C files from other port folders
+# (port/common/ holds the shared ones), LDSCRIPT_<board> names another board's link.ld.
 
 LINK_SRCS := $(CORE_DIR)/link.c $(CORE_DIR)/commands.c $(CORE_DIR)/cmd_model.c $(CORE_DIR)/sha256.c
-BOARDS := $(notdir $(wildcard port/*))
+BOARDS := $(filter-out common,$(notdir $(wildcard port/*)))
 
 # Per-board CPU flags (arm-none-eabi-gcc 12).
 CPU_mps2-an386 := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+# mps2-an500: the an386 UART/SysTick/startup code (same CMSDK UART0 and IRQ), its own board.h.
+CPU_mps2-an500 := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
+PORT_SRCS_mps2-an500 := port/common/main.c port/mps2-an386/board.c port/mps2-an386/startup.c
+LDSCRIPT_mps2-an500 := port/mps2-an386/link.ld
+# mps3-an547: CMSDK UART0 at another base and IRQ: the parameterised common files.
+CPU_mps3-an547 := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
+PORT_SRCS_mps3-an547 := port/common/main.c port/common/cmsdk.c port/common/startup.c
+# stm32f746g-disco: its own USART1/DWT board.c, the common startup and main.
+CPU_stm32f746g-disco := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
+PORT_SRCS_stm32f746g-disco := port/common/main.c port/common/startup.c
 
 # The link/command layer + engine as a stdio process for tests (SAN=1 adds ASan/UBSan).
 .PHONY: native-target
@@ -16,26 +28,36 @@ $(NATIVE_DIR)/hbtarget: tools/native_target.c $(CORE_SRCS) $(LINK_SRCS) $(CORE_H
 	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ tools/native_target.c $(CORE_SRCS) $(LINK_SRCS)
 
 ifdef BOARD
-ifeq ($(wildcard port/$(BOARD)/link.ld),)
-$(error BOARD=$(BOARD): no port/$(BOARD)/link.ld; boards: $(BOARDS))
+LDSCRIPT := $(or $(LDSCRIPT_$(BOARD)),port/$(BOARD)/link.ld)
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error BOARD=$(BOARD): no folder port/$(BOARD); boards: $(BOARDS))
+endif
+ifeq ($(wildcard $(LDSCRIPT)),)
+$(error BOARD=$(BOARD): no linker script $(LDSCRIPT); boards: $(BOARDS))
 endif
 .DEFAULT_GOAL := board
 BOARD_DIR := build/$(BOARD)
-BOARD_SRCS := $(CORE_SRCS) $(LINK_SRCS) $(wildcard port/$(BOARD)/*.c)
+BOARD_SRCS := $(CORE_SRCS) $(LINK_SRCS) $(wildcard port/$(BOARD)/*.c) $(PORT_SRCS_$(BOARD))
 BOARD_OBJS := $(patsubst %.c,$(BOARD_DIR)/obj/%.o,$(BOARD_SRCS))
 BOARD_CFLAGS := $(filter-out -O2,$(CORE_CFLAGS)) -O2 $(CPU_$(BOARD)) -ffunction-sections -fdata-sections \
   -Iport/$(BOARD)
 BOARD_LDFLAGS := $(CPU_$(BOARD)) -nostartfiles --specs=nano.specs -Wl,--gc-sections \
-  -Wl,-T,port/$(BOARD)/link.ld -Wl,-Map,$(BOARD_DIR)/harness.map
+  -Wl,-T,$(LDSCRIPT) -Wl,-Map,$(BOARD_DIR)/harness.map
 
 .PHONY: board
 board: $(BOARD_DIR)/harness.elf
 
-$(BOARD_DIR)/obj/%.o: %.c $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h) boards.mk
+$(BOARD_DIR)/obj/%.o: %.c $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) boards.mk
 	@mkdir -p $(dir $@)
 	$(ARM_CC) $(BOARD_CFLAGS) -c $< -o $@
 
-$(BOARD_DIR)/harness.elf: $(BOARD_OBJS) port/$(BOARD)/link.ld
+$(BOARD_DIR)/harness.elf: $(BOARD_OBJS) $(LDSCRIPT)
 	$(ARM_CC) $(BOARD_LDFLAGS) -o $@ $(BOARD_OBJS) -lc -lgcc
 	@arm-none-eabi-size $@ | tail -1
+
+# A raw image for flashers that take one (st-flash, pyOCD): `make BOARD=... bin`.
+.PHONY: bin
+bin: $(BOARD_DIR)/harness.bin
+$(BOARD_DIR)/harness.bin: $(BOARD_DIR)/harness.elf
+	arm-none-eabi-objcopy -O binary $< $@
 endif
