@@ -5,7 +5,7 @@ The guest UART0 is a TCP server on a free loopback port (wait=on: the guest star
 we connect, so its boot HELLO is never lost); the monitor listens on a unix socket (tests send
 `system_reset` through monitor()). With `-icount shift=N` SysTick advances once per
 clock_hz-period of virtual time, and virtual time is 2^N ns per instruction, so one tick is
-1e9 / (clock_hz * 2^N) instructions (40 at 25 MHz, shift 0): ticks are reported as
+1e9 / (clock_hz * 2^N) instructions (40 at 25 MHz, 31.25 at 32 MHz, shift 0): ticks are reported as
 instructions. Without icount they follow host time and are reported as cycles.
 QEMU is always torn down: close(), errors, Ctrl-C, atexit, and PR_SET_PDEATHSIG if we die.
 """
@@ -113,7 +113,10 @@ class QemuDriver(McuDriver):
     def tick_scale(self) -> float:
         if self.opts.icount is None:
             return 1.0
-        clock = self.opts.clock_hz or 25_000_000
+        # Per board: the target file's clock_hz, else the one the firmware announced in HELLO
+        # (32 MHz on mps3-an547: 31.25 instructions a tick; 25 MHz on mps2: 40).
+        hello = getattr(self, "hello_facts", None) or {}
+        clock = self.opts.clock_hz or int(hello.get("clock_hz", 0)) or 25_000_000
         return 1e9 / (clock * (1 << self.opts.icount))
 
     def open(self) -> TargetInfo:
