@@ -16,7 +16,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import analysis, inputs, metrics, models  # noqa: E402
+from harness import analysis, calibration, inputs, metrics, models  # noqa: E402
 from harness.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
 from harness.runtimes import interpreter_module  # noqa: E402
@@ -71,13 +71,15 @@ def metrics_speed(n: int = 10_000, classes: int = 1_000) -> None:
     flt = rng.random((n, classes), dtype=np.float32)
     t0 = time.perf_counter()
     metrics.lsb_drift(dev, ref)
-    metrics.float_drift(analysis.dequantize(dev, analysis.TensorSpec("o", (1, classes), "int8", 1 / 256, -128)), flt)
+    spec = analysis.TensorSpec("o", (1, classes), "int8", 1 / 256, -128)
+    metrics.float_drift(analysis.dequantize(dev, spec), flt)
     metrics.top1_agreement(dev, ref)
     metrics.top1_agreement(dev, flt)
     metrics.accuracy(dev, rng.integers(0, classes, n))
     metrics.sanity(dev, 1 / 256, -128, True)
+    calibration.study(analysis.dequantize(dev, spec), flt, rng.integers(0, classes, n))
     dt = time.perf_counter() - t0
-    print(f"metrics drift+classification+sanity on {n} × {classes}: {dt:.3f} s (goal ≤ 1 s)")
+    print(f"metrics drift+classification+calibration+sanity on {n} × {classes}: {dt:.3f} s (goal ≤ 1 s)")
 
 
 def main() -> None:

@@ -15,17 +15,20 @@ SWAP_BINS = 10
 
 def probabilities(scores: np.ndarray) -> np.ndarray:
     """Class probabilities [N, C]: softmax outputs as they are, logits through a softmax."""
-    s = scores.reshape(len(scores), -1).astype(np.float64)
-    if s.min() >= -1e-6 and s.max() <= 1 + 1e-6 and np.allclose(s.sum(axis=1), 1.0, atol=0.1):
+    s = scores.reshape(len(scores), -1).astype(np.float32, copy=False)
+    sums = s.sum(axis=1, dtype=np.float64)
+    if s.min() >= -1e-6 and s.max() <= 1 + 1e-6 and np.all(np.abs(sums - 1.0) <= 0.1):
         return s
-    z = np.exp(s - s.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+    z = s - s.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
 
 
-def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> dict:
+def reliability(conf: np.ndarray, pred: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> dict:
     """ECE = Σ_b (n_b / N)·|accuracy_b − confidence_b| over equal-width bins of top-1 confidence."""
-    conf = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == labels).astype(np.float64)
+    conf = np.asarray(conf, dtype=np.float64)
+    correct = (pred == labels).astype(np.float64)
     idx = np.minimum((conf * bins).astype(np.int64), bins - 1)
     count = np.bincount(idx, minlength=bins).astype(np.float64)
     acc_sum = np.bincount(idx, weights=correct, minlength=bins)
@@ -48,8 +51,9 @@ def swap_histogram(conf: np.ndarray, swapped: np.ndarray, bins: int = SWAP_BINS)
 def study(device_scores: np.ndarray, float_scores: np.ndarray, labels: np.ndarray | None) -> dict:
     """Every calibration figure for one model: float twin vs device int8."""
     pd, pf = probabilities(device_scores), probabilities(float_scores)
-    cd, cf = pd.max(axis=1), pf.max(axis=1)
-    swapped = pd.argmax(axis=1) != pf.argmax(axis=1)
+    cd, cf = pd.max(axis=1).astype(np.float64), pf.max(axis=1).astype(np.float64)
+    ad, af = pd.argmax(axis=1), pf.argmax(axis=1)
+    swapped = ad != af
     res = {
         "samples": int(len(pd)),
         "swapped": int(swapped.sum()),
@@ -62,12 +66,12 @@ def study(device_scores: np.ndarray, float_scores: np.ndarray, labels: np.ndarra
         "median_float_confidence_all": float(np.median(cf)),
     }
     if labels is not None:
-        err_f = 100 * float(np.mean(pf.argmax(axis=1) != labels))
-        err_d = 100 * float(np.mean(pd.argmax(axis=1) != labels))
+        err_f = 100 * float(np.mean(af != labels))
+        err_d = 100 * float(np.mean(ad != labels))
         delta = err_d - err_f
         res.update({"error_float_pct": err_f, "error_device_pct": err_d, "delta_error_pct": delta,
                     "swaps_per_abs_delta_error": (res["swapped_pct"] / abs(delta)) if delta else None,
-                    "reliability_float": reliability(pf, labels), "reliability_device": reliability(pd, labels)})
+                    "reliability_float": reliability(cf, af, labels), "reliability_device": reliability(cd, ad, labels)})
         res["ece_float"] = res["reliability_float"]["ece"]
         res["ece_device"] = res["reliability_device"]["ece"]
     return res

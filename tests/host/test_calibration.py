@@ -9,14 +9,14 @@ def test_ece_of_a_perfectly_calibrated_set_is_zero():
     # 10 samples at confidence 0.8 of which 8 are right: accuracy = confidence in the only bin
     probs = np.tile([0.8, 0.2], (10, 1))
     labels = np.array([0] * 8 + [1] * 2)
-    r = cal.reliability(probs, labels)
+    r = cal.reliability(probs.max(axis=1), probs.argmax(axis=1), labels)
     assert abs(r["ece"]) < 1e-12 and sum(r["count"]) == 10
 
 
 def test_ece_hand_case():
     # confidence 0.9 in every sample, half right: ECE = |0.5 − 0.9| = 0.4
     probs = np.tile([0.9, 0.1], (4, 1))
-    assert np.isclose(cal.reliability(probs, np.array([0, 1, 0, 1]))["ece"], 0.4)
+    assert np.isclose(cal.reliability(probs.max(axis=1), probs.argmax(axis=1), np.array([0, 1, 0, 1]))["ece"], 0.4)
 
 
 def test_known_swap_set():
