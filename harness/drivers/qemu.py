@@ -6,7 +6,7 @@ we connect, so its boot HELLO is never lost); the monitor listens on a unix sock
 `system_reset` through monitor()). With `-icount shift=N` SysTick advances once per
 clock_hz-period of virtual time, and virtual time is 2^N ns per instruction, so one tick is
 1e9 / (clock_hz * 2^N) instructions (40 at 25 MHz, 31.25 at 32 MHz, shift 0): ticks are reported as
-instructions. Without icount they follow host time and are reported as cycles.
+instructions, and repeat exactly (`sleep=off`: idle time never advances virtual time with the host clock). Without icount they follow host time and are reported as cycles.
 QEMU is always torn down: close(), errors, Ctrl-C, atexit, and PR_SET_PDEATHSIG if we die.
 """
 
@@ -101,7 +101,12 @@ class QemuDriver(McuDriver):
                "-monitor", f"unix:{self._monitor_path()},server=on,wait=off",
                "-semihosting-config", "enable=on,target=native"]
         if o.icount is not None:
-            cmd += ["-icount", f"shift={o.icount}"]
+            # sleep=off: while the guest idles in WFI the virtual clock jumps to the next timer
+            # deadline instead of following host time; with the default sleep=on the SysTick
+            # phase at each INVOKE varied with host timing and counts differed by one tick
+            # (40 instructions) in about every other run. Cost: while waiting for the host the
+            # guest runs through SysTick wraps, about half a host core (docs/mcu.md).
+            cmd += ["-icount", f"shift={o.icount},sleep=off"]
         return cmd
 
     def _monitor_path(self) -> str:
