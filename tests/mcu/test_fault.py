@@ -64,7 +64,8 @@ def test_thousand_inferences_through_a_damaging_link():
         assert d.reboots == 1 and d.link.boot_id != boot0
     assert np.array_equal(got.outputs[0], want.outputs[0])
     # Instruction counts: identical to the clean run's (-icount sleep=off, docs/mcu.md).
-    assert np.array_equal(got.ticks, want.ticks), (got.ticks - want.ticks)
+    dt = got.ticks - want.ticks
+    assert not dt.any(), [(int(i), int(dt[i])) for i in np.nonzero(dt)[0]]
     assert stats["burst"] == 300 and stats["corrupted"] + stats["dropped"] >= 10, stats
     assert got.retries >= 10, (got.retries, stats)
     print(f"retries {got.retries}, reboots 1, proxy {stats}")

@@ -69,6 +69,11 @@ uint32_t port_clock(void) {
   return t;
 }
 
+/* Under -icount a SysTick wrap interrupt taken inside the timed region added its instructions
+ * to the count now and then (one tick, under host load): port_clock_sync turns it off, and the
+ * next read of a command byte turns it back on (ENABLE unchanged: the tick phase is kept). */
+static int tick_irq_off;
+
 /* QEMU's SysTick restarts its tick phase when it is enabled: stop + start makes the next
  * tick edge a fixed number of instructions away, so -icount tick counts repeat exactly
  * (otherwise they differ by one tick, 40 instructions, from run to run). The count is kept;
@@ -76,12 +81,17 @@ uint32_t port_clock(void) {
 void port_clock_sync(void) {
   if (use_dwt) return;
   SYST_CSR = 0u;
-  SYST_CSR = 7u;
+  SYST_CSR = 5u;  /* wrap interrupt off until the next port_getc: never taken inside invoke() */
+  tick_irq_off = 1;
   uint32_t v0 = SYST_CVR;
   while (SYST_CVR == v0) {}  /* and start at a tick edge: the phase then repeats exactly */
 }
 
 int port_getc(void) {
+  if (tick_irq_off) {
+    tick_irq_off = 0;
+    SYST_CSR = 7u;
+  }
   /* Sleep, not spin: a spinning vCPU competes with QEMU's I/O thread, which then feeds the
    * UART more slowly. A byte arriving between the test and WFI pends the IRQ: no lost wakeup. */
   if (UART_STATE & 2u) return (int)(UART_DATA & 0xFFu);
