@@ -8,14 +8,17 @@ LINK_SRCS := $(CORE_DIR)/link.c $(CORE_DIR)/commands.c $(CORE_DIR)/cmd_model.c $
 BOARDS := $(filter-out common,$(notdir $(wildcard port/*)))
 
 # Per-board CPU flags (arm-none-eabi-gcc 12).
+# The QEMU MPS boards share the CMSDK UART/SysTick/startup/main files, parameterised by board.h.
+QEMU_PORT_SRCS := port/common/main.c port/common/cmsdk.c port/common/startup.c
 CPU_mps2-an386 := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
-# mps2-an500: the an386 UART/SysTick/startup code (same CMSDK UART0 and IRQ), its own board.h.
+PORT_SRCS_mps2-an386 := $(QEMU_PORT_SRCS)
+# mps2-an500: the an386 memory map (its link.ld).
 CPU_mps2-an500 := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
-PORT_SRCS_mps2-an500 := port/common/main.c port/mps2-an386/board.c port/mps2-an386/startup.c
+PORT_SRCS_mps2-an500 := $(QEMU_PORT_SRCS)
 LDSCRIPT_mps2-an500 := port/mps2-an386/link.ld
-# mps3-an547: CMSDK UART0 at another base and IRQ: the parameterised common files.
+# mps3-an547: CMSDK UART0 at another base and IRQ, its own memory map.
 CPU_mps3-an547 := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
-PORT_SRCS_mps3-an547 := port/common/main.c port/common/cmsdk.c port/common/startup.c
+PORT_SRCS_mps3-an547 := $(QEMU_PORT_SRCS)
 # stm32f746g-disco: its own USART1/DWT board.c, the common startup and main.
 CPU_stm32f746g-disco := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
 PORT_SRCS_stm32f746g-disco := port/common/main.c port/common/startup.c

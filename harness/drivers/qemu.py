@@ -31,7 +31,7 @@ from .base import TargetInfo
 from .mcu import McuDriver, McuOptions
 
 _LIVE: "weakref.WeakSet[QemuDriver]" = weakref.WeakSet()
-# Semihosting exit codes of the firmware (port/mps2-an386/startup.c).
+# Semihosting exit codes of the firmware (port/common/startup.c, cmsdk.c).
 _EXIT_MEANING = {0: "stopped from its monitor or by the firmware", 3: "the firmware hit a fault: HardFault, "
                  "MemManage, BusFault or UsageFault", 4: "the firmware took an unexpected exception"}
 

@@ -1,7 +1,7 @@
 /* Port functions for a QEMU MPS board with a CMSDK UART, parameterised by board.h
  * (HB_UART_BASE, HB_UART_RX_IRQ): polled UART, SysTick clock extended to 32 bits, warm
- * reset, persist cell, semihosting exit. The same logic as port/mps2-an386/board.c (which
- * keeps its own copy, with the UART fixed at 0x40004000); docs/mcu.md explains the clock. */
+ * reset, persist cell, semihosting exit, for every QEMU MPS board (an386, an500, an547);
+ * docs/mcu.md explains the clock. */
 #include <stdint.h>
 
 #include "board.h"

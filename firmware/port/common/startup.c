@@ -1,4 +1,4 @@
-/* Shared Cortex-M startup for the ports that list it in boards.mk (mps3-an547,
+/* Shared Cortex-M startup for the ports that list it in boards.mk (the QEMU MPS boards,
  * stm32f746g-disco): vector table sized by the board, reset handler (FPU on, .data copied,
  * .bss zeroed), faults and unexpected exceptions go to the board's port_exit(). board.h:
  * HB_NUM_IRQS, and HB_UART_RX_IRQ when the board wakes from WFI on a UART RX interrupt. */
