@@ -77,6 +77,19 @@ def tflm_outputs(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
             for j in range(len(outs[0]))]
 
 
+def run_bitexact(target, data: bytes, name: str, n: int):
+    """Load `data`, run n seeded inputs, and assert every output byte equals TFLM's; (load info, run result)."""
+    li = target.load(data, name)
+    xs = random_inputs(li.inputs, n, seed=len(data))
+    res = target.run(xs)
+    want = tflm_outputs(data, xs)
+    assert len(res.outputs) == len(want)
+    for got, exp in zip(res.outputs, want):
+        assert got.dtype == exp.dtype and got.shape == exp.shape
+        assert np.array_equal(got, exp), f"{target.target.name} {name}: {np.sum(got != exp)} of {got.size} differ from TFLM"
+    return li, res
+
+
 def native_target_binary() -> Path:
     """firmware/build/native-san/hbtarget (ASan/UBSan), or the plain build without a sanitizer runtime."""
     if os.environ.get("HB_NATIVE_TARGET"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcu_util import ROOT, SHARED, random_inputs, tflm_outputs
+from mcu_util import ROOT, SHARED, run_bitexact
 
 from harness.config import load_target
 from harness.drivers import driver_class
@@ -53,15 +53,7 @@ def test_boot_hello(target):
 
 @pytest.mark.parametrize("ref", MODELS, ids=lambda r: r.split("/")[-1].split(".")[0])
 def test_bitexact_vs_tflm(target, ref):
-    data = model_bytes(ref)
-    li = target.load(data, ref)
-    xs = random_inputs(li.inputs, N, seed=len(data))
-    res = target.run(xs)
-    want = tflm_outputs(data, xs)
-    assert len(res.outputs) == len(want)
-    for got, exp in zip(res.outputs, want):
-        assert got.dtype == exp.dtype and got.shape == exp.shape
-        assert np.array_equal(got, exp), f"{target.target.name} {ref}: {np.sum(got != exp)} of {got.size} differ"
+    li, res = run_bitexact(target, model_bytes(ref), ref, N)
     scale = BOARDS[target.target.name][3]
     assert res.ticks.shape == (N,) and (res.ticks > 0).all() and res.retries == 0
     # Ticks arrive as whole instructions: a multiple of the tick length, to rounding.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcu_util import ROOT, qemu_driver, random_inputs, shared_model, tflm_outputs
+from mcu_util import ROOT, qemu_driver, random_inputs, run_bitexact, shared_model, tflm_outputs
 
 from harness import link_ops as ops
 from harness.errors import UnsupportedModel
@@ -37,15 +37,7 @@ def test_boot_hello(qemu):
 
 @pytest.mark.parametrize("rel", MODELS, ids=lambda r: r.split("/")[-1].split(".")[0])
 def test_bitexact_vs_tflm(qemu, rel):
-    data = shared_model(rel)
-    li = qemu.load(data, rel)
-    xs = random_inputs(li.inputs, N, seed=len(data))
-    res = qemu.run(xs)
-    want = tflm_outputs(data, xs)
-    assert len(res.outputs) == len(want)
-    for got, ref in zip(res.outputs, want):
-        assert got.dtype == ref.dtype and got.shape == ref.shape
-        assert np.array_equal(got, ref), f"{rel}: {np.sum(got != ref)} of {got.size} outputs differ from TFLM"
+    li, res = run_bitexact(qemu, shared_model(rel), rel, N)
     assert res.ticks.shape == (N,) and (res.ticks > 0).all() and (res.ticks % 40 == 0).all()
     assert res.op_ticks.shape == (N, li.facts["ops"])
     assert res.retries == 0
