@@ -69,10 +69,15 @@ typedef struct {
   uint32_t offset;        /* arena offset from the planner */
 } hb_tensor_t;
 
+/* One output channel's requantisation in the DSP kernels' form (kernels/requant_fast.h):
+ * 16 bytes, one LDM. */
+typedef struct { int32_t bias2, mult, k, r; } hb_rq_t;
+
 typedef struct {  /* CONV_2D, DEPTHWISE_CONV_2D */
   int16_t stride_w, stride_h, dil_w, dil_h, pad_w, pad_h, depth_mult;
   int32_t in_offset, out_offset, act_min, act_max;
   int32_t *mult, *shift;  /* per output channel, in the arena */
+  hb_rq_t *rq;            /* DSP builds: per channel, or NULL when a channel rules it out */
 } hb_conv_params_t;
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include "quant_params.h"
 #include "simd.h"
 #include "conv_common.h"
+#include "requant_fast.h"
 
 /* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
  * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
@@ -61,6 +62,11 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, oc, err) ||
       hb_channel_params(e, idx, in, f, out, oc, dw ? 3 : 0, 0, &p->mult, &p->shift, err))
     return err->code;
+  p->rq = 0;
+#ifdef HB_KERNELS_DSP
+  const int taps = f->dims[1] * f->dims[2] * (dw ? 1 : f->dims[3]);
+  hb_rq_prepare(e, p, (const int8_t *)f->data, oc, taps, dw ? 1 : taps, dw ? oc : 1, hb_conv_bias(e, op));
+#endif
   return hb_act_range(e, idx, o.act, out, &p->act_min, &p->act_max, err);
 }
 

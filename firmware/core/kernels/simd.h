@@ -63,6 +63,12 @@ static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return __smlatt((int32_t)a, (int32_t)b, acc);
 }
+/* SMMLAR (no ACLE intrinsic): high word of c * 2^32 + a * b + 2^31. */
+static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+}
 
 #else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLABB, SMLATT) */
 
@@ -89,6 +95,11 @@ static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 }
 static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_hi(a) * hb_lane_hi(b)));
+}
+/* High word of c * 2^32 + a * b + 2^31, modulo 2^64. */
+static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
+  const uint64_t v = ((uint64_t)(uint32_t)c << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+  return (int32_t)(uint32_t)(v >> 32);
 }
 #endif
 
