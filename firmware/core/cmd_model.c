@@ -31,6 +31,7 @@ int hb_cmd_load_chunk(hb_cmd_t *c, const uint8_t *b, size_t n, uint8_t *out, siz
   NEED(n >= 4, "LOAD_CHUNK body is %zu bytes, shorter than its offset", n);
   uint32_t off = hb_get_u32(b), len = (uint32_t)(n - 4);
   NEED(off <= c->size && len <= c->size - off, "LOAD_CHUNK %u+%u is outside the %u-byte model", off, len, c->size);
+  c->ready = 0; /* the bytes under the engine change: LOAD_END must hash and plan them again */
   memcpy(c->board->model_buf + off, b + 4, len);
   if (off <= c->covered && off + len > c->covered) c->covered = off + len;
   hb_put_u32(hb_put_u32(out, off), len);

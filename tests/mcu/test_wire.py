@@ -124,6 +124,22 @@ def test_native_target_runs_a_model_and_caches_replies(native):
     assert wire.unpack_nak(body) == ((native.seq + 3) & 0xFF, native.boot_id)
 
 
+def test_native_target_refuses_to_run_bytes_changed_after_load_end(native):
+    """A LOAD_CHUNK after LOAD_END unloads the model: the engine never runs unchecked bytes
+    (found by fuzz_link); the driver's LOAD_END re-send with another flag still works."""
+    from harness.link import NotLoaded
+
+    data = shared_model("tflm/hello_world_int8.tflite")
+    native.hello(5)
+    ops.upload(native, data, 512)
+    ops.load_end(native)
+    native.request(wire.LOAD_END, wire.pack_load_end(wire.LOAD_PRESERVE_ALL, 0))
+    native.request(wire.INVOKE, wire.pack_invoke(1))
+    native.request(wire.LOAD_CHUNK, wire.pack_offset_data(0, b"\x7f" * 64))
+    with pytest.raises(NotLoaded):
+        native.request(wire.INVOKE, wire.pack_invoke(1))
+
+
 def test_native_target_survives_hostile_frames(native):
     """Valid-CRC frames with lying lengths/offsets/indices, overlong and garbage frames."""
     native.hello(5)
