@@ -10,6 +10,7 @@
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
+#include "dwconv3x3_dsp.h"
 
 #define DW_TAP(xv, wv)                                                                        \
   do {                                                                                        \
@@ -161,6 +162,7 @@ static int dw_strip(const dw_ctx_t *d, int R, int OW) {
 }
 
 int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op) {
+  if (hb_dw3x3_dsp(e, op)) return 1; /* 3x3 stride 1 with the fast requantisation */
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   dw_ctx_t d = {p, hb_conv_bias(e, op), (const int8_t *)f->data, hb_dsp_scratch, in->dims[2], in->dims[3],
