@@ -81,16 +81,25 @@ static inline uint32_t d3_rq(int32_t a, const int32_t *set) {
     a3 = hb_smlad(x2, w1, a3); a3 = d3_smlatb(x1, w0, a3);                           \
   } while (0)
 
-/* One channel along one output row: blocks of 4 outputs from ring words p (up to pe),
- * weight set wp - 3 (wp: its bias2), bytes to s[0], s[4], s[8], s[12], then s += 16. */
-static void d3_row(const uint32_t *p, const uint32_t *pe, const int32_t *wp, uint8_t *s) {
+/* The work of one group (4 channels) for one output row. Field offsets are used by the asm. */
+typedef struct {
+  const uint32_t *p;  /*  0: ring words of the group's channel 0 at block 0 */
+  int32_t nb96;       /*  4: bytes of nb ring blocks */
+  const int32_t *wp;  /*  8: channel 0's weight set + 3 (its bias2); 30 words per channel */
+  uint8_t *st;        /* 12: collected bytes, one word per pixel */
+  int32_t odd;        /* 16: nb is odd */
+  int8_t *y;          /* 20: output of the group's first channel at pixel 0 */
+  int32_t C;          /* 24: output pixel stride (channels) */
+  int32_t nq;         /* 28: whole pixel quads to store (OW / 4) */
+  uint32_t dd, ll;    /* 32, 36: act_max - act_min and act_min in each byte */
+  int32_t nb16;       /* 40: 16 * nb */
+} d3_job_t;
+
 #ifdef HB_DSP_ASM
-  /* Fixed registers for the LDM lists: x0-x2 r0-r2 (then m, k', r), a0 r3, w0/w1 r4/r5,
-   * a1-a3 r6-r8. 56 instructions per block of 4 outputs (36 MACs). */
-  register const uint32_t *rp __asm__("r9") = p;
-  register const uint32_t *rpe __asm__("r10") = pe;
-  register const int32_t *rwp __asm__("r11") = wp;
-  register uint8_t *rs __asm__("r12") = s;
+/* 4 channels x nb blocks (56 instructions per block of 4 outputs, 36 MACs; the block
+ * loop unrolled twice), then the clamp and store of nq pixel quads (20 instructions per
+ * 16 outputs). Fixed registers for the LDM lists: in a block x0-x2 r0-r2 (then m, k', r),
+ * a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10, wp r11, s r12, job lr. */
 #define D3_MAC8_ASM                                                                 \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"                               \
   "smlad r6, r1, r5, r6\n\tsmlatb r6, r0, r4, r6\n\t"                               \
@@ -98,42 +107,104 @@ static void d3_row(const uint32_t *p, const uint32_t *pe, const int32_t *wp, uin
   "smlad r8, r2, r5, r8\n\tsmlatb r8, r1, r4, r8\n\t"
 #define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t" \
   "asr " a ", " a ", r2\n\tusat " a ", #8, " a "\n\t"
+#define D3_BLOCK_ASM                                                                                  \
+  "ldm r11, {r3, r4, r5}\n\t" /* bias2 and slot 1's weights: slot 1 first, from bias2 */           \
+  "ldrd r0, r1, [r9, #8]\n\t"                                                                        \
+  "ldr r2, [r9, #104]\n\t"                                                                           \
+  "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t"  \
+  "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t" \
+  "ldrd r4, r5, [r11, #12]\n\t"                                                                      \
+  "ldrd r0, r1, [r9, #16]\n\t"                                                                       \
+  "ldr r2, [r9, #112]\n\t" D3_MAC8_ASM                                                               \
+  "ldrd r4, r5, [r11, #20]\n\t"                                                                      \
+  "ldr r2, [r9, #96]\n\t"                                                                            \
+  "ldrd r0, r1, [r9], #96\n\t" D3_MAC8_ASM /* slot 0 last: p moves to the next block */             \
+  "ldmdb r11, {r0, r1, r2}\n\t"                                                                      \
+  D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")              \
+  "strb r6, [r12, #4]\n\tstrb r7, [r12, #8]\n\tstrb r8, [r12, #12]\n\tstrb r3, [r12], #16\n\t"
+#define D3_CLAMP_ASM(v) "usub8 r7, " v ", r4\n\tsel " v ", r4, " v "\n\tuadd8 " v ", " v ", r5\n\t"
+
+__attribute__((noinline)) static void d3_group_row(const d3_job_t *job) {
+  register const d3_job_t *rj __asm__("r12") = job;
   __asm__ volatile(
-      "1:\n\t"
-      "ldm %[wp], {r3, r4, r5}\n\t" /* slot 1 first: its MACs start from bias2 */
-      "ldrd r0, r1, [%[p], #8]\n\t"
-      "ldr r2, [%[p], #104]\n\t"
-      "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t"
-      "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t"
-      "ldrd r4, r5, [%[wp], #12]\n\t"
-      "ldrd r0, r1, [%[p], #16]\n\t"
-      "ldr r2, [%[p], #112]\n\t" D3_MAC8_ASM
-      "ldrd r4, r5, [%[wp], #20]\n\t"
-      "ldr r2, [%[p], #96]\n\t"
-      "ldrd r0, r1, [%[p]], #96\n\t" D3_MAC8_ASM /* slot 0 last: p moves to the next block */
-      "ldmdb %[wp], {r0, r1, r2}\n\t"
-      D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")
-      "strb r6, [%[s], #4]\n\tstrb r7, [%[s], #8]\n\tstrb r8, [%[s], #12]\n\tstrb r3, [%[s]], #16\n\t"
-      "cmp %[p], %[pe]\n\t"
-      "bne 1b"
-      : [p] "+r"(rp), [s] "+r"(rs)
-      : [pe] "r"(rpe), [wp] "r"(rwp)
-      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "cc", "memory");
+      "mov lr, %[j]\n\t"
+      "ldr r9, [lr, #0]\n\t"
+      "ldr r11, [lr, #8]\n\t"
+      "ldr r12, [lr, #12]\n\t"
+      "2:\n\t" /* channel */
+      "ldr r10, [lr, #4]\n\t"
+      "add r10, r9, r10\n\t"
+      "ldr r0, [lr, #16]\n\t"
+      "cmp r0, #0\n\t"
+      "bne 3f\n\t"
+      "1:\n\t" D3_BLOCK_ASM
+      "3:\n\t" D3_BLOCK_ASM
+      "cmp r9, r10\n\t"
+      "bne 1b\n\t"
+      "ldr r0, [lr, #4]\n\t" /* next channel: p, wp, s */
+      "sub r9, r9, r0\n\t"
+      "add r9, r9, #24\n\t"
+      "add r11, r11, #120\n\t"
+      "ldr r0, [lr, #40]\n\t"
+      "sub r12, r12, r0\n\t"
+      "add r12, r12, #1\n\t"
+      "ldr r0, [lr, #12]\n\t"
+      "sub r0, r12, r0\n\t"
+      "cmp r0, #4\n\t"
+      "bne 2b\n\t"
+      /* clamp and store: st r9, y r10, C r11, 2C r12, 3C r6, dd r4, ll r5, end r8 */
+      "ldr r8, [lr, #28]\n\t"
+      "cmp r8, #0\n\t"
+      "beq 5f\n\t"
+      "ldr r9, [lr, #12]\n\t"
+      "ldr r10, [lr, #20]\n\t"
+      "ldr r11, [lr, #24]\n\t"
+      "add r12, r11, r11\n\t"
+      "add r6, r12, r11\n\t"
+      "ldrd r4, r5, [lr, #32]\n\t"
+      "add r8, r9, r8, lsl #4\n\t"
+      "4:\n\t"
+      "ldm r9!, {r0, r1, r2, r3}\n\t" D3_CLAMP_ASM("r0") D3_CLAMP_ASM("r1") D3_CLAMP_ASM("r2") D3_CLAMP_ASM("r3")
+      "str r0, [r10]\n\tstr r1, [r10, r11]\n\tstr r2, [r10, r12]\n\tstr r3, [r10, r6]\n\t"
+      "add r10, r10, r11, lsl #2\n\t"
+      "cmp r9, r8\n\t"
+      "bne 4b\n\t"
+      "5:"
+      : [j] "+r"(rj)
+      :
+      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", "cc", "memory");
+}
 #undef D3_MAC8_ASM
 #undef D3_RQ_ASM
+#undef D3_BLOCK_ASM
+#undef D3_CLAMP_ASM
 #else
-  do {
+/* One channel along the row: blocks of 4 outputs from ring words p (nb blocks), weight set
+ * wp - 3 (wp: its bias2), bytes to s[0], s[4], s[8], s[12], then s += 16. */
+static void d3_row(const uint32_t *p, int nb, const int32_t *wp, uint8_t *s) {
+  for (int b = 0; b < nb; b++, p += D3_BLK, s += 16) {
     int32_t a0 = wp[0], a1 = a0, a2 = a0, a3 = a0;
     D3_MAC8(p[2], p[3], p[26], (uint32_t)wp[1], (uint32_t)wp[2]);
     D3_MAC8(p[4], p[5], p[28], (uint32_t)wp[3], (uint32_t)wp[4]);
     D3_MAC8(p[0], p[1], p[24], (uint32_t)wp[5], (uint32_t)wp[6]);
     s[0] = (uint8_t)d3_rq(a0, wp - 3); s[4] = (uint8_t)d3_rq(a1, wp - 3);
     s[8] = (uint8_t)d3_rq(a2, wp - 3); s[12] = (uint8_t)d3_rq(a3, wp - 3);
-    p += D3_BLK;
-    s += 16;
-  } while (p != pe);
-#endif
+  }
 }
+
+static void d3_group_row(const d3_job_t *j) {
+  const int nb = j->nb96 / 96;
+  for (int i = 0; i < 4; i++) d3_row(j->p + 6 * i, nb, j->wp + D3_CH * i, j->st + i);
+  const uint32_t *st = (const uint32_t *)(const void *)j->st;
+  int8_t *y = j->y;
+  for (int n = 0; n < 4 * j->nq; n++, y += j->C) {
+    const uint32_t v = d3_clamp4(st[n], j->dd, j->ll);
+    __builtin_memcpy(y, &v, 4);
+  }
+}
+#endif
+
+static uint32_t d3_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
 typedef struct {
   const hb_conv_params_t *p;
@@ -144,50 +215,79 @@ typedef struct {
   uint32_t *ring;       /* ct / 4 groups of nj blocks */
 } d3_t;
 
-/* Words {lo, hi} for padded columns (u, u + 1) of channel c (0 outside the input). */
-static uint32_t d3_edge_word(const d3_t *d, const int8_t *xrow, int u, int c) {
-  int32_t v[2] = {0, 0};
-  for (int k = 0; k < 2; k++) {
-    const int ix = u + k - d->p->pad_w;
-    if (ix >= 0 && ix < d->W) v[k] = (int32_t)xrow[(size_t)ix * d->C + c] + d->p->in_offset;
+/* Ring blocks q .. qe (exclusive, D3_BLK words apart) of one group and slot from the 4
+ * channels at xp, pixels C bytes apart: per 4 pixels 4 loads, 8 extends with the offset,
+ * 8 halfword packs (PKHBT/PKHTB), 4 double-word stores; 28 instructions. */
+#ifdef HB_DSP_ASM
+__attribute__((noinline)) static void d3_widen(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q,
+                                               const uint32_t *qe) {
+  register const int8_t *rx __asm__("r0") = xp;
+  register int32_t rc __asm__("r1") = C;
+  register uint32_t ro __asm__("r2") = off2;
+  register uint32_t *rq __asm__("r3") = q;
+  register const uint32_t *rqe __asm__("r12") = qe;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr r4, [%[x]]\n\tldr r5, [%[x], %[c]]\n\tadd %[x], %[x], %[c], lsl #1\n\t"
+      "ldr r6, [%[x]]\n\tldr r7, [%[x], %[c]]\n\tadd %[x], %[x], %[c], lsl #1\n\t"
+      "sxtab16 r8, %[o], r4\n\tsxtab16 r4, %[o], r4, ror #8\n\t" /* e0 {c0,c2}, o0 {c1,c3} */
+      "sxtab16 r9, %[o], r5\n\tsxtab16 r5, %[o], r5, ror #8\n\t"
+      "sxtab16 r10, %[o], r6\n\tsxtab16 r6, %[o], r6, ror #8\n\t"
+      "sxtab16 r11, %[o], r7\n\tsxtab16 r7, %[o], r7, ror #8\n\t"
+      "pkhbt lr, r8, r9, lsl #16\n\tpkhtb r8, r9, r8, asr #16\n\t" /* c0, c2 of pixels 0-1 */
+      "pkhbt r9, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"
+      "strd r8, r10, [%[q], #48]\n\t"
+      "pkhbt r8, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t" /* c1, c3 */
+      "pkhbt r11, r6, r7, lsl #16\n\tpkhtb r6, r7, r6, asr #16\n\t"
+      "strd r8, r11, [%[q], #24]\n\t"
+      "strd r4, r6, [%[q], #72]\n\t"
+      "strd lr, r9, [%[q]], #96\n\t"
+      "cmp %[q], %[qe]\n\t"
+      "bne 1b"
+      : [x] "+r"(rx), [q] "+r"(rq)
+      : [c] "r"(rc), [o] "r"(ro), [qe] "r"(rqe)
+      : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", "cc", "memory");
+}
+#else
+static void d3_widen(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q, const uint32_t *qe) {
+  for (; q != qe; q += D3_BLK, xp += 4 * (size_t)C) {
+    const uint32_t v0 = hb_ld32(xp), v1 = hb_ld32(xp + C), v2 = hb_ld32(xp + 2 * C), v3 = hb_ld32(xp + 3 * C);
+    const uint32_t e0 = hb_sxtab16(off2, v0), e1 = hb_sxtab16(off2, v1), e2 = hb_sxtab16(off2, v2),
+                   e3 = hb_sxtab16(off2, v3);
+    const uint32_t o0 = hb_sxtab16_ror8(off2, v0), o1 = hb_sxtab16_ror8(off2, v1),
+                   o2 = hb_sxtab16_ror8(off2, v2), o3 = hb_sxtab16_ror8(off2, v3);
+    q[0] = d3_pkhbt(e0, e1); q[1] = d3_pkhbt(e2, e3);   /* channel 0 */
+    q[6] = d3_pkhbt(o0, o1); q[7] = d3_pkhbt(o2, o3);   /* channel 1 */
+    q[12] = d3_pkhtb(e1, e0); q[13] = d3_pkhtb(e3, e2); /* channel 2 */
+    q[18] = d3_pkhtb(o1, o0); q[19] = d3_pkhtb(o3, o2); /* channel 3 */
   }
-  return hb_pack16(v[0], v[1]);
 }
+#endif
 
-/* 4 pixels x 4 channels (one group) into the ring block q (slot already added): 4 loads,
- * 8 extends with the offset, 8 halfword packs, 4 double-word stores. */
-static inline void d3_widen_quad(const int8_t *xp, size_t C, uint32_t off2, uint32_t *q) {
-  const uint32_t v0 = hb_ld32(xp), v1 = hb_ld32(xp + C), v2 = hb_ld32(xp + 2 * C), v3 = hb_ld32(xp + 3 * C);
-  const uint32_t e0 = hb_sxtab16(off2, v0), e1 = hb_sxtab16(off2, v1), e2 = hb_sxtab16(off2, v2),
-                 e3 = hb_sxtab16(off2, v3);
-  q[0] = d3_pkhbt(e0, e1); q[1] = d3_pkhbt(e2, e3);   /* channel 0 */
-  q[12] = d3_pkhtb(e1, e0); q[13] = d3_pkhtb(e3, e2); /* channel 2 */
-  const uint32_t o0 = hb_sxtab16_ror8(off2, v0), o1 = hb_sxtab16_ror8(off2, v1), o2 = hb_sxtab16_ror8(off2, v2),
-                 o3 = hb_sxtab16_ror8(off2, v3);
-  q[6] = d3_pkhbt(o0, o1); q[7] = d3_pkhbt(o2, o3);   /* channel 1 */
-  q[18] = d3_pkhtb(o1, o0); q[19] = d3_pkhtb(o3, o2); /* channel 3 */
-}
-
-/* Input row iy (zeros outside the input) into ring slot s of every group of the tile. */
+/* Input row iy (zeros outside the input) into ring slot s of every group of the tile.
+ * Blocks with padding columns go through a 4-pixel copy whose outside pixels are the zero
+ * point (widened: 0). */
 static void d3_fill_row(const d3_t *d, int iy, int s) {
-  const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
+  const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset), zp4 = d3_bytes4(-d->p->in_offset);
   const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H;
   const int8_t *xrow = inside ? d->x + (size_t)iy * d->W * d->C : 0;
   /* ring blocks whose 4 columns are all inside the input: [j0, j1) */
-  const int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
+  int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
+  if (j1 > d->nj) j1 = d->nj;
+  if (j1 < j0 || !inside) j1 = j0;
   for (int g = 0; g < d->ct / 4; g++) {
     uint32_t *rg = d->ring + (size_t)g * d->nj * D3_BLK + 2 * s;
     const int c = d->c0 + 4 * g;
+    if (j1 > j0)
+      d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + c, d->C, off2, rg + (size_t)j0 * D3_BLK, rg + (size_t)j1 * D3_BLK);
     for (int j = 0; j < d->nj; j++) {
-      uint32_t *q = rg + (size_t)j * D3_BLK;
-      if (inside && j >= j0 && j < j1) {
-        d3_widen_quad(xrow + (size_t)(4 * j - pw) * d->C + c, (size_t)d->C, off2, q);
-        continue;
+      if (j >= j0 && j < j1) continue;
+      uint32_t px[4];
+      for (int k = 0; k < 4; k++) {
+        const int ix = 4 * j + k - pw;
+        px[k] = inside && ix >= 0 && ix < d->W ? hb_ld32(xrow + (size_t)ix * d->C + c) : zp4;
       }
-      for (int i = 0; i < 4; i++) {
-        q[6 * i] = inside ? d3_edge_word(d, xrow, 4 * j, c + i) : 0;
-        q[6 * i + 1] = inside ? d3_edge_word(d, xrow, 4 * j + 2, c + i) : 0;
-      }
+      d3_widen((const int8_t *)px, 4, off2, rg + (size_t)j * D3_BLK, rg + (size_t)(j + 1) * D3_BLK);
     }
   }
 }
@@ -209,16 +309,6 @@ static void d3_weight_set(const hb_conv_params_t *p, const int8_t *w, int C, int
     set[5 + 2 * n] = (int32_t)hb_pack16(k1, k2);
   }
 }
-
-/* A group's collected bytes (one word per pixel, n pixels) clamped and stored at y, C apart. */
-static void d3_store(const uint32_t *st, int n, uint32_t dd, uint32_t ll, int8_t *y, size_t C) {
-  for (int i = 0; i < n; i++, y += C) {
-    const uint32_t v = d3_clamp4(st[i], dd, ll);
-    __builtin_memcpy(y, &v, 4);
-  }
-}
-
-static uint32_t d3_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
 int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
@@ -256,12 +346,14 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
         }
         int8_t *yrow = (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0;
         for (int g = 0; g < d.ct / 4; g++) {
-          const uint32_t *rg = d.ring + (size_t)g * d.nj * D3_BLK;
-          for (int i = 0; i < 4; i++) {
-            const int32_t *wp = sets + (size_t)(4 * g + i) * D3_CH + t * D3_SET + 3;
-            d3_row(rg + 6 * i, rg + 6 * i + (size_t)d.nb * D3_BLK, wp, (uint8_t *)st + i);
+          const d3_job_t job = {d.ring + (size_t)g * d.nj * D3_BLK, 96 * d.nb,
+                                sets + (size_t)4 * g * D3_CH + t * D3_SET + 3, (uint8_t *)st, d.nb & 1, yrow + 4 * g,
+                                d.C, OW / 4, dd, ll, 16 * d.nb};
+          d3_group_row(&job);
+          for (int x = OW & ~3; x < OW; x++) { /* the last OW % 4 pixels */
+            const uint32_t v = d3_clamp4(st[x], dd, ll);
+            __builtin_memcpy(yrow + 4 * g + (size_t)x * d.C, &v, 4);
           }
-          d3_store(st, OW, dd, ll, yrow + 4 * g, (size_t)d.C);
         }
       }
     }
