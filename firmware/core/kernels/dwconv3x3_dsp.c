@@ -213,6 +213,7 @@ typedef struct {
   int nb, nj;           /* output blocks of 4 columns per row; ring blocks (nb + 1) */
   int c0, ct;           /* the tile's channels [c0, c0 + ct) */
   uint32_t *ring;       /* ct / 4 groups of nj blocks */
+  const int8_t *zprow;  /* C input zero points: the padding pixels */
 } d3_t;
 
 /* Ring blocks q .. qe (exclusive, D3_BLK words apart) of one group and slot from the 4
@@ -264,31 +265,72 @@ static void d3_widen(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q, co
 }
 #endif
 
-/* Input row iy (zeros outside the input) into ring slot s of every group of the tile.
- * Blocks with padding columns go through a 4-pixel copy whose outside pixels are the zero
- * point (widened: 0). */
+/* One ring block (and slot) in every group of the tile, [q, qe) gs bytes apart, from 4
+ * pixel pointers that advance 4 channels a group (padding pixels: a row of zero points):
+ * the blocks with padding columns. 31 instructions a group. */
+#ifdef HB_DSP_ASM
+#define D3_EDGE_ASM(pa, pb, o)                                                                   \
+  "ldr r4, [" pa "], #4\n\tldr r5, [" pb "], #4\n\t"                                             \
+  "sxtab16 r6, %[o], r4\n\tsxtab16 r4, %[o], r4, ror #8\n\t"                                    \
+  "sxtab16 r7, %[o], r5\n\tsxtab16 r5, %[o], r5, ror #8\n\t"                                    \
+  "pkhbt r8, r6, r7, lsl #16\n\tstr r8, [%[q], #" #o "]\n\t"                                    \
+  "pkhtb r8, r7, r6, asr #16\n\tstr r8, [%[q], #" #o "+48]\n\t"                                 \
+  "pkhbt r8, r4, r5, lsl #16\n\tstr r8, [%[q], #" #o "+24]\n\t"                                 \
+  "pkhtb r8, r5, r4, asr #16\n\tstr r8, [%[q], #" #o "+72]\n\t"
+__attribute__((noinline)) static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q,
+                                                    const uint32_t *qe, int32_t gs) {
+  register const int8_t *p0 __asm__("r0") = px[0], *p1 __asm__("r1") = px[1], *p2 __asm__("r2") = px[2],
+                        *p3 __asm__("r3") = px[3];
+  register uint32_t *rq __asm__("r9") = q, ro __asm__("r10") = off2;
+  register const uint32_t *rqe __asm__("r11") = qe;
+  register int32_t rgs __asm__("r12") = gs;
+  __asm__ volatile("1:\n\t" D3_EDGE_ASM("%[p0]", "%[p1]", 0) D3_EDGE_ASM("%[p2]", "%[p3]", 4)
+                   "add %[q], %[q], %[gs]\n\t"
+                   "cmp %[q], %[qe]\n\t"
+                   "bne 1b"
+                   : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [q] "+r"(rq)
+                   : [o] "r"(ro), [qe] "r"(rqe), [gs] "r"(rgs)
+                   : "r4", "r5", "r6", "r7", "r8", "cc", "memory");
+}
+#undef D3_EDGE_ASM
+#else
+static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q, const uint32_t *qe, int32_t gs) {
+  for (size_t n = 0; q != qe; q += gs / 4, n += 4) {
+    const uint32_t v0 = hb_ld32(px[0] + n), v1 = hb_ld32(px[1] + n), v2 = hb_ld32(px[2] + n), v3 = hb_ld32(px[3] + n);
+    const uint32_t e0 = hb_sxtab16(off2, v0), e1 = hb_sxtab16(off2, v1), e2 = hb_sxtab16(off2, v2),
+                   e3 = hb_sxtab16(off2, v3);
+    const uint32_t o0 = hb_sxtab16_ror8(off2, v0), o1 = hb_sxtab16_ror8(off2, v1),
+                   o2 = hb_sxtab16_ror8(off2, v2), o3 = hb_sxtab16_ror8(off2, v3);
+    q[0] = d3_pkhbt(e0, e1); q[12] = d3_pkhtb(e1, e0); q[6] = d3_pkhbt(o0, o1); q[18] = d3_pkhtb(o1, o0);
+    q[1] = d3_pkhbt(e2, e3); q[13] = d3_pkhtb(e3, e2); q[7] = d3_pkhbt(o2, o3); q[19] = d3_pkhtb(o3, o2);
+  }
+}
+#endif
+
+/* Input row iy (zeros outside the input) into ring slot s of every group of the tile:
+ * the blocks inside the input group by group, the others block by block. */
 static void d3_fill_row(const d3_t *d, int iy, int s) {
-  const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset), zp4 = d3_bytes4(-d->p->in_offset);
-  const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H;
-  const int8_t *xrow = inside ? d->x + (size_t)iy * d->W * d->C : 0;
+  const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
+  const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
+  const int8_t *xrow = inside ? d->x + (size_t)iy * d->W * d->C + d->c0 : 0;
+  const size_t gw = (size_t)d->nj * D3_BLK; /* words per group */
   /* ring blocks whose 4 columns are all inside the input: [j0, j1) */
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
   if (j1 > d->nj) j1 = d->nj;
   if (j1 < j0 || !inside) j1 = j0;
-  for (int g = 0; g < d->ct / 4; g++) {
-    uint32_t *rg = d->ring + (size_t)g * d->nj * D3_BLK + 2 * s;
-    const int c = d->c0 + 4 * g;
-    if (j1 > j0)
-      d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + c, d->C, off2, rg + (size_t)j0 * D3_BLK, rg + (size_t)j1 * D3_BLK);
-    for (int j = 0; j < d->nj; j++) {
-      if (j >= j0 && j < j1) continue;
-      uint32_t px[4];
-      for (int k = 0; k < 4; k++) {
-        const int ix = 4 * j + k - pw;
-        px[k] = inside && ix >= 0 && ix < d->W ? hb_ld32(xrow + (size_t)ix * d->C + c) : zp4;
-      }
-      d3_widen((const int8_t *)px, 4, off2, rg + (size_t)j * D3_BLK, rg + (size_t)(j + 1) * D3_BLK);
+  uint32_t *ring = d->ring + 2 * s;
+  for (int g = 0; g < G && j1 > j0; g++)
+    d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + 4 * g, d->C, off2, ring + g * gw + (size_t)j0 * D3_BLK,
+             ring + g * gw + (size_t)j1 * D3_BLK);
+  for (int j = 0; j < d->nj; j++) {
+    if (j == j0 && j1 > j0) j = j1;
+    if (j >= d->nj) break;
+    const int8_t *px[4];
+    for (int k = 0; k < 4; k++) {
+      const int ix = 4 * j + k - pw;
+      px[k] = inside && ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->C : d->zprow + d->c0;
     }
+    d3_widen_edge(px, off2, ring + (size_t)j * D3_BLK, ring + (size_t)G * gw + (size_t)j * D3_BLK, (int32_t)(4 * gw));
   }
 }
 
@@ -316,17 +358,20 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   if (!p->rq || f->dims[1] != 3 || f->dims[2] != 3 || p->stride_w != 1 || p->stride_h != 1 || p->dil_w != 1 ||
       p->dil_h != 1 || p->depth_mult != 1 || in->dims[3] % 4)
     return 0;
-  d3_t d = {p, 0, in->dims[1], in->dims[2], in->dims[3], 0, 0, 0, 0, 0};
+  d3_t d = {p, 0, in->dims[1], in->dims[2], in->dims[3], 0, 0, 0, 0, 0, 0};
   const int B = in->dims[0], OH = out->dims[1], OW = out->dims[2];
   d.nb = (OW + 3) / 4;
   d.nj = d.nb + 1;
   /* channels per tile: weight sets, rings and the collected bytes in the scratch */
-  const size_t words = HB_DSP_SCRATCH_BYTES / 4, st_words = 4 * (size_t)d.nb;
+  const size_t words = HB_DSP_SCRATCH_BYTES / 4, st_words = 4 * (size_t)d.nb + (size_t)d.C / 4;
   const size_t per4 = 4 * (size_t)D3_CH + (size_t)d.nj * D3_BLK;
   if (words < st_words + per4) return 0;
   const int ct_max = 4 * (int)((words - st_words) / per4);
   uint32_t *scratch = (uint32_t *)(void *)hb_dsp_scratch, *st = scratch;
   int32_t *sets = (int32_t *)(void *)(st + st_words);
+  int8_t *zprow = (int8_t *)(st + 4 * (size_t)d.nb);
+  for (int c = 0; c < d.C; c++) zprow[c] = (int8_t)-p->in_offset;
+  d.zprow = zprow;
   const uint32_t dd = d3_bytes4(p->act_max - p->act_min), ll = d3_bytes4(p->act_min);
   const int8_t *w = (const int8_t *)f->data;
   for (d.c0 = 0; d.c0 < d.C; d.c0 += d.ct) {
