@@ -31,6 +31,7 @@
 #define D3_BLK 24 /* words in a ring block: 4 channels x 3 slots x 2 words */
 #define D3_SET 10 /* words in a weight set: m, k', r, bias2, {W01, W12} for slots 1, 2, 0 */
 #define D3_CH (3 * D3_SET)
+#define D3_CH_BYTES "120" /* D3_CH * 4, for the asm */
 
 /* The DSP instructions used here besides simd.h's, with exact C twins off-Arm. */
 #if defined(__ARM_FEATURE_DSP)
@@ -81,87 +82,92 @@ static inline uint32_t d3_rq(int32_t a, const int32_t *set) {
     a3 = hb_smlad(x2, w1, a3); a3 = d3_smlatb(x1, w0, a3);                           \
   } while (0)
 
-/* The work of one group (4 channels) for one output row. Field offsets are used by the asm. */
+/* One output row of the tile's groups (4 channels each). Field offsets are used by the asm;
+ * it advances p, wp, y and ng group by group. */
 typedef struct {
   const uint32_t *p;  /*  0: ring words of the group's channel 0 at block 0 */
   int32_t nb96;       /*  4: bytes of nb ring blocks */
-  const int32_t *wp;  /*  8: channel 0's weight set + 3 (its bias2); 30 words per channel */
+  const int32_t *wp;  /*  8: channel 0's weight set + 3 (its bias2); D3_CH words per channel */
   uint8_t *st;        /* 12: collected bytes, one word per pixel */
-  int32_t odd;        /* 16: nb is odd */
+  int32_t nb16;       /* 16: 16 * nb */
   int8_t *y;          /* 20: output of the group's first channel at pixel 0 */
   int32_t C;          /* 24: output pixel stride (channels) */
-  int32_t nq;         /* 28: whole pixel quads to store (OW / 4) */
-  uint32_t dd, ll;    /* 32, 36: act_max - act_min and act_min in each byte */
-  int32_t nb16;       /* 40: 16 * nb */
+  int32_t nq, nr;     /* 28, 32: pixels to store: nq quads, then nr single pixels */
+  uint32_t dd, ll;    /* 36, 40: act_max - act_min and act_min in each byte */
+  int32_t gs;         /* 44: bytes from one group's ring to the next */
+  int32_t ng;         /* 48: groups left */
 } d3_job_t;
 
 #ifdef HB_DSP_ASM
-/* 4 channels x nb blocks (56 instructions per block of 4 outputs, 36 MACs; the block
- * loop unrolled twice), then the clamp and store of nq pixel quads (20 instructions per
- * 16 outputs). Fixed registers for the LDM lists: in a block x0-x2 r0-r2 (then m, k', r),
- * a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10, wp r11, s r12, job lr. */
+/* Per channel nb blocks of 51 instructions for 4 outputs (36 MACs): loads and MACs 33, the
+ * requantisation's SMMLAR and sign 8 plus a branch to the tail for the channel's shift r
+ * (USAT #8 with ASR #r: the shift is an immediate, so one 64-byte tail per r = 1..22, its
+ * address in the weight set), 4 byte stores, the loop test. Then per group the clamp and
+ * store, 20 instructions per 16 outputs. Fixed registers (the LDM lists): in a block x0-x2
+ * r0-r2 (then m, k', tail), a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10, wp r11, s r12,
+ * the job lr. */
 #define D3_MAC8_ASM                                                                 \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"                               \
   "smlad r6, r1, r5, r6\n\tsmlatb r6, r0, r4, r6\n\t"                               \
   "smlad r7, r1, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"                               \
   "smlad r8, r2, r5, r8\n\tsmlatb r8, r1, r4, r8\n\t"
-#define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t" \
-  "asr " a ", " a ", r2\n\tusat " a ", #8, " a "\n\t"
-#define D3_BLOCK_ASM                                                                                  \
-  "ldm r11, {r3, r4, r5}\n\t" /* bias2 and slot 1's weights: slot 1 first, from bias2 */           \
-  "ldrd r0, r1, [r9, #8]\n\t"                                                                        \
-  "ldr r2, [r9, #104]\n\t"                                                                           \
-  "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t"  \
-  "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t" \
-  "ldrd r4, r5, [r11, #12]\n\t"                                                                      \
-  "ldrd r0, r1, [r9, #16]\n\t"                                                                       \
-  "ldr r2, [r9, #112]\n\t" D3_MAC8_ASM                                                               \
-  "ldrd r4, r5, [r11, #20]\n\t"                                                                      \
-  "ldr r2, [r9, #96]\n\t"                                                                            \
-  "ldrd r0, r1, [r9], #96\n\t" D3_MAC8_ASM /* slot 0 last: p moves to the next block */             \
-  "ldmdb r11, {r0, r1, r2}\n\t"                                                                      \
-  D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")              \
-  "strb r6, [r12, #4]\n\tstrb r7, [r12, #8]\n\tstrb r8, [r12, #12]\n\tstrb r3, [r12], #16\n\t"
+#define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t"
+#define D3_TAIL_ASM(r)                                                                             \
+  "usat r3, #8, r3, asr #" r "\n\tusat r6, #8, r6, asr #" r "\n\t"                                 \
+  "usat r7, #8, r7, asr #" r "\n\tusat r8, #8, r8, asr #" r "\n\t"                                 \
+  "strb.w r6, [r12, #4]\n\tstrb.w r7, [r12, #8]\n\tstrb.w r8, [r12, #12]\n\tstrb.w r3, [r12], #16\n\t" \
+  "cmp r9, r10\n\t"                                                                                \
+  "bne.w 1b\n\t"                                                                                   \
+  "b.w 6b\n\t"                                                                                     \
+  ".balign 64\n\t"
 #define D3_CLAMP_ASM(v) "usub8 r7, " v ", r4\n\tsel " v ", r4, " v "\n\tuadd8 " v ", " v ", r5\n\t"
 
-__attribute__((noinline)) static void d3_group_row(const d3_job_t *job) {
-  register const d3_job_t *rj __asm__("r12") = job;
+__attribute__((noinline, noclone)) static void d3_rows(d3_job_t *job) {
+  register d3_job_t *rj __asm__("r12") = job;
   __asm__ volatile(
       "mov lr, %[j]\n\t"
+      "0:\n\t" /* group */
       "ldr r9, [lr, #0]\n\t"
       "ldr r11, [lr, #8]\n\t"
       "ldr r12, [lr, #12]\n\t"
       "2:\n\t" /* channel */
       "ldr r10, [lr, #4]\n\t"
       "add r10, r9, r10\n\t"
-      "ldr r0, [lr, #16]\n\t"
-      "cmp r0, #0\n\t"
-      "bne 3f\n\t"
-      "1:\n\t" D3_BLOCK_ASM
-      "3:\n\t" D3_BLOCK_ASM
-      "cmp r9, r10\n\t"
-      "bne 1b\n\t"
-      "ldr r0, [lr, #4]\n\t" /* next channel: p, wp, s */
+      "1:\n\t" /* block */
+      "ldm r11, {r3, r4, r5}\n\t" /* bias2 and slot 1's weights: slot 1 first, from bias2 */
+      "ldrd r0, r1, [r9, #8]\n\t"
+      "ldr r2, [r9, #104]\n\t"
+      "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t"
+      "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t"
+      "ldrd r4, r5, [r11, #12]\n\t"
+      "ldrd r0, r1, [r9, #16]\n\t"
+      "ldr r2, [r9, #112]\n\t" D3_MAC8_ASM
+      "ldrd r4, r5, [r11, #20]\n\t"
+      "ldr r2, [r9, #96]\n\t"
+      "ldrd r0, r1, [r9], #96\n\t" D3_MAC8_ASM /* slot 0 last: p moves to the next block */
+      "ldmdb r11, {r0, r1, r2}\n\t"
+      D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")
+      "bx r2\n\t"
+      "6:\n\t" /* next channel: p, wp, s; after the 4th, s is a multiple of 4 again */
+      "ldr r0, [lr, #4]\n\t"
       "sub r9, r9, r0\n\t"
       "add r9, r9, #24\n\t"
-      "add r11, r11, #120\n\t"
-      "ldr r0, [lr, #40]\n\t"
+      "add r11, r11, #" D3_CH_BYTES "\n\t"
+      "ldr r0, [lr, #16]\n\t"
       "sub r12, r12, r0\n\t"
       "add r12, r12, #1\n\t"
-      "ldr r0, [lr, #12]\n\t"
-      "sub r0, r12, r0\n\t"
-      "cmp r0, #4\n\t"
+      "tst r12, #3\n\t"
       "bne 2b\n\t"
       /* clamp and store: st r9, y r10, C r11, 2C r12, 3C r6, dd r4, ll r5, end r8 */
-      "ldr r8, [lr, #28]\n\t"
-      "cmp r8, #0\n\t"
-      "beq 5f\n\t"
       "ldr r9, [lr, #12]\n\t"
       "ldr r10, [lr, #20]\n\t"
       "ldr r11, [lr, #24]\n\t"
       "add r12, r11, r11\n\t"
       "add r6, r12, r11\n\t"
-      "ldrd r4, r5, [lr, #32]\n\t"
+      "ldrd r4, r5, [lr, #36]\n\t"
+      "ldr r8, [lr, #28]\n\t"
+      "cmp r8, #0\n\t"
+      "beq 5f\n\t"
       "add r8, r9, r8, lsl #4\n\t"
       "4:\n\t"
       "ldm r9!, {r0, r1, r2, r3}\n\t" D3_CLAMP_ASM("r0") D3_CLAMP_ASM("r1") D3_CLAMP_ASM("r2") D3_CLAMP_ASM("r3")
@@ -169,15 +175,54 @@ __attribute__((noinline)) static void d3_group_row(const d3_job_t *job) {
       "add r10, r10, r11, lsl #2\n\t"
       "cmp r9, r8\n\t"
       "bne 4b\n\t"
-      "5:"
+      "5:\n\t"
+      "ldr r8, [lr, #32]\n\t"
+      "cmp r8, #0\n\t"
+      "beq 7f\n\t"
+      "8:\n\t"
+      "ldr r0, [r9], #4\n\t" D3_CLAMP_ASM("r0")
+      "str r0, [r10]\n\t"
+      "add r10, r10, r11\n\t"
+      "subs r8, r8, #1\n\t"
+      "bne 8b\n\t"
+      "7:\n\t" /* next group */
+      "ldrd r0, r1, [lr, #0]\n\t"
+      "ldr r2, [lr, #44]\n\t"
+      "add r0, r0, r2\n\t"
+      "str r0, [lr, #0]\n\t"
+      "ldr r0, [lr, #8]\n\t"
+      "add r0, r0, #4 * " D3_CH_BYTES "\n\t"
+      "str r0, [lr, #8]\n\t"
+      "ldr r0, [lr, #20]\n\t"
+      "add r0, r0, #4\n\t"
+      "str r0, [lr, #20]\n\t"
+      "ldr r0, [lr, #48]\n\t"
+      "subs r0, r0, #1\n\t"
+      "str r0, [lr, #48]\n\t"
+      "bne 0b\n\t"
+      "b 9f\n\t"
+      ".balign 64\n"
+      ".Ld3_tails:\n\t"
+      D3_TAIL_ASM("1") D3_TAIL_ASM("2") D3_TAIL_ASM("3") D3_TAIL_ASM("4") D3_TAIL_ASM("5") D3_TAIL_ASM("6")
+      D3_TAIL_ASM("7") D3_TAIL_ASM("8") D3_TAIL_ASM("9") D3_TAIL_ASM("10") D3_TAIL_ASM("11") D3_TAIL_ASM("12")
+      D3_TAIL_ASM("13") D3_TAIL_ASM("14") D3_TAIL_ASM("15") D3_TAIL_ASM("16") D3_TAIL_ASM("17")
+      D3_TAIL_ASM("18") D3_TAIL_ASM("19") D3_TAIL_ASM("20") D3_TAIL_ASM("21") D3_TAIL_ASM("22")
+      "9:"
       : [j] "+r"(rj)
       :
       : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", "cc", "memory");
 }
 #undef D3_MAC8_ASM
 #undef D3_RQ_ASM
-#undef D3_BLOCK_ASM
+#undef D3_TAIL_ASM
 #undef D3_CLAMP_ASM
+
+/* Where the weight set keeps the shift: the address of its tail (Thumb bit set). */
+static int32_t d3_shift_word(int r) {
+  uint32_t base;
+  __asm__("movw %0, #:lower16:.Ld3_tails\n\tmovt %0, #:upper16:.Ld3_tails" : "=r"(base));
+  return (int32_t)(base + 64u * (uint32_t)(r - 1) + 1u);
+}
 #else
 /* One channel along the row: blocks of 4 outputs from ring words p (nb blocks), weight set
  * wp - 3 (wp: its bias2), bytes to s[0], s[4], s[8], s[12], then s += 16. */
@@ -192,16 +237,20 @@ static void d3_row(const uint32_t *p, int nb, const int32_t *wp, uint8_t *s) {
   }
 }
 
-static void d3_group_row(const d3_job_t *j) {
+static void d3_rows(d3_job_t *j) {
   const int nb = j->nb96 / 96;
-  for (int i = 0; i < 4; i++) d3_row(j->p + 6 * i, nb, j->wp + D3_CH * i, j->st + i);
-  const uint32_t *st = (const uint32_t *)(const void *)j->st;
-  int8_t *y = j->y;
-  for (int n = 0; n < 4 * j->nq; n++, y += j->C) {
-    const uint32_t v = d3_clamp4(st[n], j->dd, j->ll);
-    __builtin_memcpy(y, &v, 4);
+  for (; j->ng > 0; j->ng--, j->p += j->gs / 4, j->wp += 4 * D3_CH, j->y += 4) {
+    for (int i = 0; i < 4; i++) d3_row(j->p + 6 * i, nb, j->wp + D3_CH * i, j->st + i);
+    const uint32_t *st = (const uint32_t *)(const void *)j->st;
+    int8_t *y = j->y;
+    for (int n = 0; n < 4 * j->nq + j->nr; n++, y += j->C) {
+      const uint32_t v = d3_clamp4(st[n], j->dd, j->ll);
+      __builtin_memcpy(y, &v, 4);
+    }
   }
 }
+
+static int32_t d3_shift_word(int r) { return r; }
 #endif
 
 static uint32_t d3_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
@@ -340,7 +389,7 @@ static void d3_weight_set(const hb_conv_params_t *p, const int8_t *w, int C, int
   const hb_rq_t *q = &p->rq[c];
   set[0] = q->mult;
   set[1] = (int32_t)((uint32_t)q->k - ((uint32_t)p->act_min << q->r));
-  set[2] = q->r;
+  set[2] = d3_shift_word(q->r);
   set[3] = q->bias2;
   static const int8_t slot_order[3] = {1, 2, 0};
   for (int n = 0; n < 3; n++) {
@@ -389,17 +438,10 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
           if (held[s] != iy0 + ky) d3_fill_row(&d, iy0 + ky, s);
           held[s] = iy0 + ky;
         }
-        int8_t *yrow = (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0;
-        for (int g = 0; g < d.ct / 4; g++) {
-          const d3_job_t job = {d.ring + (size_t)g * d.nj * D3_BLK, 96 * d.nb,
-                                sets + (size_t)4 * g * D3_CH + t * D3_SET + 3, (uint8_t *)st, d.nb & 1, yrow + 4 * g,
-                                d.C, OW / 4, dd, ll, 16 * d.nb};
-          d3_group_row(&job);
-          for (int x = OW & ~3; x < OW; x++) { /* the last OW % 4 pixels */
-            const uint32_t v = d3_clamp4(st[x], dd, ll);
-            __builtin_memcpy(yrow + 4 * g + (size_t)x * d.C, &v, 4);
-          }
-        }
+        d3_job_t job = {d.ring, 96 * d.nb, sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb,
+                        (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0, d.C, OW / 4, OW % 4,
+                        dd, ll, 4 * d.nj * D3_BLK, d.ct / 4};
+        d3_rows(&job);
       }
     }
   }
