@@ -265,9 +265,13 @@ typedef struct {
   const int8_t *zprow;  /* C input zero points: the padding pixels */
 } d3_t;
 
+/* Widening: two pixels' words a, b (4 channels each) give, by PKHBT and PKHTB, the bytes
+ * {a0,a1,b0,b1} and {a2,a3,b2,b3}; SXTAB16 with the offset (and ROR 8) then gives each
+ * channel's two columns {x - zp} directly: per 2 pixels 2 packs and 4 extends. */
+
 /* Ring blocks q .. qe (exclusive, D3_BLK words apart) of one group and slot from the 4
- * channels at xp, pixels C bytes apart: per 4 pixels 4 loads, 8 extends with the offset,
- * 8 halfword packs (PKHBT/PKHTB), 4 double-word stores; 28 instructions. */
+ * channels at xp, pixels C bytes apart: per 4 pixels 4 loads, 4 packs, 8 extends, 4
+ * double-word stores; 23 instructions. */
 #ifdef HB_DSP_ASM
 __attribute__((noinline)) static void d3_widen(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q,
                                                const uint32_t *qe) {
@@ -277,55 +281,54 @@ __attribute__((noinline)) static void d3_widen(const int8_t *xp, int32_t C, uint
   register uint32_t *rq __asm__("r3") = q;
   register const uint32_t *rqe __asm__("r12") = qe;
   __asm__ volatile(
+      "add r10, %[c], %[c]\n\t"
+      "add r11, r10, %[c]\n\t"
       "1:\n\t"
-      "ldr r4, [%[x]]\n\tldr r5, [%[x], %[c]]\n\tadd %[x], %[x], %[c], lsl #1\n\t"
-      "ldr r6, [%[x]]\n\tldr r7, [%[x], %[c]]\n\tadd %[x], %[x], %[c], lsl #1\n\t"
-      "sxtab16 r8, %[o], r4\n\tsxtab16 r4, %[o], r4, ror #8\n\t" /* e0 {c0,c2}, o0 {c1,c3} */
-      "sxtab16 r9, %[o], r5\n\tsxtab16 r5, %[o], r5, ror #8\n\t"
-      "sxtab16 r10, %[o], r6\n\tsxtab16 r6, %[o], r6, ror #8\n\t"
-      "sxtab16 r11, %[o], r7\n\tsxtab16 r7, %[o], r7, ror #8\n\t"
-      "pkhbt lr, r8, r9, lsl #16\n\tpkhtb r8, r9, r8, asr #16\n\t" /* c0, c2 of pixels 0-1 */
-      "pkhbt r9, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"
-      "strd r8, r10, [%[q], #48]\n\t"
-      "pkhbt r8, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t" /* c1, c3 */
-      "pkhbt r11, r6, r7, lsl #16\n\tpkhtb r6, r7, r6, asr #16\n\t"
-      "strd r8, r11, [%[q], #24]\n\t"
-      "strd r4, r6, [%[q], #72]\n\t"
-      "strd lr, r9, [%[q]], #96\n\t"
+      "ldr r4, [%[x]]\n\tldr r5, [%[x], %[c]]\n\tldr r6, [%[x], r10]\n\tldr r7, [%[x], r11]\n\t"
+      "add %[x], %[x], %[c], lsl #2\n\t"
+      "pkhbt r8, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t" /* pixels 0, 1 */
+      "pkhbt r9, r6, r7, lsl #16\n\tpkhtb r6, r7, r6, asr #16\n\t" /* pixels 2, 3 */
+      "sxtab16 r5, %[o], r8, ror #8\n\tsxtab16 r7, %[o], r9, ror #8\n\t"
+      "strd r5, r7, [%[q], #24]\n\t" /* channel 1 */
+      "sxtab16 r5, %[o], r4\n\tsxtab16 r7, %[o], r6\n\t"
+      "strd r5, r7, [%[q], #48]\n\t" /* channel 2 */
+      "sxtab16 r5, %[o], r4, ror #8\n\tsxtab16 r7, %[o], r6, ror #8\n\t"
+      "strd r5, r7, [%[q], #72]\n\t" /* channel 3 */
+      "sxtab16 r5, %[o], r8\n\tsxtab16 r7, %[o], r9\n\t"
+      "strd r5, r7, [%[q]], #96\n\t" /* channel 0 */
       "cmp %[q], %[qe]\n\t"
       "bne 1b"
       : [x] "+r"(rx), [q] "+r"(rq)
       : [c] "r"(rc), [o] "r"(ro), [qe] "r"(rqe)
-      : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", "cc", "memory");
+      : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
 }
 #else
+/* Channels 0-3 of pixels a, b: ring words w[0], w[6], w[12], w[18] (one ring block apart). */
+static inline void d3_widen2(uint32_t a, uint32_t b, uint32_t off2, uint32_t *w) {
+  const uint32_t lo = d3_pkhbt(a, b), hi = d3_pkhtb(b, a);
+  w[0] = hb_sxtab16(off2, lo); w[6] = hb_sxtab16_ror8(off2, lo);
+  w[12] = hb_sxtab16(off2, hi); w[18] = hb_sxtab16_ror8(off2, hi);
+}
+
 static void d3_widen(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q, const uint32_t *qe) {
   for (; q != qe; q += D3_BLK, xp += 4 * (size_t)C) {
-    const uint32_t v0 = hb_ld32(xp), v1 = hb_ld32(xp + C), v2 = hb_ld32(xp + 2 * C), v3 = hb_ld32(xp + 3 * C);
-    const uint32_t e0 = hb_sxtab16(off2, v0), e1 = hb_sxtab16(off2, v1), e2 = hb_sxtab16(off2, v2),
-                   e3 = hb_sxtab16(off2, v3);
-    const uint32_t o0 = hb_sxtab16_ror8(off2, v0), o1 = hb_sxtab16_ror8(off2, v1),
-                   o2 = hb_sxtab16_ror8(off2, v2), o3 = hb_sxtab16_ror8(off2, v3);
-    q[0] = d3_pkhbt(e0, e1); q[1] = d3_pkhbt(e2, e3);   /* channel 0 */
-    q[6] = d3_pkhbt(o0, o1); q[7] = d3_pkhbt(o2, o3);   /* channel 1 */
-    q[12] = d3_pkhtb(e1, e0); q[13] = d3_pkhtb(e3, e2); /* channel 2 */
-    q[18] = d3_pkhtb(o1, o0); q[19] = d3_pkhtb(o3, o2); /* channel 3 */
+    d3_widen2(hb_ld32(xp), hb_ld32(xp + C), off2, q);
+    d3_widen2(hb_ld32(xp + 2 * C), hb_ld32(xp + 3 * C), off2, q + 1);
   }
 }
 #endif
 
 /* One ring block (and slot) in every group of the tile, [q, qe) gs bytes apart, from 4
  * pixel pointers that advance 4 channels a group (padding pixels: a row of zero points):
- * the blocks with padding columns. 31 instructions a group. */
+ * the blocks with padding columns. 27 instructions a group. */
 #ifdef HB_DSP_ASM
 #define D3_EDGE_ASM(pa, pb, o)                                                                   \
   "ldr r4, [" pa "], #4\n\tldr r5, [" pb "], #4\n\t"                                             \
-  "sxtab16 r6, %[o], r4\n\tsxtab16 r4, %[o], r4, ror #8\n\t"                                    \
-  "sxtab16 r7, %[o], r5\n\tsxtab16 r5, %[o], r5, ror #8\n\t"                                    \
-  "pkhbt r8, r6, r7, lsl #16\n\tstr r8, [%[q], #" #o "]\n\t"                                    \
-  "pkhtb r8, r7, r6, asr #16\n\tstr r8, [%[q], #" #o "+48]\n\t"                                 \
-  "pkhbt r8, r4, r5, lsl #16\n\tstr r8, [%[q], #" #o "+24]\n\t"                                 \
-  "pkhtb r8, r5, r4, asr #16\n\tstr r8, [%[q], #" #o "+72]\n\t"
+  "pkhbt r6, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t"                                   \
+  "sxtab16 r5, %[o], r6\n\tstr r5, [%[q], #" #o "]\n\t"                                          \
+  "sxtab16 r5, %[o], r6, ror #8\n\tstr r5, [%[q], #" #o "+24]\n\t"                               \
+  "sxtab16 r5, %[o], r4\n\tstr r5, [%[q], #" #o "+48]\n\t"                                       \
+  "sxtab16 r5, %[o], r4, ror #8\n\tstr r5, [%[q], #" #o "+72]\n\t"
 __attribute__((noinline)) static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q,
                                                     const uint32_t *qe, int32_t gs) {
   register const int8_t *p0 __asm__("r0") = px[0], *p1 __asm__("r1") = px[1], *p2 __asm__("r2") = px[2],
@@ -339,19 +342,14 @@ __attribute__((noinline)) static void d3_widen_edge(const int8_t *const px[4], u
                    "bne 1b"
                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [q] "+r"(rq)
                    : [o] "r"(ro), [qe] "r"(rqe), [gs] "r"(rgs)
-                   : "r4", "r5", "r6", "r7", "r8", "cc", "memory");
+                   : "r4", "r5", "r6", "cc", "memory");
 }
 #undef D3_EDGE_ASM
 #else
 static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q, const uint32_t *qe, int32_t gs) {
   for (size_t n = 0; q != qe; q += gs / 4, n += 4) {
-    const uint32_t v0 = hb_ld32(px[0] + n), v1 = hb_ld32(px[1] + n), v2 = hb_ld32(px[2] + n), v3 = hb_ld32(px[3] + n);
-    const uint32_t e0 = hb_sxtab16(off2, v0), e1 = hb_sxtab16(off2, v1), e2 = hb_sxtab16(off2, v2),
-                   e3 = hb_sxtab16(off2, v3);
-    const uint32_t o0 = hb_sxtab16_ror8(off2, v0), o1 = hb_sxtab16_ror8(off2, v1),
-                   o2 = hb_sxtab16_ror8(off2, v2), o3 = hb_sxtab16_ror8(off2, v3);
-    q[0] = d3_pkhbt(e0, e1); q[12] = d3_pkhtb(e1, e0); q[6] = d3_pkhbt(o0, o1); q[18] = d3_pkhtb(o1, o0);
-    q[1] = d3_pkhbt(e2, e3); q[13] = d3_pkhtb(e3, e2); q[7] = d3_pkhbt(o2, o3); q[19] = d3_pkhtb(o3, o2);
+    d3_widen2(hb_ld32(px[0] + n), hb_ld32(px[1] + n), off2, q);
+    d3_widen2(hb_ld32(px[2] + n), hb_ld32(px[3] + n), off2, q + 1);
   }
 }
 #endif
