@@ -89,13 +89,14 @@ typedef struct {
   int32_t nb96;       /*  4: bytes of nb ring blocks */
   const int32_t *wp;  /*  8: channel 0's weight set + 3 (its bias2); D3_CH words per channel */
   uint8_t *st;        /* 12: collected bytes, one word per pixel */
-  int32_t nb16;       /* 16: 16 * nb */
+  int32_t nb16m1;     /* 16: 16 * nb - 1 */
   int8_t *y;          /* 20: output of the group's first channel at pixel 0 */
   int32_t C;          /* 24: output pixel stride (channels) */
   int32_t nq, nr;     /* 28, 32: pixels to store: nq quads, then nr single pixels */
   uint32_t dd, ll;    /* 36, 40: act_max - act_min and act_min in each byte */
   int32_t gs;         /* 44: bytes from one group's ring to the next */
   int32_t ng;         /* 48: groups left */
+  int32_t nb96m24;    /* 52: nb96 - 24 */
 } d3_job_t;
 
 #ifdef HB_DSP_ASM
@@ -149,13 +150,11 @@ __attribute__((noinline, noclone)) static void d3_rows(d3_job_t *job) {
       D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")
       "bx r2\n\t"
       "6:\n\t" /* next channel: p, wp, s; after the 4th, s is a multiple of 4 again */
-      "ldr r0, [lr, #4]\n\t"
+      "ldr r0, [lr, #52]\n\t"
       "sub r9, r9, r0\n\t"
-      "add r9, r9, #24\n\t"
       "add r11, r11, #" D3_CH_BYTES "\n\t"
       "ldr r0, [lr, #16]\n\t"
       "sub r12, r12, r0\n\t"
-      "add r12, r12, #1\n\t"
       "tst r12, #3\n\t"
       "bne 2b\n\t"
       /* clamp and store: st r9, y r10, C r11, 2C r12, 3C r6, dd r4, ll r5, end r8 */
@@ -359,13 +358,18 @@ static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q,
 static void d3_fill_row(const d3_t *d, int iy, int s) {
   const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
   const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
-  const int8_t *xrow = inside ? d->x + (size_t)iy * d->W * d->C + d->c0 : 0;
+  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->W * d->C + d->c0;
   const size_t gw = (size_t)d->nj * D3_BLK; /* words per group */
   /* ring blocks whose 4 columns are all inside the input: [j0, j1) */
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
   if (j1 > d->nj) j1 = d->nj;
-  if (j1 < j0 || !inside) j1 = j0;
+  if (j1 < j0) j1 = j0;
   uint32_t *ring = d->ring + 2 * s;
+  if (!inside) { /* a padding row: zeros */
+    for (uint32_t *q = ring, *end = ring + (size_t)G * gw; q != end; q += D3_BLK)
+      for (int i = 0; i < 4; i++) q[6 * i] = q[6 * i + 1] = 0;
+    return;
+  }
   for (int g = 0; g < G && j1 > j0; g++)
     d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + 4 * g, d->C, off2, ring + g * gw + (size_t)j0 * D3_BLK,
              ring + g * gw + (size_t)j1 * D3_BLK);
@@ -375,27 +379,33 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
     const int8_t *px[4];
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      px[k] = inside && ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->C : d->zprow + d->c0;
+      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->C : d->zprow + d->c0;
     }
     d3_widen_edge(px, off2, ring + (size_t)j * D3_BLK, ring + (size_t)G * gw + (size_t)j * D3_BLK, (int32_t)(4 * gw));
   }
 }
 
-/* One set: weights of channel c for ring rotation t (slot s holds kernel row (s - t) mod 3),
- * doubled; bias2; m, k' (act_min folded in), r. */
-static void d3_weight_set(const hb_conv_params_t *p, const int8_t *w, int C, int c, int t, int32_t *set) {
+/* Channel c's 3 weight sets, one per ring rotation t (slot s holds kernel row (s - t) mod
+ * 3): m, k' (act_min folded in), the shift word, bias2, then {W01, W12} doubled for slots
+ * 1, 2, 0. */
+static void d3_weight_sets(const hb_conv_params_t *p, const int8_t *w, int C, int c, int32_t *set) {
   const hb_rq_t *q = &p->rq[c];
-  set[0] = q->mult;
-  set[1] = (int32_t)((uint32_t)q->k - ((uint32_t)p->act_min << q->r));
-  set[2] = d3_shift_word(q->r);
-  set[3] = q->bias2;
-  static const int8_t slot_order[3] = {1, 2, 0};
-  for (int n = 0; n < 3; n++) {
-    const int ky = (slot_order[n] - t + 3) % 3;
-    const int8_t *wr = w + (size_t)ky * 3 * C + c;
-    const int32_t k0 = 2 * wr[0], k1 = 2 * wr[C], k2 = 2 * wr[2 * (size_t)C];
-    set[4 + 2 * n] = (int32_t)hb_pack16(k0, k1);
-    set[5 + 2 * n] = (int32_t)hb_pack16(k1, k2);
+  int32_t rows[6]; /* {W01, W12} of kernel rows 0-2 */
+  for (int ky = 0; ky < 3; ky++, w += 3 * (size_t)C) {
+    const int32_t k0 = 2 * w[c], k1 = 2 * w[C + c], k2 = 2 * w[2 * (size_t)C + c];
+    rows[2 * ky] = (int32_t)hb_pack16(k0, k1);
+    rows[2 * ky + 1] = (int32_t)hb_pack16(k1, k2);
+  }
+  for (int t = 0; t < 3; t++, set += D3_SET) {
+    set[0] = q->mult;
+    set[1] = (int32_t)((uint32_t)q->k - ((uint32_t)p->act_min << q->r));
+    set[2] = d3_shift_word(q->r);
+    set[3] = q->bias2;
+    for (int n = 0, s = 1; n < 3; n++, s = s == 2 ? 0 : s + 1) { /* slots 1, 2, 0 */
+      const int ky = s >= t ? s - t : s - t + 3;
+      set[4 + 2 * n] = rows[2 * ky];
+      set[5 + 2 * n] = rows[2 * ky + 1];
+    }
   }
 }
 
@@ -424,8 +434,7 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   for (d.c0 = 0; d.c0 < d.C; d.c0 += d.ct) {
     d.ct = d.C - d.c0 < ct_max ? d.C - d.c0 : ct_max;
     d.ring = (uint32_t *)(void *)(sets + (size_t)d.ct * D3_CH);
-    for (int c = 0; c < d.ct; c++)
-      for (int t = 0; t < 3; t++) d3_weight_set(p, w, d.C, d.c0 + c, t, sets + (size_t)c * D3_CH + t * D3_SET);
+    for (int c = 0; c < d.ct; c++) d3_weight_sets(p, w, d.C, d.c0 + c, sets + (size_t)c * D3_CH);
     for (int b = 0; b < B; b++) {
       d.x = (const int8_t *)in->data + (size_t)b * d.H * d.W * d.C;
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row in each slot */
@@ -436,9 +445,9 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
           if (held[s] != iy0 + ky) d3_fill_row(&d, iy0 + ky, s);
           held[s] = iy0 + ky;
         }
-        d3_job_t job = {d.ring, 96 * d.nb, sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb,
+        d3_job_t job = {d.ring, 96 * d.nb, sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb - 1,
                         (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0, d.C, OW / 4, OW % 4,
-                        dd, ll, 4 * d.nj * D3_BLK, d.ct / 4};
+                        dd, ll, 4 * d.nj * D3_BLK, d.ct / 4, 96 * d.nb - 24};
         d3_rows(&job);
       }
     }
