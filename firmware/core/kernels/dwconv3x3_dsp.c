@@ -422,6 +422,7 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
     return 0;
   d3_t d = {p, 0, in->dims[1], in->dims[2], in->dims[3], 0, 0, 0, 0, 0, 0};
   const int B = in->dims[0], OH = out->dims[1], OW = out->dims[2];
+  if (OW < 1 || OH < 1) return 0; /* the block loops run at least once */
   d.nb = (OW + 3) / 4;
   d.nj = d.nb + 1;
   /* channels per tile: weight sets, rings and the collected bytes in the scratch */
