@@ -105,10 +105,10 @@ typedef struct {
 } d3_job_t;
 
 #ifdef HB_DSP_ASM
-/* Per channel nb blocks of 51 instructions for 4 outputs (36 MACs): loads and MACs 33, the
- * requantisation's SMMLAR and sign 8 plus a branch to the tail for the channel's shift r
- * (USAT #8 with ASR #r: the shift is an immediate, so one 64-byte tail per r = 1..22, its
- * address in the weight set), 4 byte stores, the loop test. Then per group the clamp and
+/* Per channel nb blocks of 53 instructions for 4 outputs (36 MACs): loads and MACs 33, the
+ * constants 1, SMMLAR and its sign 8, a branch to the tail for the channel's shift r (USAT
+ * #8 with ASR #r: the shift is an immediate, so one 64-byte tail per r = 1..22, its address
+ * in the weight set) with 4 USAT, 4 byte stores and the loop test. Then per group the clamp and
  * store, 20 instructions per 16 outputs. Fixed registers (the LDM lists): in a block x0-x2
  * r0-r2 (then m, k', tail), a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10, wp r11, s r12,
  * the job lr. */
