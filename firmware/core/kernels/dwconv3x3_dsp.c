@@ -32,6 +32,9 @@
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
 #include "dwconv3x3_dsp.h"
+#include "requant_fast.h"
+
+_Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_dsp.c has one asm tail per shift 1..22");
 
 #define D3_BLK 24 /* words in a ring block: 4 channels x 3 slots x 2 words */
 #define D3_SET 10 /* words in a weight set: m, k', r, bias2, {W01, W12} for slots 1, 2, 0 */
@@ -119,13 +122,13 @@ typedef struct {
   "smlad r8, r2, r5, r8\n\tsmlatb r8, r1, r4, r8\n\t"
 #define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t"
 #define D3_TAIL_ASM(r)                                                                             \
+  ".org .Ld3_tails + 64 * (" r " - 1)\n\t" /* d3_shift_word's spacing (.org cannot go back) */  \
   "usat r3, #8, r3, asr #" r "\n\tusat r6, #8, r6, asr #" r "\n\t"                                 \
   "usat r7, #8, r7, asr #" r "\n\tusat r8, #8, r8, asr #" r "\n\t"                                 \
   "strb.w r6, [r12, #4]\n\tstrb.w r7, [r12, #8]\n\tstrb.w r8, [r12, #12]\n\tstrb.w r3, [r12], #16\n\t" \
   "cmp r9, r10\n\t"                                                                                \
   "bne.w 1b\n\t"                                                                                   \
-  "b.w 6b\n\t"                                                                                     \
-  ".balign 64\n\t"
+  "b.w 6b\n\t"
 #define D3_CLAMP_ASM(v) "usub8 r7, " v ", r4\n\tsel " v ", r4, " v "\n\tuadd8 " v ", " v ", r5\n\t"
 
 __attribute__((noinline, noclone)) static void d3_rows(d3_job_t *job) {
