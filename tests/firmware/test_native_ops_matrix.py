@@ -56,9 +56,9 @@ def _out(n, k, s, d, pad):
 
 
 def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True, bias=True,
-           bias_span=2000, w_lo=-127):
+           bias_span=2000, w_lo=-127, in_zp=None):
     m = ModelBuilder()
-    x = _act_in(m, rng, in_shape)
+    x = _act_in(m, rng, in_shape) if in_zp is None else m.tensor(in_shape, np.int8, _q(rng)[0], in_zp)
     oc = in_shape[3] * mult
     w = rng.integers(w_lo, 128, (1, k[0], k[1], oc))
     ws = list(rng.uniform(0.002, 0.02, oc)) if per_channel else float(rng.uniform(0.002, 0.02))
@@ -241,6 +241,8 @@ CASES = {
     "dw_k3s1_tiles_c256": lambda r: dwconv(r, in_shape=(1, 5, 8, 256), mult=1, k=(3, 3), act=RELU),
     "dw_k3s1_no_bias_wmin": lambda r: dwconv(r, in_shape=(1, 9, 10, 8), mult=1, k=(3, 3), bias=False, w_lo=-128),
     "dw_k3s1_huge_bias_fallback": lambda r: dwconv(r, in_shape=(1, 6, 7, 8), mult=1, k=(3, 3), bias_span=2**31 - 1),
+    "dw_k3s1_tiles_b2_zp_min": lambda r: dwconv(r, in_shape=(2, 4, 6, 136), mult=1, k=(3, 3), in_zp=-128),
+    "dw_k3s1_zp_max_relu6": lambda r: dwconv(r, in_shape=(1, 5, 9, 8), mult=1, k=(3, 3), act=RELU6, in_zp=127),
     "dw_k3s1_row_too_wide": lambda r: dwconv(r, in_shape=(1, 3, 720, 4), mult=1, k=(3, 3)),
     "fc_rows_and_depth_tails": lambda r: fc(r, in_shape=(2, 13), units=6, per_channel=True),
     "fc_zero_point_odd": lambda r: fc(r, in_shape=(1, 37), units=9, wzp=-7),
