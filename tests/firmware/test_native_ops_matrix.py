@@ -55,20 +55,23 @@ def _out(n, k, s, d, pad):
     return (n + s - 1) // s if pad == SAME else (n - eff + s) // s
 
 
-def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True):
+def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True, bias=True,
+           bias_span=2000, w_lo=-127, in_zp=None):
     m = ModelBuilder()
-    x = _act_in(m, rng, in_shape)
+    x = _act_in(m, rng, in_shape) if in_zp is None else m.tensor(in_shape, np.int8, _q(rng)[0], in_zp)
     oc = in_shape[3] * mult
-    w = rng.integers(-127, 128, (1, k[0], k[1], oc))
+    w = rng.integers(w_lo, 128, (1, k[0], k[1], oc))
     ws = list(rng.uniform(0.002, 0.02, oc)) if per_channel else float(rng.uniform(0.002, 0.02))
     wt = m.tensor(w.shape, np.int8, ws, 0, w, qdim=3)
-    b = m.tensor((oc,), np.int32, 0.0001, 0, rng.integers(-2000, 2000, oc))
+    ins = [x, wt]
+    if bias:
+        ins.append(m.tensor((oc,), np.int32, 0.0001, 0, rng.integers(-bias_span, bias_span, oc)))
     y = m.tensor((in_shape[0], _out(in_shape[1], k[0], stride[0], dil[0], pad),
                   _out(in_shape[2], k[1], stride[1], dil[1], pad), oc), np.int8,
                  *_acc_q(rng, m.tensors[x].scales[0], ws, k[0] * k[1]))
-    m.op("DEPTHWISE_CONV_2D", [x, wt, b], [y], {0: ("u8", pad), 1: ("i32", stride[1]), 2: ("i32", stride[0]),
-                                                3: ("i32", mult), 4: ("u8", act), 5: ("i32", dil[1]),
-                                                6: ("i32", dil[0])})
+    m.op("DEPTHWISE_CONV_2D", ins, [y], {0: ("u8", pad), 1: ("i32", stride[1]), 2: ("i32", stride[0]),
+                                         3: ("i32", mult), 4: ("u8", act), 5: ("i32", dil[1]),
+                                         6: ("i32", dil[0])})
     m.inputs, m.outputs = [x], [y]
     return m
 
@@ -224,6 +227,23 @@ CASES = {
     "dw_rows_in_strips_relu6": lambda r: dwconv(r, in_shape=(1, 6, 40, 128), mult=1, k=(3, 3), act=RELU6),
     "dw_strips_s2_dil2_c66": lambda r: dwconv(r, in_shape=(1, 9, 60, 66), mult=1, k=(3, 3), stride=(2, 2), dil=(2, 2)),
     "dw_weights_too_big_for_scratch": lambda r: dwconv(r, in_shape=(1, 7, 7, 256), mult=1, k=(7, 7)),
+    # DEPTHWISE_CONV_2D 3x3 stride 1 (dwconv3x3_dsp.c): 4-output blocks with 1-3 left over,
+    # widths under 4, padding rows and columns, VALID, several channel tiles, batches, every
+    # activation, no bias, weights at -128; a huge bias rules out the fast requantisation.
+    "dw_k3s1_w5_same_relu": lambda r: dwconv(r, in_shape=(1, 25, 5, 16), mult=1, k=(3, 3), act=RELU),
+    "dw_k3s1_w6_relu6": lambda r: dwconv(r, in_shape=(1, 6, 6, 8), mult=1, k=(3, 3), act=RELU6),
+    "dw_k3s1_w7_valid_b2": lambda r: dwconv(r, in_shape=(2, 7, 9, 12), mult=1, k=(3, 3), pad=VALID),
+    "dw_k3s1_w3_h1_relu_n1": lambda r: dwconv(r, in_shape=(1, 1, 3, 4), mult=1, k=(3, 3), act=RELU_N1),
+    "dw_k3s1_w1_same": lambda r: dwconv(r, in_shape=(1, 4, 1, 8), mult=1, k=(3, 3)),
+    "dw_k3s1_w3_valid_min": lambda r: dwconv(r, in_shape=(1, 3, 3, 4), mult=1, k=(3, 3), pad=VALID, act=RELU6),
+    "dw_k3s1_w12_odd_blocks": lambda r: dwconv(r, in_shape=(1, 12, 12, 64), mult=1, k=(3, 3), act=RELU6),
+    "dw_k3s1_w33_per_tensor": lambda r: dwconv(r, in_shape=(1, 5, 33, 20), mult=1, k=(3, 3), per_channel=False),
+    "dw_k3s1_tiles_c256": lambda r: dwconv(r, in_shape=(1, 5, 8, 256), mult=1, k=(3, 3), act=RELU),
+    "dw_k3s1_no_bias_wmin": lambda r: dwconv(r, in_shape=(1, 9, 10, 8), mult=1, k=(3, 3), bias=False, w_lo=-128),
+    "dw_k3s1_huge_bias_fallback": lambda r: dwconv(r, in_shape=(1, 6, 7, 8), mult=1, k=(3, 3), bias_span=2**31 - 1),
+    "dw_k3s1_tiles_b2_zp_min": lambda r: dwconv(r, in_shape=(2, 4, 6, 136), mult=1, k=(3, 3), in_zp=-128),
+    "dw_k3s1_zp_max_relu6": lambda r: dwconv(r, in_shape=(1, 5, 9, 8), mult=1, k=(3, 3), act=RELU6, in_zp=127),
+    "dw_k3s1_row_too_wide": lambda r: dwconv(r, in_shape=(1, 3, 720, 4), mult=1, k=(3, 3)),
     "fc_rows_and_depth_tails": lambda r: fc(r, in_shape=(2, 13), units=6, per_channel=True),
     "fc_zero_point_odd": lambda r: fc(r, in_shape=(1, 37), units=9, wzp=-7),
     "fc_depth_too_big_for_scratch": lambda r: fc(r, in_shape=(1, 8200), units=2),

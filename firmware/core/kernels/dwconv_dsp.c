@@ -10,6 +10,8 @@
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
+#include "dwconv3x3_dsp.h"
+#include "requant_fast.h"
 
 #define DW_TAP(xv, wv)                                                                        \
   do {                                                                                        \
@@ -58,11 +60,19 @@ typedef struct {
   int col0, RW;        /* the input columns in the ring: [col0, col0 + RW) */
 } dw_ctx_t;
 
+/* hb_conv_out, by requant_fast.h when prepare filled p->rq: the sum doubled plus bias2. */
+static inline int8_t dw_out1(const dw_ctx_t *d, int32_t acc, int c) {
+  const hb_conv_params_t *p = d->p;
+  if (!p->rq) return hb_conv_out(acc, d->bias, p, c);
+  const int32_t v = hb_rq_out((int32_t)(2u * (uint32_t)acc + (uint32_t)p->rq[c].bias2), &p->rq[c]);
+  return (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
+}
+
 static inline void dw_out4(const dw_ctx_t *d, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int c, int8_t *yp) {
-  yp[c] = hb_conv_out(a0, d->bias, d->p, c);
-  yp[c + 1] = hb_conv_out(a1, d->bias, d->p, c + 1);
-  yp[c + 2] = hb_conv_out(a2, d->bias, d->p, c + 2);
-  yp[c + 3] = hb_conv_out(a3, d->bias, d->p, c + 3);
+  yp[c] = dw_out1(d, a0, c);
+  yp[c + 1] = dw_out1(d, a1, c + 1);
+  yp[c + 2] = dw_out1(d, a2, c + 2);
+  yp[c + 3] = dw_out1(d, a3, c + 3);
 }
 
 /* Every channel group of one output pixel whose window is the whole 3x3 kernel; q0..q2:
@@ -105,7 +115,7 @@ static void dw_tail(const dw_ctx_t *d, const int8_t *xw, int ky0, int ky1, int k
       for (int kx = kx0; kx < kx1; kx++)
         acc += (int32_t)d->w[((size_t)ky * d->KW + kx) * d->C + c] *
                ((int32_t)xw[((size_t)p->dil_h * (ky - ky0) * d->W + (size_t)p->dil_w * (kx - kx0)) * d->C + c] + p->in_offset);
-    yp[c] = hb_conv_out(acc, d->bias, p, c);
+    yp[c] = dw_out1(d, acc, c);
   }
 }
 
@@ -161,6 +171,7 @@ static int dw_strip(const dw_ctx_t *d, int R, int OW) {
 }
 
 int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op) {
+  if (hb_dw3x3_dsp(e, op)) return 1; /* 3x3 stride 1 with the fast requantisation */
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   dw_ctx_t d = {p, hb_conv_bias(e, op), (const int8_t *)f->data, hb_dsp_scratch, in->dims[2], in->dims[3],
