@@ -12,6 +12,7 @@
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
+#include "requant_fast.h"
 
 uint64_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 8];
 
@@ -158,6 +159,174 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
   }
 }
 
+/* ---- Both operands widened: the path for FC % 4 == 0 and 4 | channels per group ----
+ * A tile of output channels' weights is widened once per invoke into the scratch, in blocks
+ * of 4 channels: {init 0,1},{init 2,3}, then per 4-tap group {c0 lo, c0 hi},{c1 ..},{c2 ..},
+ * {c3 ..} (lo = taps {0,2}, hi = {1,3}); each pixel's patch once per tile, one pair per
+ * group. A block against one pixel: per 4 taps 1 LDRD + 2 LDM + 8 SMLAD (16 MACs).
+ * With p->rq the weights and the initial sums (bias2) are doubled for hb_rq_out; without,
+ * the initial sums are the bias and hb_conv_out requantises. */
+
+#define QB 4 /* output channels per block */
+
+static size_t wblock_u64(int G) { return 2 + (size_t)G * QB; }
+
+/* Blocks [b0, b0 + nb) of the filter (QB channels each, K = 4G taps) into s. */
+static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *rq, int K, int b0, int nb,
+                          uint64_t *s) {
+  const int G = K / 4;
+  for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
+    int32_t init[QB];
+    for (int j = 0; j < QB; j++) init[j] = rq ? rq[oc + j].bias2 : bias ? bias[oc + j] : 0;
+    *s++ = hb_pair((uint32_t)init[0], (uint32_t)init[1]);
+    *s++ = hb_pair((uint32_t)init[2], (uint32_t)init[3]);
+    for (int g = 0; g < G; g++) {
+      for (int j = 0; j < QB; j++) {
+        const uint32_t v = hb_ld32(w + (size_t)(oc + j) * K + 4 * g);
+        uint32_t lo = hb_sxtb16(v), hi = hb_sxtb16_ror8(v);
+        if (rq) { lo = hb_sadd16(lo, lo); hi = hb_sadd16(hi, hi); } /* 2w fits int16 */
+        *s++ = hb_pair(lo, hi);
+      }
+    }
+  }
+}
+
+/* The patch of the output pixel whose window starts at (iy0, ix0) in batch image xb (already
+ * offset to the filter group): one pair of x - in_zp per 4 taps, 0 outside the input. */
+static void widen_patch(const conv_geo_t *g, const int8_t *xb, int iy0, int ix0, uint64_t *s) {
+  const hb_conv_params_t *p = g->p;
+  const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
+  for (int ky = 0; ky < g->KH; ky++) {
+    const int iy = iy0 + p->dil_h * ky;
+    for (int kx = 0; kx < g->KW; kx++) {
+      const int ix = ix0 + p->dil_w * kx;
+      if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) {
+        for (int i = 0; i < g->FC; i += 4) *s++ = 0;
+        continue;
+      }
+      const int8_t *src = xb + ((size_t)iy * g->W + ix) * g->C;
+      for (int i = 0; i < g->FC; i += 4) {
+        const uint32_t v = hb_ld32(src + i);
+        *s++ = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+      }
+    }
+  }
+}
+
+#ifdef HB_DSP_ASM
+#define MAC_1X4_GROUP                                                      \
+  "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                    \
+  "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                        \
+  "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                 \
+  "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                 \
+  "smlad %[a1], %[w2], %[x0], %[a1]\n\t"                                 \
+  "smlad %[a1], %[w3], %[x1], %[a1]\n\t"                                 \
+  "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                        \
+  "smlad %[a2], %[w0], %[x0], %[a2]\n\t"                                 \
+  "smlad %[a2], %[w1], %[x1], %[a2]\n\t"                                 \
+  "smlad %[a3], %[w2], %[x0], %[a3]\n\t"                                 \
+  "smlad %[a3], %[w3], %[x1], %[a3]\n\t"
+#endif
+
+/* One block (at *wp, advanced past it) against one patch x of G groups: a[j] = init[j] +
+ * the block's channel j sum. The asm: 11 instructions per group, 4 groups a loop pass; LDM
+ * wants its registers in ascending order, hence the pinned ones. */
+__attribute__((always_inline)) static inline void mac_1x4(const uint64_t **wp, const uint64_t *x, int G,
+                                                          int32_t a[QB]) {
+#ifdef HB_DSP_ASM
+  register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
+  register uint32_t w0 __asm__("r8"), w1 __asm__("r9"), w2 __asm__("r10"), w3 __asm__("r11");
+  uint32_t x0, x1;
+  const uint64_t *w = *wp;
+  int n = G;
+  __asm__("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+          "subs %[n], %[n], #4\n\t"
+          "blt 2f\n"
+          "1:\n\t" MAC_1X4_GROUP MAC_1X4_GROUP MAC_1X4_GROUP MAC_1X4_GROUP
+          "subs %[n], %[n], #4\n\t"
+          "bge 1b\n"
+          "2:\n\t"
+          "adds %[n], %[n], #4\n\t"
+          "beq 4f\n"
+          "3:\n\t" MAC_1X4_GROUP
+          "subs %[n], %[n], #1\n\t"
+          "bne 3b\n"
+          "4:"
+          : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w0] "=&r"(w0), [w1] "=&r"(w1),
+            [w2] "=&r"(w2), [w3] "=&r"(w3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w] "+r"(w), [x] "+r"(x), [n] "+r"(n)
+          :
+          : "cc", "memory");
+  *wp = w;
+#else
+  const uint64_t *w = *wp;
+  int32_t a0 = (int32_t)hb_lo(w[0]), a1 = (int32_t)hb_hi(w[0]), a2 = (int32_t)hb_lo(w[1]), a3 = (int32_t)hb_hi(w[1]);
+  for (w += 2; G > 0; G--, w += QB, x++) {
+    const uint32_t x0 = hb_lo(*x), x1 = hb_hi(*x);
+    a0 = hb_smlad(hb_lo(w[0]), x0, a0); a0 = hb_smlad(hb_hi(w[0]), x1, a0);
+    a1 = hb_smlad(hb_lo(w[1]), x0, a1); a1 = hb_smlad(hb_hi(w[1]), x1, a1);
+    a2 = hb_smlad(hb_lo(w[2]), x0, a2); a2 = hb_smlad(hb_hi(w[2]), x1, a2);
+    a3 = hb_smlad(hb_lo(w[3]), x0, a3); a3 = hb_smlad(hb_hi(w[3]), x1, a3);
+  }
+  *wp = w;
+#endif
+  a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3;
+}
+
+/* Four adjacent outputs from doubled sums: hb_rq_out, saturated to int8, packed, clamped
+ * bytewise to the activation range, one store. */
+__attribute__((always_inline)) static inline void out4_rq(int8_t *y, const int32_t a[QB], const hb_rq_t *q,
+                                                          uint32_t lo4, uint32_t hi4) {
+  const uint32_t v0 = (uint32_t)hb_ssat8(hb_rq_out(a[0], q + 0)), v1 = (uint32_t)hb_ssat8(hb_rq_out(a[1], q + 1));
+  const uint32_t v2 = (uint32_t)hb_ssat8(hb_rq_out(a[2], q + 2)), v3 = (uint32_t)hb_ssat8(hb_rq_out(a[3], q + 3));
+  const uint32_t v = (v0 & 0xFFu) | (v1 & 0xFFu) << 8 | (v2 & 0xFFu) << 16 | v3 << 24;
+  hb_st32(y, hb_clamp8x4(v, lo4, hi4));
+}
+
+/* All output pixels for the tile's blocks [b0, b0 + nb) at wt; the patch goes to s. */
+static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, int b0, int nb,
+                      const uint64_t *wt, uint64_t *s) {
+  const hb_conv_params_t *p = g->p;
+  const int G = g->K / 4, B = (int)(g->npix / ((size_t)g->OH * g->OW));
+  const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
+  for (int b = 0; b < B; b++) {
+    const int8_t *xb = xg + (size_t)b * g->H * g->W * g->C;
+    for (int oy = 0; oy < g->OH; oy++) {
+      for (int ox = 0; ox < g->OW; ox++, y += OC) {
+        widen_patch(g, xb, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, s);
+        const uint64_t *w = wt;
+        for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
+          int32_t a[QB];
+          mac_1x4(&w, s, G, a);
+          if (p->rq) {
+            out4_rq(y + oc, a, p->rq + oc, lo4, hi4);
+          } else {
+            for (int j = 0; j < QB; j++) y[oc + j] = hb_conv_out(a[j], 0, p, oc + j);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* The widened path, if the shape suits it and it pays: 1 when done. The weights are
+ * widened once per tile (about 1.5 instructions a weight), each patch once per tile; with
+ * fewer than 4 pixels the 4-pixel loops below, which read the weights on the fly, win. */
+static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w, const int32_t *bias,
+                        int8_t *y, int OC, int groups) {
+  const int per_group = OC / groups, G = g->K / 4;
+  const size_t wb = wblock_u64(G), patch = (size_t)G, room = HB_DSP_SCRATCH_BYTES / 8;
+  if (g->FC % 4 || per_group % QB || g->npix < 4 || wb + patch > room) return 0;
+  const int tile = (int)((room - patch) / wb) < per_group / QB ? (int)((room - patch) / wb) : per_group / QB;
+  for (int grp = 0; grp < groups; grp++) {
+    for (int b0 = grp * per_group / QB; b0 < (grp + 1) * per_group / QB; b0 += tile) {
+      const int nb = (grp + 1) * per_group / QB - b0 < tile ? (grp + 1) * per_group / QB - b0 : tile;
+      widen_weights(w, bias, op->p.conv.rq, g->K, b0, nb, hb_dsp_scratch);
+      conv_tile(g, g->x + (size_t)grp * g->FC, y, OC, b0, nb, hb_dsp_scratch, hb_dsp_scratch + (size_t)nb * wb);
+    }
+  }
+  return 1;
+}
+
 int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
@@ -170,6 +339,7 @@ int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int OC = out->dims[3], groups = g.C / g.FC, per_group = OC / groups;
+  if (conv_widened(&g, op, w, bias, y, OC, groups)) return 1;
   uint64_t *s = hb_dsp_scratch, *sums = 0;
   int KC = g.K; /* taps per chunk (a multiple of 16) when a patch does not fit the scratch */
   if (chunk_bytes(g.K) > HB_DSP_SCRATCH_BYTES) {
