@@ -273,14 +273,49 @@ __attribute__((always_inline)) static inline void mac_1x4(const uint64_t **wp, c
 }
 
 /* Four adjacent outputs from doubled sums: hb_rq_out, saturated to int8, packed, clamped
- * bytewise to the activation range, one store. */
-__attribute__((always_inline)) static inline void out4_rq(int8_t *y, const int32_t a[QB], const hb_rq_t *q,
+ * bytewise to the activation range, one store; *q and *y advance past them. */
+#ifdef HB_DSP_ASM
+/* 5 instructions an output (one LDM of its hb_rq_t), then 3 BFI, 4 for the clamp, 1 STR.
+ * Volatile: it stores, and the last block's pointer outputs are dead. */
+#define RQ_OUT1(a)                                                         \
+  "ldmia %[q]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"                        \
+  "add %[t2], %[t2], %[" #a "], asr #31\n\t"                             \
+  "smmlar %[" #a "], %[" #a "], %[t1], %[t2]\n\t"                        \
+  "asr %[" #a "], %[" #a "], %[t3]\n\t"                                  \
+  "ssat %[" #a "], #8, %[" #a "]\n\t"
+__attribute__((always_inline)) static inline void out4_rq(int8_t **y, const int32_t a[QB], const hb_rq_t **q,
                                                           uint32_t lo4, uint32_t hi4) {
-  const uint32_t v0 = (uint32_t)hb_ssat8(hb_rq_out(a[0], q + 0)), v1 = (uint32_t)hb_ssat8(hb_rq_out(a[1], q + 1));
-  const uint32_t v2 = (uint32_t)hb_ssat8(hb_rq_out(a[2], q + 2)), v3 = (uint32_t)hb_ssat8(hb_rq_out(a[3], q + 3));
-  const uint32_t v = (v0 & 0xFFu) | (v1 & 0xFFu) << 8 | (v2 & 0xFFu) << 16 | v3 << 24;
-  hb_st32(y, hb_clamp8x4(v, lo4, hi4));
+  register uint32_t t0 __asm__("r8"), t1 __asm__("r9"), t2 __asm__("r10"), t3 __asm__("r11");
+  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  int8_t *yp = *y;
+  const hb_rq_t *qp = *q;
+  __asm__ volatile(RQ_OUT1(a0) RQ_OUT1(a1) RQ_OUT1(a2) RQ_OUT1(a3)
+          "bfi %[a0], %[a1], #8, #8\n\t"
+          "bfi %[a0], %[a2], #16, #8\n\t"
+          "bfi %[a0], %[a3], #24, #8\n\t"
+          "ssub8 %[t0], %[a0], %[lo]\n\t"
+          "sel %[a0], %[a0], %[lo]\n\t"
+          "ssub8 %[t0], %[hi], %[a0]\n\t"
+          "sel %[a0], %[a0], %[hi]\n\t"
+          "str %[a0], [%[y]], #4"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1),
+            [t2] "=&r"(t2), [t3] "=&r"(t3), [q] "+r"(qp), [y] "+r"(yp)
+          : [lo] "r"(lo4), [hi] "r"(hi4)
+          : "cc", "memory");
+  *y = yp;
+  *q = qp;
 }
+#else
+static inline void out4_rq(int8_t **y, const int32_t a[QB], const hb_rq_t **q, uint32_t lo4, uint32_t hi4) {
+  const hb_rq_t *qp = *q;
+  const uint32_t v0 = (uint32_t)hb_ssat8(hb_rq_out(a[0], qp + 0)), v1 = (uint32_t)hb_ssat8(hb_rq_out(a[1], qp + 1));
+  const uint32_t v2 = (uint32_t)hb_ssat8(hb_rq_out(a[2], qp + 2)), v3 = (uint32_t)hb_ssat8(hb_rq_out(a[3], qp + 3));
+  const uint32_t v = (v0 & 0xFFu) | (v1 & 0xFFu) << 8 | (v2 & 0xFFu) << 16 | v3 << 24;
+  hb_st32(*y, hb_clamp8x4(v, lo4, hi4));
+  *y += QB;
+  *q += QB;
+}
+#endif
 
 /* All output pixels for the tile's blocks [b0, b0 + nb) at wt; the patch goes to s. */
 static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, int b0, int nb,
@@ -294,14 +329,20 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
       for (int ox = 0; ox < g->OW; ox++, y += OC) {
         widen_patch(g, xb, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, s);
         const uint64_t *w = wt;
+        int8_t *yo = y + b0 * QB;
+        if (p->rq) {
+          const hb_rq_t *q = p->rq + b0 * QB;
+          for (int n = nb; n > 0; n--) {
+            int32_t a[QB];
+            mac_1x4(&w, s, G, a);
+            out4_rq(&yo, a, &q, lo4, hi4);
+          }
+          continue;
+        }
         for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
           int32_t a[QB];
           mac_1x4(&w, s, G, a);
-          if (p->rq) {
-            out4_rq(y + oc, a, p->rq + oc, lo4, hi4);
-          } else {
-            for (int j = 0; j < QB; j++) y[oc + j] = hb_conv_out(a[j], 0, p, oc + j);
-          }
+          for (int j = 0; j < QB; j++) y[oc + j] = hb_conv_out(a[j], 0, p, oc + j);
         }
       }
     }
