@@ -73,6 +73,19 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
 int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
+/* Output pixel (oy, ox)'s window: its origin in the input and the taps [ky0, ky1) x [kx0, kx1) that
+ * fall inside it (so the MAC loops below carry no bounds tests). */
+typedef struct { int iy0, ix0, ky0, ky1, kx0, kx1; } conv_win_t;
+
+static conv_win_t out_window(const hb_conv_params_t *p, int oy, int ox, int KH, int KW, int H, int W) {
+  conv_win_t w;
+  w.iy0 = oy * p->stride_h - p->pad_h;
+  w.ix0 = ox * p->stride_w - p->pad_w;
+  hb_tap_range(w.iy0, p->dil_h, KH, H, &w.ky0, &w.ky1);
+  hb_tap_range(w.ix0, p->dil_w, KW, W, &w.kx0, &w.kx1);
+  return w;
+}
+
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_DSP
   if (hb_conv_dsp(e, op)) return;
@@ -88,22 +101,17 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const int iy0 = oy * p->stride_h - p->pad_h;
-      int ky0, ky1;
-      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
-        const int ix0 = ox * p->stride_w - p->pad_w;
-        int kx0, kx1;
-        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        const conv_win_t win = out_window(p, oy, ox, KH, KW, H, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
           int32_t acc = 0;
-          for (int ky = ky0; ky < ky1; ky++) {
-            const int8_t *xrow = xg + (size_t)(iy0 + p->dil_h * ky) * W * C;
+          for (int ky = win.ky0; ky < win.ky1; ky++) {
+            const int8_t *xrow = xg + (size_t)(win.iy0 + p->dil_h * ky) * W * C;
             const int8_t *wrow = w + ((size_t)oc * KH + ky) * KW * FC;
-            for (int kx = kx0; kx < kx1; kx++) {
-              const int8_t *xp = xrow + (size_t)(ix0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
+            for (int kx = win.kx0; kx < win.kx1; kx++) {
+              const int8_t *xp = xrow + (size_t)(win.ix0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
               for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + in_off);
             }
           }
@@ -127,24 +135,20 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
   const int KH = f->dims[1], KW = f->dims[2], OH = out->dims[1], OW = out->dims[2], OC = out->dims[3];
   const int M = p->depth_mult;
   const int32_t in_off = p->in_offset;
+  const size_t xstep = (size_t)p->dil_w * C;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const int iy0 = oy * p->stride_h - p->pad_h;
-      int ky0, ky1;
-      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
       for (int ox = 0; ox < OW; ox++) {
-        const int ix0 = ox * p->stride_w - p->pad_w;
-        int kx0, kx1;
-        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        const conv_win_t win = out_window(p, oy, ox, KH, KW, H, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
-        const size_t xstep = (size_t)p->dil_w * C;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xc = x + (size_t)b * H * W * C + (size_t)(oc / M);
           int32_t acc = 0;
-          for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) {  /* a dilated window can miss the input */
-            const int8_t *xp = xc + ((size_t)(iy0 + p->dil_h * ky) * W + (size_t)(ix0 + p->dil_w * kx0)) * C;
-            const int8_t *wp = w + ((size_t)ky * KW + kx0) * OC + oc;
-            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += OC) acc += (int32_t)*wp * ((int32_t)*xp + in_off);
+          for (int ky = win.ky0; ky < win.ky1 && win.kx0 < win.kx1; ky++) {  /* a dilated window can miss the input */
+            const size_t at = (size_t)(win.iy0 + p->dil_h * ky) * W + (size_t)(win.ix0 + p->dil_w * win.kx0);
+            const int8_t *xp = xc + at * C, *wp = w + ((size_t)ky * KW + win.kx0) * OC + oc;
+            for (int kx = win.kx0; kx < win.kx1; kx++, xp += xstep, wp += OC)
+              acc += (int32_t)*wp * ((int32_t)*xp + in_off);
           }
           yp[oc] = hb_conv_out(acc, bias, p, oc);
         }
