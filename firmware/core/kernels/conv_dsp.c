@@ -159,30 +159,35 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
   }
 }
 
-/* ---- Both operands widened: the path for FC % 4 == 0 and 4 | channels per group ----
- * A tile of output channels' weights is widened once per invoke into the scratch, in blocks
- * of 4 channels: {init 0,1},{init 2,3}, then per 4-tap group {c0 lo, c0 hi},{c1 ..},{c2 ..},
- * {c3 ..} (lo = taps {0,2}, hi = {1,3}); each pixel's patch once per tile, one pair per
- * group. A block against one pixel: per 4 taps 1 LDRD + 2 LDM + 8 SMLAD (16 MACs).
- * With p->rq the weights and the initial sums (bias2) are doubled for hb_rq_out; without,
- * the initial sums are the bias and hb_conv_out requantises. */
+/* ---- Both operands widened: the path for FC % 4 == 0 and an even count of channels per group ----
+ * A tile of output channels' weights is widened once per invoke into the scratch, in blocks of
+ * 2 channels: {init c, init c+1}, then per 4-tap group {c lo, c hi},{c+1 lo, c+1 hi} (lo = taps
+ * {0,2}, hi = {1,3}); the patches of 2 output pixels A, B once per tile, interleaved: per group
+ * {A lo, A hi},{B lo, B hi}. A block against a pixel pair: per 4 taps 1 LDM of the pixels, 1 LDM
+ * of the weights, 8 SMLAD (16 MACs). The groups are padded with zeros to a multiple of 4 (the
+ * loop's unrolling) and END_MARK follows the patch: the loop tests it instead of counting,
+ * which frees the 14th register the 2 x 2 block needs. With p->rq the weights and initial sums
+ * (bias2) are doubled for hb_rq_out; without, the initial sums are the bias and hb_conv_out
+ * requantises. */
 
-#define QB 4 /* output channels per block */
+#define QB 2 /* output channels per block (and pixels per pass) */
+/* Lanes of -32768: no x - in_zp in [-255, 255], and a Thumb-2 immediate (CMP). */
+#define END_MARK 0x80008000u
 
-static size_t wblock_u64(int G) { return 2 + (size_t)G * QB; }
+static int padded_groups(int K) { return (K / 4 + 3) & ~3; }
+static size_t wblock_u64(int Gp) { return 1 + (size_t)Gp * QB; }
 
-/* Blocks [b0, b0 + nb) of the filter (QB channels each, K = 4G taps) into s. */
+/* Blocks [b0, b0 + nb) of the filter (QB channels each, K taps) into s. */
 static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *rq, int K, int b0, int nb,
                           uint64_t *s) {
-  const int G = K / 4;
+  const int G = K / 4, Gp = padded_groups(K);
   for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
     int32_t init[QB];
     for (int j = 0; j < QB; j++) init[j] = rq ? rq[oc + j].bias2 : bias ? bias[oc + j] : 0;
     *s++ = hb_pair((uint32_t)init[0], (uint32_t)init[1]);
-    *s++ = hb_pair((uint32_t)init[2], (uint32_t)init[3]);
-    for (int g = 0; g < G; g++) {
+    for (int g = 0; g < Gp; g++) {
       for (int j = 0; j < QB; j++) {
-        const uint32_t v = hb_ld32(w + (size_t)(oc + j) * K + 4 * g);
+        const uint32_t v = g < G ? hb_ld32(w + (size_t)(oc + j) * K + 4 * g) : 0;
         uint32_t lo = hb_sxtb16(v), hi = hb_sxtb16_ror8(v);
         if (rq) { lo = hb_sadd16(lo, lo); hi = hb_sadd16(hi, hi); } /* 2w fits int16 */
         *s++ = hb_pair(lo, hi);
@@ -191,176 +196,242 @@ static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *r
   }
 }
 
-/* The patch of the output pixel whose window starts at (iy0, ix0) in batch image xb (already
- * offset to the filter group): one pair of x - in_zp per 4 taps, 0 outside the input. */
-static void widen_patch(const conv_geo_t *g, const int8_t *xb, int iy0, int ix0, uint64_t *s) {
+/* n words at src -> pairs of x - in_zp at s, s + step, ... */
+static uint64_t *widen_run(const int8_t *src, int n, uint32_t off2, uint64_t *s, int step) {
+  for (; n > 0; n--, src += 4, s += step) {
+    const uint32_t v = hb_ld32(src);
+    *s = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+  }
+  return s;
+}
+
+typedef struct { int b, oy, ox; } pix_t;
+
+static void pix_next(const conv_geo_t *g, pix_t *q) {
+  if (++q->ox < g->OW) return;
+  q->ox = 0;
+  if (++q->oy < g->OH) return;
+  q->oy = 0;
+  q->b++;
+}
+
+/* Pixel q's patch (input xg, offset to the filter group) into every second pair from s:
+ * x - in_zp, 0 outside the input; the padding groups stay as set up (zero). */
+static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
   const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
+  const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
+  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, n = g->FC / 4;
   for (int ky = 0; ky < g->KH; ky++) {
     const int iy = iy0 + p->dil_h * ky;
     for (int kx = 0; kx < g->KW; kx++) {
       const int ix = ix0 + p->dil_w * kx;
       if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) {
-        for (int i = 0; i < g->FC; i += 4) *s++ = 0;
-        continue;
-      }
-      const int8_t *src = xb + ((size_t)iy * g->W + ix) * g->C;
-      for (int i = 0; i < g->FC; i += 4) {
-        const uint32_t v = hb_ld32(src + i);
-        *s++ = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+        for (int i = 0; i < n; i++, s += QB) *s = 0;
+      } else {
+        s = widen_run(xb + ((size_t)iy * g->W + ix) * g->C, n, off2, s, QB);
       }
     }
   }
 }
 
 #ifdef HB_DSP_ASM
-#define MAC_1X4_GROUP                                                      \
-  "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                    \
+#define MAC_2X2_GROUP                                                      \
   "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                        \
   "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                 \
   "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                 \
   "smlad %[a1], %[w2], %[x0], %[a1]\n\t"                                 \
   "smlad %[a1], %[w3], %[x1], %[a1]\n\t"                                 \
-  "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                        \
-  "smlad %[a2], %[w0], %[x0], %[a2]\n\t"                                 \
-  "smlad %[a2], %[w1], %[x1], %[a2]\n\t"                                 \
-  "smlad %[a3], %[w2], %[x0], %[a3]\n\t"                                 \
-  "smlad %[a3], %[w3], %[x1], %[a3]\n\t"
+  "smlad %[a2], %[w0], %[x2], %[a2]\n\t"                                 \
+  "smlad %[a2], %[w1], %[x3], %[a2]\n\t"                                 \
+  "smlad %[a3], %[w2], %[x2], %[a3]\n\t"                                 \
+  "smlad %[a3], %[w3], %[x3], %[a3]\n\t"                                 \
+  "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
 #endif
 
-/* One block (at *wp, advanced past it) against one patch x of G groups: a[j] = init[j] +
- * the block's channel j sum. The asm: 11 instructions per group, 4 groups a loop pass; LDM
- * wants its registers in ascending order, hence the pinned ones. */
-__attribute__((always_inline)) static inline void mac_1x4(const uint64_t **wp, const uint64_t *x, int G,
-                                                          int32_t a[QB]) {
+/* One block (at *wp, advanced past it) against the pixel pair's patches at x: a = {(A, c),
+ * (A, c+1), (B, c), (B, c+1)}, each its initial sum plus its MACs. The asm: 10 instructions
+ * per group, 2 more per 4 groups; LDM wants ascending registers, hence the pinned ones. */
+__attribute__((always_inline)) static inline void mac_2x2(const uint64_t **wp, const uint64_t *x, int32_t a[4]) {
 #ifdef HB_DSP_ASM
   register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
+  register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r6"), x3 __asm__("r7");
   register uint32_t w0 __asm__("r8"), w1 __asm__("r9"), w2 __asm__("r10"), w3 __asm__("r11");
-  uint32_t x0, x1;
-  const uint64_t *w = *wp;
-  int n = G;
-  __asm__("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
-          "subs %[n], %[n], #4\n\t"
-          "blt 2f\n"
-          "1:\n\t" MAC_1X4_GROUP MAC_1X4_GROUP MAC_1X4_GROUP MAC_1X4_GROUP
-          "subs %[n], %[n], #4\n\t"
-          "bge 1b\n"
-          "2:\n\t"
-          "adds %[n], %[n], #4\n\t"
-          "beq 4f\n"
-          "3:\n\t" MAC_1X4_GROUP
-          "subs %[n], %[n], #1\n\t"
-          "bne 3b\n"
-          "4:"
-          : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w0] "=&r"(w0), [w1] "=&r"(w1),
-            [w2] "=&r"(w2), [w3] "=&r"(w3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w] "+r"(w), [x] "+r"(x), [n] "+r"(n)
+  register const uint64_t *w __asm__("r12") = *wp; /* all 14: GCC does not pick lr itself */
+  register const uint64_t *xr __asm__("lr") = x;
+  __asm__("ldmia %[w]!, {%[a0], %[a1]}\n\t"
+          "mov %[a2], %[a0]\n\t"
+          "mov %[a3], %[a1]\n\t"
+          "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n"
+          "1:\n\t" MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP
+          "cmp %[x0], #0x80008000\n\t"
+          "bne 1b"
+          : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
+            [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),
+            [w] "+r"(w), [x] "+r"(xr)
           :
           : "cc", "memory");
   *wp = w;
 #else
   const uint64_t *w = *wp;
-  int32_t a0 = (int32_t)hb_lo(w[0]), a1 = (int32_t)hb_hi(w[0]), a2 = (int32_t)hb_lo(w[1]), a3 = (int32_t)hb_hi(w[1]);
-  for (w += 2; G > 0; G--, w += QB, x++) {
-    const uint32_t x0 = hb_lo(*x), x1 = hb_hi(*x);
-    a0 = hb_smlad(hb_lo(w[0]), x0, a0); a0 = hb_smlad(hb_hi(w[0]), x1, a0);
-    a1 = hb_smlad(hb_lo(w[1]), x0, a1); a1 = hb_smlad(hb_hi(w[1]), x1, a1);
-    a2 = hb_smlad(hb_lo(w[2]), x0, a2); a2 = hb_smlad(hb_hi(w[2]), x1, a2);
-    a3 = hb_smlad(hb_lo(w[3]), x0, a3); a3 = hb_smlad(hb_hi(w[3]), x1, a3);
-  }
+  int32_t a0 = (int32_t)hb_lo(w[0]), a1 = (int32_t)hb_hi(w[0]), a2 = a0, a3 = a1;
+  w++;
+  do {
+    for (int k = 0; k < 4; k++, w += QB, x += QB) {
+      const uint32_t xa0 = hb_lo(x[0]), xa1 = hb_hi(x[0]), xb0 = hb_lo(x[1]), xb1 = hb_hi(x[1]);
+      a0 = hb_smlad(hb_lo(w[0]), xa0, a0); a0 = hb_smlad(hb_hi(w[0]), xa1, a0);
+      a1 = hb_smlad(hb_lo(w[1]), xa0, a1); a1 = hb_smlad(hb_hi(w[1]), xa1, a1);
+      a2 = hb_smlad(hb_lo(w[0]), xb0, a2); a2 = hb_smlad(hb_hi(w[0]), xb1, a2);
+      a3 = hb_smlad(hb_lo(w[1]), xb0, a3); a3 = hb_smlad(hb_hi(w[1]), xb1, a3);
+    }
+  } while (hb_lo(x[0]) != END_MARK);
   *wp = w;
 #endif
   a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3;
 }
 
-/* Four adjacent outputs from doubled sums: hb_rq_out, saturated to int8, packed, clamped
- * bytewise to the activation range, one store; *q and *y advance past them. */
-#ifdef HB_DSP_ASM
-/* 5 instructions an output (one LDM of its hb_rq_t), then 3 BFI, 4 for the clamp, 1 STR.
- * Volatile: it stores, and the last block's pointer outputs are dead. */
-#define RQ_OUT1(a)                                                         \
-  "ldmia %[q]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"                        \
-  "add %[t2], %[t2], %[" #a "], asr #31\n\t"                             \
-  "smmlar %[" #a "], %[" #a "], %[t1], %[t2]\n\t"                        \
-  "asr %[" #a "], %[" #a "], %[t3]\n\t"                                  \
-  "ssat %[" #a "], #8, %[" #a "]\n\t"
-__attribute__((always_inline)) static inline void out4_rq(int8_t **y, const int32_t a[QB], const hb_rq_t **q,
-                                                          uint32_t lo4, uint32_t hi4) {
-  register uint32_t t0 __asm__("r8"), t1 __asm__("r9"), t2 __asm__("r10"), t3 __asm__("r11");
-  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-  int8_t *yp = *y;
-  const hb_rq_t *qp = *q;
-  __asm__ volatile(RQ_OUT1(a0) RQ_OUT1(a1) RQ_OUT1(a2) RQ_OUT1(a3)
-          "bfi %[a0], %[a1], #8, #8\n\t"
-          "bfi %[a0], %[a2], #16, #8\n\t"
-          "bfi %[a0], %[a3], #24, #8\n\t"
-          "ssub8 %[t0], %[a0], %[lo]\n\t"
-          "sel %[a0], %[a0], %[lo]\n\t"
-          "ssub8 %[t0], %[hi], %[a0]\n\t"
-          "sel %[a0], %[a0], %[hi]\n\t"
-          "str %[a0], [%[y]], #4"
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1),
-            [t2] "=&r"(t2), [t3] "=&r"(t3), [q] "+r"(qp), [y] "+r"(yp)
-          : [lo] "r"(lo4), [hi] "r"(hi4)
-          : "cc", "memory");
-  *y = yp;
-  *q = qp;
-}
-#else
-static inline void out4_rq(int8_t **y, const int32_t a[QB], const hb_rq_t **q, uint32_t lo4, uint32_t hi4) {
+/* The block's outputs from doubled sums: hb_rq_out, saturated to int8, packed {A c, A c+1,
+ * B c, B c+1}, clamped bytewise to the activation range; 2 bytes to *y, 2 to *y + OC (B, if
+ * two). *q and *y advance past the block's channels. */
+static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_rq_t **q, uint32_t lo4,
+                            uint32_t hi4, int two) {
   const hb_rq_t *qp = *q;
   const uint32_t v0 = (uint32_t)hb_ssat8(hb_rq_out(a[0], qp + 0)), v1 = (uint32_t)hb_ssat8(hb_rq_out(a[1], qp + 1));
-  const uint32_t v2 = (uint32_t)hb_ssat8(hb_rq_out(a[2], qp + 2)), v3 = (uint32_t)hb_ssat8(hb_rq_out(a[3], qp + 3));
-  const uint32_t v = (v0 & 0xFFu) | (v1 & 0xFFu) << 8 | (v2 & 0xFFu) << 16 | v3 << 24;
-  hb_st32(*y, hb_clamp8x4(v, lo4, hi4));
+  const uint32_t v2 = (uint32_t)hb_ssat8(hb_rq_out(a[2], qp + 0)), v3 = (uint32_t)hb_ssat8(hb_rq_out(a[3], qp + 1));
+  const uint32_t v = hb_clamp8x4((v0 & 0xFFu) | (v1 & 0xFFu) << 8 | (v2 & 0xFFu) << 16 | v3 << 24, lo4, hi4);
+  (*y)[0] = (int8_t)v; (*y)[1] = (int8_t)(v >> 8);
+  if (two) { (*y)[OC] = (int8_t)(v >> 16); (*y)[OC + 1] = (int8_t)(v >> 24); }
   *y += QB;
   *q += QB;
 }
+
+#ifdef HB_DSP_ASM
+/* A pixel pair against n blocks with p->rq (the C form below) in one asm block, as the MAC loop leaves no register free: the loop state lives in
+ * a 7-word frame it pushes, [q, y, n, OC, lo4, hi4, x]. Per block, besides the MAC loop: 5 to
+ * set it up, 2 x 9 per channel to requantise (one LDM of its hb_rq_t), 3 BFI to pack
+ * {A c, A c+1, B c, B c+1}, 4 to clamp, 3 to store, 5 for the state and the loop. */
+#define RQ_OUT2(a, b)                                                      \
+  "ldmia r4!, {r8, r9, r10, r11}\n\t"                                    \
+  "add r8, r10, " a ", asr #31\n\t"                                      \
+  "smmlar " a ", " a ", r9, r8\n\t"                                      \
+  "asr " a ", " a ", r11\n\t"                                            \
+  "ssat " a ", #8, " a "\n\t"                                            \
+  "add r8, r10, " b ", asr #31\n\t"                                      \
+  "smmlar " b ", " b ", r9, r8\n\t"                                      \
+  "asr " b ", " b ", r11\n\t"                                            \
+  "ssat " b ", #8, " b "\n\t"
+#define MAC_2X2_GROUP_R                                                    \
+  "ldmia r12!, {r8, r9, r10, r11}\n\t"                                   \
+  "smlad r0, r8, r4, r0\n\t"                                             \
+  "smlad r0, r9, r5, r0\n\t"                                             \
+  "smlad r1, r10, r4, r1\n\t"                                            \
+  "smlad r1, r11, r5, r1\n\t"                                            \
+  "smlad r2, r8, r6, r2\n\t"                                             \
+  "smlad r2, r9, r7, r2\n\t"                                             \
+  "smlad r3, r10, r6, r3\n\t"                                            \
+  "smlad r3, r11, r7, r3\n\t"                                            \
+  "ldmia lr!, {r4, r5, r6, r7}\n\t"
+static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
+                   uint32_t lo4, uint32_t hi4) {
+  register const hb_rq_t *rq __asm__("r4") = q;
+  register int8_t *ry __asm__("r5") = y;
+  register int rn __asm__("r6") = n;
+  register size_t roc __asm__("r7") = OC;
+  register uint32_t rlo __asm__("r8") = lo4, rhi __asm__("r9") = hi4;
+  register const uint64_t *rw __asm__("r12") = w, *rx __asm__("lr") = x;
+  __asm__ volatile("push {r4, r5, r6, r7, r8, r9, lr}\n"
+                   "1:\n\t"
+                   "ldr lr, [sp, #24]\n\t"
+                   "ldmia r12!, {r0, r1}\n\t"
+                   "mov r2, r0\n\t"
+                   "mov r3, r1\n\t"
+                   "ldmia lr!, {r4, r5, r6, r7}\n"
+                   "2:\n\t" MAC_2X2_GROUP_R MAC_2X2_GROUP_R MAC_2X2_GROUP_R MAC_2X2_GROUP_R
+                   "cmp r4, #0x80008000\n\t"
+                   "bne 2b\n\t"
+                   "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3")
+                   "bfi r0, r1, #8, #8\n\t"
+                   "bfi r0, r2, #16, #8\n\t"
+                   "bfi r0, r3, #24, #8\n\t"
+                   "ldrd r8, r9, [sp, #16]\n\t"
+                   "ssub8 r10, r0, r8\n\t"
+                   "sel r0, r0, r8\n\t"
+                   "ssub8 r10, r9, r0\n\t"
+                   "sel r0, r0, r9\n\t"
+                   "lsr r1, r0, #16\n\t"
+                   "strh r1, [r5, r7]\n\t"
+                   "strh r0, [r5], #2\n\t"
+                   "subs r6, r6, #1\n\t"
+                   "stmia sp, {r4, r5, r6}\n\t"
+                   "bne 1b\n\t"
+                   "add sp, sp, #28"
+                   : "+r"(rq), "+r"(ry), "+r"(rn), "+r"(roc), "+r"(rlo), "+r"(rhi), "+r"(rw), "+r"(rx)
+                   :
+                   : "r0", "r1", "r2", "r3", "r10", "r11", "cc", "memory");
+}
+#else
+/* A pixel pair against n blocks with p->rq: mac_2x2 and out2x2_c(two) each. */
+static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
+                   uint32_t lo4, uint32_t hi4) {
+  for (; n > 0; n--) {
+    int32_t a[4];
+    mac_2x2(&w, x, a);
+    out2x2_c(&y, OC, a, &q, lo4, hi4, 1);
+  }
+}
 #endif
 
-/* All output pixels for the tile's blocks [b0, b0 + nb) at wt; the patch goes to s. */
+/* The blocks [b0, b0 + nb) at wt against every pixel pair; the patches go to s. */
 static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, int b0, int nb,
                       const uint64_t *wt, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
-  const int G = g->K / 4, B = (int)(g->npix / ((size_t)g->OH * g->OW));
   const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
-  for (int b = 0; b < B; b++) {
-    const int8_t *xb = xg + (size_t)b * g->H * g->W * g->C;
-    for (int oy = 0; oy < g->OH; oy++) {
-      for (int ox = 0; ox < g->OW; ox++, y += OC) {
-        widen_patch(g, xb, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, s);
-        const uint64_t *w = wt;
-        int8_t *yo = y + b0 * QB;
-        if (p->rq) {
-          const hb_rq_t *q = p->rq + b0 * QB;
-          for (int n = nb; n > 0; n--) {
-            int32_t a[QB];
-            mac_1x4(&w, s, G, a);
-            out4_rq(&yo, a, &q, lo4, hi4);
-          }
-          continue;
-        }
-        for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
-          int32_t a[QB];
-          mac_1x4(&w, s, G, a);
-          for (int j = 0; j < QB; j++) y[oc + j] = hb_conv_out(a[j], 0, p, oc + j);
-        }
+  const int Gp = padded_groups(g->K);
+  for (uint64_t *e = s; e < s + (size_t)QB * Gp; e++) *e = 0; /* the padding groups */
+  s[(size_t)QB * Gp] = hb_pair(END_MARK, 0);
+  pix_t q = {0, 0, 0};
+  for (size_t P = 0; P < g->npix; P += 2) {
+    const int two = P + 1 < g->npix;
+    widen_patch(g, xg, &q, s);
+    pix_next(g, &q);
+    if (two) widen_patch(g, xg, &q, s + 1);
+    pix_next(g, &q);
+    const uint64_t *w = wt;
+    int8_t *yo = y + P * (size_t)OC + b0 * QB;
+    if (p->rq && two) {
+      row_rq(s, w, p->rq + b0 * QB, yo, nb, (size_t)OC, lo4, hi4);
+      continue;
+    }
+    if (p->rq) { /* the last pixel alone */
+      const hb_rq_t *rq = p->rq + b0 * QB;
+      for (int n = nb; n > 0; n--) {
+        int32_t a[4];
+        mac_2x2(&w, s, a);
+        out2x2_c(&yo, (size_t)OC, a, &rq, lo4, hi4, 0);
       }
+      continue;
+    }
+    for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB, yo += QB) {
+      int32_t a[4];
+      mac_2x2(&w, s, a);
+      for (int j = 0; j < 2 + 2 * two; j++) yo[(j >> 1) * OC + (j & 1)] = hb_conv_out(a[j], 0, p, oc + (j & 1));
     }
   }
 }
 
-/* The widened path, if the shape suits it and it pays: 1 when done. The weights are
- * widened once per tile (about 1.5 instructions a weight), each patch once per tile; with
- * fewer than 4 pixels the 4-pixel loops below, which read the weights on the fly, win. */
+/* The widened path, if the shape suits it and it pays: 1 when done. The weights are widened
+ * once per tile (about 2 instructions a weight), each patch once per tile; with fewer than 4
+ * pixels the 4-pixel loops below, which read the weights on the fly, win. */
 static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w, const int32_t *bias,
                         int8_t *y, int OC, int groups) {
-  const int per_group = OC / groups, G = g->K / 4;
-  const size_t wb = wblock_u64(G), patch = (size_t)G, room = HB_DSP_SCRATCH_BYTES / 8;
+  const int per_group = OC / groups, Gp = padded_groups(g->K);
+  const size_t wb = wblock_u64(Gp), patch = (size_t)QB * Gp + 1, room = HB_DSP_SCRATCH_BYTES / 8;
   if (g->FC % 4 || per_group % QB || g->npix < 4 || wb + patch > room) return 0;
-  const int tile = (int)((room - patch) / wb) < per_group / QB ? (int)((room - patch) / wb) : per_group / QB;
+  const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {
-    for (int b0 = grp * per_group / QB; b0 < (grp + 1) * per_group / QB; b0 += tile) {
-      const int nb = (grp + 1) * per_group / QB - b0 < tile ? (grp + 1) * per_group / QB - b0 : tile;
+    const int bend = (grp + 1) * per_group / QB;
+    for (int b0 = grp * per_group / QB; b0 < bend; b0 += tile) {
+      const int nb = bend - b0 < tile ? bend - b0 : tile;
       widen_weights(w, bias, op->p.conv.rq, g->K, b0, nb, hb_dsp_scratch);
       conv_tile(g, g->x + (size_t)grp * g->FC, y, OC, b0, nb, hb_dsp_scratch, hb_dsp_scratch + (size_t)nb * wb);
     }
