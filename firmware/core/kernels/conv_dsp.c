@@ -1,14 +1,19 @@
 /* CONV_2D MAC loops with the DSP SIMD instructions (simd.h).
  * Each output is the same exact int32 sum of w * (x - in_zp) as in conv.c (the sum cannot
- * overflow: prepare limits the depth), formed in another order; bias, requantisation and
- * activation are conv.c's (conv_common.h), so both kernel sets are bit-exact.
+ * overflow: prepare limits the depth), formed in another order; the requantisation is
+ * conv.c's (conv_common.h) or, when prepare filled p->rq, requant_fast.h's, proven equal to
+ * it; so both kernel sets are bit-exact.
  *
  * DEPTHWISE_CONV_2D is in dwconv_dsp.c; the scratch shared by all DSP kernels is here.
  *
- * CONV_2D: the patches of PX = 4 output pixels are widened once into the scratch
- * (x - in_zp as int16, 0 where the window leaves the input) as one pair {x0,x2},{x1,x3}
- * per 4 taps and pixel; one weight word, widened by SXTB16 and SXTB16 ROR 8 into
- * {w0,w2},{w1,w3}, feeds the 4 pixels: per 4 taps 1 LDR, 2 extends, 4 LDRD, 8 SMLAD (16 MACs). */
+ * CONV_2D has two paths:
+ * - both operands widened (conv_widened, below the first): when FC % 4 == 0, the channels per
+ *   group are even and there are 4 or more pixels; 2 pixels x 2 channels per block, 10
+ *   instructions per 16 MACs, requantisation in 9 a channel and pixel pair.
+ * - the rest: the patches of PX = 4 output pixels are widened once into the scratch
+ *   (x - in_zp as int16, 0 where the window leaves the input) as one pair {x0,x2},{x1,x3}
+ *   per 4 taps and pixel; one weight word, widened by SXTB16 and SXTB16 ROR 8 into
+ *   {w0,w2},{w1,w3}, feeds the 4 pixels: per 4 taps 1 LDR, 2 extends, 4 LDRD, 8 SMLAD. */
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
@@ -177,22 +182,26 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
 static int padded_groups(int K) { return (K / 4 + 3) & ~3; }
 static size_t wblock_u64(int Gp) { return 1 + (size_t)Gp * QB; }
 
+/* 4 weights as {w0, w2},{w1, w3}, doubled if dbl (2w fits int16). */
+static inline uint64_t widen_w(uint32_t v, int dbl) {
+  const uint32_t lo = hb_sxtb16(v), hi = hb_sxtb16_ror8(v);
+  return dbl ? hb_pair(hb_sadd16(lo, lo), hb_sadd16(hi, hi)) : hb_pair(lo, hi);
+}
+
 /* Blocks [b0, b0 + nb) of the filter (QB channels each, K taps) into s. */
 static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *rq, int K, int b0, int nb,
                           uint64_t *s) {
-  const int G = K / 4, Gp = padded_groups(K);
+  const int G = K / 4, Gp = padded_groups(K), dbl = rq != 0;
   for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB) {
     int32_t init[QB];
     for (int j = 0; j < QB; j++) init[j] = rq ? rq[oc + j].bias2 : bias ? bias[oc + j] : 0;
     *s++ = hb_pair((uint32_t)init[0], (uint32_t)init[1]);
-    for (int g = 0; g < Gp; g++) {
-      for (int j = 0; j < QB; j++) {
-        const uint32_t v = g < G ? hb_ld32(w + (size_t)(oc + j) * K + 4 * g) : 0;
-        uint32_t lo = hb_sxtb16(v), hi = hb_sxtb16_ror8(v);
-        if (rq) { lo = hb_sadd16(lo, lo); hi = hb_sadd16(hi, hi); } /* 2w fits int16 */
-        *s++ = hb_pair(lo, hi);
-      }
+    const int8_t *w0 = w + (size_t)oc * K, *w1 = w0 + K;
+    for (int g = 0; g < G; g++, s += QB) {
+      s[0] = widen_w(hb_ld32(w0 + 4 * g), dbl);
+      s[1] = widen_w(hb_ld32(w1 + 4 * g), dbl);
     }
+    for (int g = G; g < Gp; g++, s += QB) s[0] = s[1] = 0;
   }
 }
 
@@ -278,41 +287,41 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
 }
 
 #ifdef HB_DSP_ASM
+/* The 2 x 2 MAC loop on fixed registers (LDM wants them ascending, and it needs all 14):
+ * sums r0-r3 = (A, c), (A, c+1), (B, c), (B, c+1), from the block's initial pair at r12;
+ * pixel pairs r4-r7 = {A lo, A hi, B lo, B hi} from lr; weight pairs r8-r11 from r12.
+ * 10 instructions per group, 2 more per 4 groups; it stops at END_MARK. */
 #define MAC_2X2_GROUP                                                      \
-  "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                        \
-  "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                 \
-  "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                 \
-  "smlad %[a1], %[w2], %[x0], %[a1]\n\t"                                 \
-  "smlad %[a1], %[w3], %[x1], %[a1]\n\t"                                 \
-  "smlad %[a2], %[w0], %[x2], %[a2]\n\t"                                 \
-  "smlad %[a2], %[w1], %[x3], %[a2]\n\t"                                 \
-  "smlad %[a3], %[w2], %[x2], %[a3]\n\t"                                 \
-  "smlad %[a3], %[w3], %[x3], %[a3]\n\t"                                 \
-  "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+  "ldmia r12!, {r8, r9, r10, r11}\n\t"                                   \
+  "smlad r0, r8, r4, r0\n\t"                                             \
+  "smlad r0, r9, r5, r0\n\t"                                             \
+  "smlad r1, r10, r4, r1\n\t"                                            \
+  "smlad r1, r11, r5, r1\n\t"                                            \
+  "smlad r2, r8, r6, r2\n\t"                                             \
+  "smlad r2, r9, r7, r2\n\t"                                             \
+  "smlad r3, r10, r6, r3\n\t"                                            \
+  "smlad r3, r11, r7, r3\n\t"                                            \
+  "ldmia lr!, {r4, r5, r6, r7}\n\t"
+#define MAC_2X2_LOOP                                                       \
+  "ldmia r12!, {r0, r1}\n\t"                                             \
+  "mov r2, r0\n\t"                                                       \
+  "mov r3, r1\n\t"                                                       \
+  "ldmia lr!, {r4, r5, r6, r7}\n"                                        \
+  "3:\n\t" MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP       \
+  "cmp r4, #0x80008000\n\t"                                              \
+  "bne 3b\n\t"
 #endif
 
 /* One block (at *wp, advanced past it) against the pixel pair's patches at x: a = {(A, c),
- * (A, c+1), (B, c), (B, c+1)}, each its initial sum plus its MACs. The asm: 10 instructions
- * per group, 2 more per 4 groups; LDM wants ascending registers, hence the pinned ones. */
+ * (A, c+1), (B, c), (B, c+1)}, each its initial sum plus its MACs. */
 __attribute__((always_inline)) static inline void mac_2x2(const uint64_t **wp, const uint64_t *x, int32_t a[4]) {
 #ifdef HB_DSP_ASM
   register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
-  register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r6"), x3 __asm__("r7");
-  register uint32_t w0 __asm__("r8"), w1 __asm__("r9"), w2 __asm__("r10"), w3 __asm__("r11");
-  register const uint64_t *w __asm__("r12") = *wp; /* all 14: GCC does not pick lr itself */
-  register const uint64_t *xr __asm__("lr") = x;
-  __asm__("ldmia %[w]!, {%[a0], %[a1]}\n\t"
-          "mov %[a2], %[a0]\n\t"
-          "mov %[a3], %[a1]\n\t"
-          "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n"
-          "1:\n\t" MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP
-          "cmp %[x0], #0x80008000\n\t"
-          "bne 1b"
-          : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
-            [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),
-            [w] "+r"(w), [x] "+r"(xr)
+  register const uint64_t *w __asm__("r12") = *wp, *xr __asm__("lr") = x; /* GCC would not pick lr */
+  __asm__(MAC_2X2_LOOP
+          : "=r"(a0), "=r"(a1), "=r"(a2), "=r"(a3), "+r"(w), "+r"(xr)
           :
-          : "cc", "memory");
+          : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   *wp = w;
 #else
   const uint64_t *w = *wp;
@@ -348,10 +357,10 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
 }
 
 #ifdef HB_DSP_ASM
-/* A pixel pair against n blocks with p->rq (the C form below) in one asm block, as the MAC loop leaves no register free: the loop state lives in
- * a 7-word frame it pushes, [q, y, n, OC, lo4, hi4, x]. Per block, besides the MAC loop: 5 to
- * set it up, 2 x 9 per channel to requantise (one LDM of its hb_rq_t), 3 BFI to pack
- * {A c, A c+1, B c, B c+1}, 4 to clamp, 3 to store, 5 for the state and the loop. */
+/* A pixel pair against n blocks with p->rq (the C form below), in one asm block as the MAC
+ * loop leaves no register free: the loop state lives in a frame it pushes, [q, y, n, OC, lo4,
+ * hi4, x]. Per block, besides the MAC loop: 2 x 9 a channel to requantise (one LDM of its
+ * hb_rq_t), 3 BFI to pack {A c, A c+1, B c, B c+1}, 4 to clamp, 3 to store, 6 for the state. */
 #define RQ_OUT2(a, b)                                                      \
   "ldmia r4!, {r8, r9, r10, r11}\n\t"                                    \
   "add r8, r10, " a ", asr #31\n\t"                                      \
@@ -362,17 +371,6 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
   "smmlar " b ", " b ", r9, r8\n\t"                                      \
   "asr " b ", " b ", r11\n\t"                                            \
   "ssat " b ", #8, " b "\n\t"
-#define MAC_2X2_GROUP_R                                                    \
-  "ldmia r12!, {r8, r9, r10, r11}\n\t"                                   \
-  "smlad r0, r8, r4, r0\n\t"                                             \
-  "smlad r0, r9, r5, r0\n\t"                                             \
-  "smlad r1, r10, r4, r1\n\t"                                            \
-  "smlad r1, r11, r5, r1\n\t"                                            \
-  "smlad r2, r8, r6, r2\n\t"                                             \
-  "smlad r2, r9, r7, r2\n\t"                                             \
-  "smlad r3, r10, r6, r3\n\t"                                            \
-  "smlad r3, r11, r7, r3\n\t"                                            \
-  "ldmia lr!, {r4, r5, r6, r7}\n\t"
 static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
                    uint32_t lo4, uint32_t hi4) {
   register const hb_rq_t *rq __asm__("r4") = q;
@@ -383,14 +381,7 @@ static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_
   register const uint64_t *rw __asm__("r12") = w, *rx __asm__("lr") = x;
   __asm__ volatile("push {r4, r5, r6, r7, r8, r9, lr}\n"
                    "1:\n\t"
-                   "ldr lr, [sp, #24]\n\t"
-                   "ldmia r12!, {r0, r1}\n\t"
-                   "mov r2, r0\n\t"
-                   "mov r3, r1\n\t"
-                   "ldmia lr!, {r4, r5, r6, r7}\n"
-                   "2:\n\t" MAC_2X2_GROUP_R MAC_2X2_GROUP_R MAC_2X2_GROUP_R MAC_2X2_GROUP_R
-                   "cmp r4, #0x80008000\n\t"
-                   "bne 2b\n\t"
+                   "ldr lr, [sp, #24]\n\t" MAC_2X2_LOOP
                    "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3")
                    "bfi r0, r1, #8, #8\n\t"
                    "bfi r0, r2, #16, #8\n\t"
