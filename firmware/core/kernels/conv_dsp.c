@@ -7,9 +7,9 @@
  * DEPTHWISE_CONV_2D is in dwconv_dsp.c; the scratch shared by all DSP kernels is here.
  *
  * CONV_2D has two paths:
- * - both operands widened (conv_widened, below the first): when FC % 4 == 0, the channels per
- *   group are even and there are 4 or more pixels; 2 pixels x 2 channels per block, 10
- *   instructions per 16 MACs, requantisation in 9 a channel and pixel pair.
+ * - both operands widened (conv_widened, below the first): when the channels per group are
+ *   even and there are 4 or more pixels; 2 pixels x 2 channels per block, 10 instructions per
+ *   16 MACs, requantisation in 9 a channel and pixel pair.
  * - the rest: the patches of PX = 4 output pixels are widened once into the scratch
  *   (x - in_zp as int16, 0 where the window leaves the input) as one pair {x0,x2},{x1,x3}
  *   per 4 taps and pixel; one weight word, widened by SXTB16 and SXTB16 ROR 8 into
@@ -164,13 +164,13 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
   }
 }
 
-/* ---- Both operands widened: the path for FC % 4 == 0 and an even count of channels per group ----
+/* ---- Both operands widened: the path for an even count of channels per group ----
  * A tile of output channels' weights is widened once per invoke into the scratch, in blocks of
  * 2 channels: {init c, init c+1}, then per 4-tap group {c lo, c hi},{c+1 lo, c+1 hi} (lo = taps
  * {0,2}, hi = {1,3}); the patches of 2 output pixels A, B once per tile, interleaved: per group
  * {A lo, A hi},{B lo, B hi}. A block against a pixel pair: per 4 taps 1 LDM of the pixels, 1 LDM
  * of the weights, 8 SMLAD (16 MACs). The groups are padded with zeros to a multiple of 4 (the
- * loop's unrolling) and END_MARK follows the patch: the loop tests it instead of counting,
+ * loop's unrolling; a last partial group too) and END_MARK follows the patch: the loop tests it instead of counting,
  * which frees the 14th register the 2 x 2 block needs. With p->rq the weights and initial sums
  * (bias2) are doubled for hb_rq_out; without, the initial sums are the bias and hb_conv_out
  * requantises. */
@@ -179,7 +179,7 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
 /* Lanes of -32768: no x - in_zp in [-255, 255], and a Thumb-2 immediate (CMP). */
 #define END_MARK 0x80008000u
 
-static int padded_groups(int K) { return (K / 4 + 3) & ~3; }
+static int padded_groups(int K) { return ((K + 3) / 4 + 3) & ~3; }
 static size_t wblock_u64(int Gp) { return 1 + (size_t)Gp * QB; }
 
 /* 4 weights as {w0, w2},{w1, w3}, doubled if dbl (2w fits int16). */
@@ -201,7 +201,17 @@ static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *r
       s[0] = widen_w(hb_ld32(w0 + 4 * g), dbl);
       s[1] = widen_w(hb_ld32(w1 + 4 * g), dbl);
     }
-    for (int g = G; g < Gp; g++, s += QB) s[0] = s[1] = 0;
+    if (K % 4) { /* the last taps, zero-padded to a group */
+      uint32_t v0 = 0, v1 = 0;
+      for (int k = 4 * G; k < K; k++) {
+        v0 |= (uint32_t)(uint8_t)w0[k] << (8 * (k - 4 * G));
+        v1 |= (uint32_t)(uint8_t)w1[k] << (8 * (k - 4 * G));
+      }
+      s[0] = widen_w(v0, dbl);
+      s[1] = widen_w(v1, dbl);
+      s += QB;
+    }
+    for (int g = (K + 3) / 4; g < Gp; g++, s += QB) s[0] = s[1] = 0;
   }
 }
 
@@ -260,6 +270,35 @@ static void pix_next(const conv_geo_t *g, pix_t *q) {
   q->b++;
 }
 
+#define ANY_MAX_K 256 /* the largest patch widen_patch_any takes (a stack buffer) */
+
+/* widen_patch for any FC: x - in_zp (0 outside) as a row of int16 in t, then its words
+ * {x0,x1},{x2,x3} repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB); the last pair zero-padded. */
+static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
+  const hb_conv_params_t *p = g->p;
+  const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
+  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w;
+  int16_t t[ANY_MAX_K + 4];
+  int16_t *e = t;
+  for (int ky = 0; ky < g->KH; ky++) {
+    const int iy = iy0 + p->dil_h * ky;
+    for (int kx = 0; kx < g->KW; kx++) {
+      const int ix = ix0 + p->dil_w * kx;
+      if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) {
+        for (int c = 0; c < g->FC; c++) *e++ = 0;
+        continue;
+      }
+      const int8_t *src = xb + ((size_t)iy * g->W + ix) * g->C;
+      for (int c = 0; c < g->FC; c++) *e++ = (int16_t)(src[c] + g->in_off);
+    }
+  }
+  for (int i = 0; i < 4; i++) e[i] = 0;
+  for (const int16_t *r = t; r < e; r += 4, s += QB) {
+    const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
+    *s = hb_pair((w0 & 0xFFFFu) | w1 << 16, w0 >> 16 | (w1 & 0xFFFF0000u));
+  }
+}
+
 /* Pixel q's patch (input xg, offset to the filter group) into every second pair from s:
  * x - in_zp, 0 outside the input; the padding groups stay as set up (zero). A row's taps
  * inside the input are one run when they are adjacent (dil_w 1, one filter group). */
@@ -269,6 +308,10 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
   const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
   const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, n = g->FC / 4;
   const int adjacent = p->dil_w == 1 && g->C == g->FC;
+  if (g->FC % 4) {
+    widen_patch_any(g, xg, q, s);
+    return;
+  }
   int ky0, ky1, kx0, kx1;
   hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
   hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
@@ -459,7 +502,7 @@ static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
                         int8_t *y, int OC, int groups) {
   const int per_group = OC / groups, Gp = padded_groups(g->K);
   const size_t wb = wblock_u64(Gp), patch = (size_t)QB * Gp + 1, room = HB_DSP_SCRATCH_BYTES / 8;
-  if (g->FC % 4 || per_group % QB || g->npix < 4 || wb + patch > room) return 0;
+  if (per_group % QB || g->npix < 4 || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K)) return 0;
   const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {
     const int bend = (grp + 1) * per_group / QB;
