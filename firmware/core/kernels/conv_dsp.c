@@ -169,8 +169,8 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
  * 2 channels: {init c, init c+1}, then per 4-tap group {c lo, c hi},{c+1 lo, c+1 hi} (lo = taps
  * {0,2}, hi = {1,3}); the patches of 2 output pixels A, B once per tile, interleaved: per group
  * {A lo, A hi},{B lo, B hi}. A block against a pixel pair: per 4 taps 1 LDM of the pixels, 1 LDM
- * of the weights, 8 SMLAD (16 MACs). The groups are padded with zeros to a multiple of 4 (the
- * loop's unrolling; a last partial group too) and END_MARK follows the patch: the loop tests it instead of counting,
+ * of the weights, 8 SMLAD (16 MACs). The groups are padded with zeros to the loop's unrolling
+ * (a last partial group too) and END_MARK follows the patch: the loop tests it instead of counting,
  * which frees the 14th register the 2 x 2 block needs. With p->rq the weights and initial sums
  * (bias2) are doubled for hb_rq_out; without, the initial sums are the bias and hb_conv_out
  * requantises. */
@@ -179,7 +179,10 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
 /* Lanes of -32768: no x - in_zp in [-255, 255], and a Thumb-2 immediate (CMP). */
 #define END_MARK 0x80008000u
 
-static int padded_groups(int K) { return ((K + 3) / 4 + 3) & ~3; }
+/* Groups rounded up to the loop's unrolling: 4, or 1 below 4 groups (the padding would
+ * cost more than the loop's test). */
+static int padded_groups(int K) { return (K + 3) / 4 < 4 ? (K + 3) / 4 : ((K + 3) / 4 + 3) & ~3; }
+static int unroll(int Gp) { return Gp % 4 ? 1 : 4; }
 static size_t wblock_u64(int Gp) { return 1 + (size_t)Gp * QB; }
 
 /* 4 weights as {w0, w2},{w1, w3}, doubled if dbl (2w fits int16). */
@@ -333,7 +336,7 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
 /* The 2 x 2 MAC loop on fixed registers (LDM wants them ascending, and it needs all 14):
  * sums r0-r3 = (A, c), (A, c+1), (B, c), (B, c+1), from the block's initial pair at r12;
  * pixel pairs r4-r7 = {A lo, A hi, B lo, B hi} from lr; weight pairs r8-r11 from r12.
- * 10 instructions per group, 2 more per 4 groups; it stops at END_MARK. */
+ * 10 instructions per group, 2 more per 4 groups (per group: LOOP1); it stops at END_MARK. */
 #define MAC_2X2_GROUP                                                      \
   "ldmia r12!, {r8, r9, r10, r11}\n\t"                                   \
   "smlad r0, r8, r4, r0\n\t"                                             \
@@ -345,33 +348,45 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
   "smlad r3, r10, r6, r3\n\t"                                            \
   "smlad r3, r11, r7, r3\n\t"                                            \
   "ldmia lr!, {r4, r5, r6, r7}\n\t"
-#define MAC_2X2_LOOP                                                       \
+#define MAC_2X2_HEAD                                                       \
   "ldmia r12!, {r0, r1}\n\t"                                             \
   "mov r2, r0\n\t"                                                       \
   "mov r3, r1\n\t"                                                       \
-  "ldmia lr!, {r4, r5, r6, r7}\n"                                        \
-  "3:\n\t" MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP       \
+  "ldmia lr!, {r4, r5, r6, r7}\n"
+#define MAC_2X2_LOOP4                                                      \
+  MAC_2X2_HEAD "3:\n\t" MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP MAC_2X2_GROUP \
+  "cmp r4, #0x80008000\n\t"                                              \
+  "bne 3b\n\t"
+#define MAC_2X2_LOOP1                                                      \
+  MAC_2X2_HEAD "3:\n\t" MAC_2X2_GROUP                                    \
   "cmp r4, #0x80008000\n\t"                                              \
   "bne 3b\n\t"
 #endif
 
 /* One block (at *wp, advanced past it) against the pixel pair's patches at x: a = {(A, c),
- * (A, c+1), (B, c), (B, c+1)}, each its initial sum plus its MACs. */
-__attribute__((always_inline)) static inline void mac_2x2(const uint64_t **wp, const uint64_t *x, int32_t a[4]) {
+ * (A, c+1), (B, c), (B, c+1)}, each its initial sum plus its MACs; u: the unrolling. */
+__attribute__((always_inline)) static inline void mac_2x2(const uint64_t **wp, const uint64_t *x, int u,
+                                                          int32_t a[4]) {
 #ifdef HB_DSP_ASM
   register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
   register const uint64_t *w __asm__("r12") = *wp, *xr __asm__("lr") = x; /* GCC would not pick lr */
-  __asm__(MAC_2X2_LOOP
-          : "=r"(a0), "=r"(a1), "=r"(a2), "=r"(a3), "+r"(w), "+r"(xr)
-          :
-          : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
+  if (u == 4)
+    __asm__(MAC_2X2_LOOP4
+            : "=r"(a0), "=r"(a1), "=r"(a2), "=r"(a3), "+r"(w), "+r"(xr)
+            :
+            : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
+  else
+    __asm__(MAC_2X2_LOOP1
+            : "=r"(a0), "=r"(a1), "=r"(a2), "=r"(a3), "+r"(w), "+r"(xr)
+            :
+            : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   *wp = w;
 #else
   const uint64_t *w = *wp;
   int32_t a0 = (int32_t)hb_lo(w[0]), a1 = (int32_t)hb_hi(w[0]), a2 = a0, a3 = a1;
   w++;
   do {
-    for (int k = 0; k < 4; k++, w += QB, x += QB) {
+    for (int k = 0; k < u; k++, w += QB, x += QB) {
       const uint32_t xa0 = hb_lo(x[0]), xa1 = hb_hi(x[0]), xb0 = hb_lo(x[1]), xb1 = hb_hi(x[1]);
       a0 = hb_smlad(hb_lo(w[0]), xa0, a0); a0 = hb_smlad(hb_hi(w[0]), xa1, a0);
       a1 = hb_smlad(hb_lo(w[1]), xa0, a1); a1 = hb_smlad(hb_hi(w[1]), xa1, a1);
@@ -414,44 +429,51 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
   "smmlar " b ", " b ", r9, r8\n\t"                                      \
   "asr " b ", " b ", r11\n\t"                                            \
   "ssat " b ", #8, " b "\n\t"
+#define ROW_RQ(name, LOOP)                                                                                 \
+  static void name(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,          \
+                   uint32_t lo4, uint32_t hi4) {                                                                 \
+    register const hb_rq_t *rq __asm__("r4") = q;                                                                \
+    register int8_t *ry __asm__("r5") = y;                                                                       \
+    register int rn __asm__("r6") = n;                                                                           \
+    register size_t roc __asm__("r7") = OC;                                                                      \
+    register uint32_t rlo __asm__("r8") = lo4, rhi __asm__("r9") = hi4;                                          \
+    register const uint64_t *rw __asm__("r12") = w, *rx __asm__("lr") = x;                                       \
+    __asm__ volatile("push {r4, r5, r6, r7, r8, r9, lr}\n"                                                       \
+                     "1:\n\t"                                                                                    \
+                     "ldr lr, [sp, #24]\n\t" LOOP                                                                \
+                     "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3")                   \
+                     "bfi r0, r1, #8, #8\n\t"                                                                    \
+                     "bfi r0, r2, #16, #8\n\t"                                                                   \
+                     "bfi r0, r3, #24, #8\n\t"                                                                   \
+                     "ldrd r8, r9, [sp, #16]\n\t"                                                                \
+                     "ssub8 r10, r0, r8\n\t"                                                                     \
+                     "sel r0, r0, r8\n\t"                                                                        \
+                     "ssub8 r10, r9, r0\n\t"                                                                     \
+                     "sel r0, r0, r9\n\t"                                                                        \
+                     "lsr r1, r0, #16\n\t"                                                                       \
+                     "strh r1, [r5, r7]\n\t"                                                                     \
+                     "strh r0, [r5], #2\n\t"                                                                     \
+                     "subs r6, r6, #1\n\t"                                                                       \
+                     "stmia sp, {r4, r5, r6}\n\t"                                                                \
+                     "bne 1b\n\t"                                                                                \
+                     "add sp, sp, #28"                                                                           \
+                     : "+r"(rq), "+r"(ry), "+r"(rn), "+r"(roc), "+r"(rlo), "+r"(rhi), "+r"(rw), "+r"(rx)         \
+                     :                                                                                           \
+                     : "r0", "r1", "r2", "r3", "r10", "r11", "cc", "memory");                                    \
+  }
+ROW_RQ(row_rq4, MAC_2X2_LOOP4)
+ROW_RQ(row_rq1, MAC_2X2_LOOP1)
 static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
-                   uint32_t lo4, uint32_t hi4) {
-  register const hb_rq_t *rq __asm__("r4") = q;
-  register int8_t *ry __asm__("r5") = y;
-  register int rn __asm__("r6") = n;
-  register size_t roc __asm__("r7") = OC;
-  register uint32_t rlo __asm__("r8") = lo4, rhi __asm__("r9") = hi4;
-  register const uint64_t *rw __asm__("r12") = w, *rx __asm__("lr") = x;
-  __asm__ volatile("push {r4, r5, r6, r7, r8, r9, lr}\n"
-                   "1:\n\t"
-                   "ldr lr, [sp, #24]\n\t" MAC_2X2_LOOP
-                   "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3")
-                   "bfi r0, r1, #8, #8\n\t"
-                   "bfi r0, r2, #16, #8\n\t"
-                   "bfi r0, r3, #24, #8\n\t"
-                   "ldrd r8, r9, [sp, #16]\n\t"
-                   "ssub8 r10, r0, r8\n\t"
-                   "sel r0, r0, r8\n\t"
-                   "ssub8 r10, r9, r0\n\t"
-                   "sel r0, r0, r9\n\t"
-                   "lsr r1, r0, #16\n\t"
-                   "strh r1, [r5, r7]\n\t"
-                   "strh r0, [r5], #2\n\t"
-                   "subs r6, r6, #1\n\t"
-                   "stmia sp, {r4, r5, r6}\n\t"
-                   "bne 1b\n\t"
-                   "add sp, sp, #28"
-                   : "+r"(rq), "+r"(ry), "+r"(rn), "+r"(roc), "+r"(rlo), "+r"(rhi), "+r"(rw), "+r"(rx)
-                   :
-                   : "r0", "r1", "r2", "r3", "r10", "r11", "cc", "memory");
+                   uint32_t lo4, uint32_t hi4, int u) {
+  (u == 4 ? row_rq4 : row_rq1)(x, w, q, y, n, OC, lo4, hi4);
 }
 #else
 /* A pixel pair against n blocks with p->rq: mac_2x2 and out2x2_c(two) each. */
 static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
-                   uint32_t lo4, uint32_t hi4) {
+                   uint32_t lo4, uint32_t hi4, int u) {
   for (; n > 0; n--) {
     int32_t a[4];
-    mac_2x2(&w, x, a);
+    mac_2x2(&w, x, u, a);
     out2x2_c(&y, OC, a, &q, lo4, hi4, 1);
   }
 }
@@ -462,7 +484,7 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
                       const uint64_t *wt, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
   const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
-  const int Gp = padded_groups(g->K);
+  const int Gp = padded_groups(g->K), u = unroll(Gp);
   for (uint64_t *e = s; e < s + (size_t)QB * Gp; e++) *e = 0; /* the padding groups */
   s[(size_t)QB * Gp] = hb_pair(END_MARK, 0);
   pix_t q = {0, 0, 0};
@@ -475,21 +497,21 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
     const uint64_t *w = wt;
     int8_t *yo = y + P * (size_t)OC + b0 * QB;
     if (p->rq && two) {
-      row_rq(s, w, p->rq + b0 * QB, yo, nb, (size_t)OC, lo4, hi4);
+      row_rq(s, w, p->rq + b0 * QB, yo, nb, (size_t)OC, lo4, hi4, u);
       continue;
     }
     if (p->rq) { /* the last pixel alone */
       const hb_rq_t *rq = p->rq + b0 * QB;
       for (int n = nb; n > 0; n--) {
         int32_t a[4];
-        mac_2x2(&w, s, a);
+        mac_2x2(&w, s, u, a);
         out2x2_c(&yo, (size_t)OC, a, &rq, lo4, hi4, 0);
       }
       continue;
     }
     for (int oc = b0 * QB; oc < (b0 + nb) * QB; oc += QB, yo += QB) {
       int32_t a[4];
-      mac_2x2(&w, s, a);
+      mac_2x2(&w, s, u, a);
       for (int j = 0; j < 2 + 2 * two; j++) yo[(j >> 1) * OC + (j & 1)] = hb_conv_out(a[j], 0, p, oc + (j & 1));
     }
   }
