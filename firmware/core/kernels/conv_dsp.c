@@ -275,27 +275,40 @@ static void pix_next(const conv_geo_t *g, pix_t *q) {
 
 #define ANY_MAX_K 256 /* the largest patch widen_patch_any takes (a stack buffer) */
 
-/* widen_patch for any FC: x - in_zp (0 outside) as a row of int16 in t, then its words
- * {x0,x1},{x2,x3} repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB); the last pair zero-padded. */
+static int16_t *zero16(int16_t *e, int n) {
+  for (; n > 0; n--) *e++ = 0;
+  return e;
+}
+
+static int16_t *run16(int16_t *e, const int8_t *src, int n, int32_t off) {
+  for (; n > 0; n--) *e++ = (int16_t)(*src++ + off);
+  return e;
+}
+
+/* widen_patch for any FC: x - in_zp (0 outside) as a row of int16 in t, by runs as in
+ * widen_patch, then its words {x0,x1},{x2,x3} repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB);
+ * the last pair zero-padded. */
 static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
   const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
-  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w;
+  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, FC = g->FC;
   int16_t t[ANY_MAX_K + 4];
-  int16_t *e = t;
-  for (int ky = 0; ky < g->KH; ky++) {
-    const int iy = iy0 + p->dil_h * ky;
-    for (int kx = 0; kx < g->KW; kx++) {
-      const int ix = ix0 + p->dil_w * kx;
-      if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) {
-        for (int c = 0; c < g->FC; c++) *e++ = 0;
-        continue;
-      }
-      const int8_t *src = xb + ((size_t)iy * g->W + ix) * g->C;
-      for (int c = 0; c < g->FC; c++) *e++ = (int16_t)(src[c] + g->in_off);
+  int ky0, ky1, kx0, kx1;
+  hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
+  hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
+  int16_t *e = zero16(t, ky0 * g->KW * FC);
+  for (int ky = ky0; ky < ky1; ky++) {
+    const int8_t *src = xb + ((size_t)(iy0 + p->dil_h * ky) * g->W + (size_t)(ix0 + p->dil_w * kx0)) * g->C;
+    e = zero16(e, kx0 * FC);
+    if (p->dil_w == 1 && g->C == FC) {
+      e = run16(e, src, (kx1 - kx0) * FC, g->in_off);
+    } else {
+      for (int kx = kx0; kx < kx1; kx++, src += (size_t)p->dil_w * g->C) e = run16(e, src, FC, g->in_off);
     }
+    e = zero16(e, (g->KW - kx1) * FC);
   }
-  for (int i = 0; i < 4; i++) e[i] = 0;
+  e = zero16(e, (g->KH - ky1) * g->KW * FC);
+  zero16(e, 4);
   for (const int16_t *r = t; r < e; r += 4, s += QB) {
     const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
     *s = hb_pair((w0 & 0xFFFFu) | w1 << 16, w0 >> 16 | (w1 & 0xFFFF0000u));
