@@ -499,7 +499,8 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
   const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
   const int Gp = padded_groups(g->K), u = unroll(Gp);
   for (uint64_t *e = s; e < s + (size_t)QB * Gp; e++) *e = 0; /* the padding groups */
-  s[(size_t)QB * Gp] = hb_pair(END_MARK, 0);
+  s[(size_t)QB * Gp] = hb_pair(END_MARK, 0); /* a whole group: the asm loads it with LDM */
+  s[(size_t)QB * Gp + 1] = 0;
   pix_t q = {0, 0, 0};
   for (size_t P = 0; P < g->npix; P += 2) {
     const int two = P + 1 < g->npix;
@@ -536,7 +537,7 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
 static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w, const int32_t *bias,
                         int8_t *y, int OC, int groups) {
   const int per_group = OC / groups, Gp = padded_groups(g->K);
-  const size_t wb = wblock_u64(Gp), patch = (size_t)QB * Gp + 1, room = HB_DSP_SCRATCH_BYTES / 8;
+  const size_t wb = wblock_u64(Gp), patch = (size_t)QB * (Gp + 1), room = HB_DSP_SCRATCH_BYTES / 8;
   if (per_group % QB || g->npix < 4 || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K)) return 0;
   const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {
