@@ -531,14 +531,18 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
   }
 }
 
+/* Whether widening the weights pays for n pixels of K taps, per weight: about 2.75 to widen
+ * it, then per pixel 0.7 a MAC + 10 / K an output here against 1.2 + 40 / K (hb_conv_out)
+ * in the 4-pixel loops below, which read the weights on the fly: 2.75 < n (0.5 + 30 / K). */
+static int widening_pays(size_t n, int K) { return 2 * n * ((size_t)K + 60) > 11 * (size_t)K; }
+
 /* The widened path, if the shape suits it and it pays: 1 when done. The weights are widened
- * once per tile (about 2 instructions a weight), each patch once per tile; with fewer than 4
- * pixels the 4-pixel loops below, which read the weights on the fly, win. */
+ * once per tile, each patch once per tile. */
 static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w, const int32_t *bias,
                         int8_t *y, int OC, int groups) {
   const int per_group = OC / groups, Gp = padded_groups(g->K);
   const size_t wb = wblock_u64(Gp), patch = (size_t)QB * (Gp + 1), room = HB_DSP_SCRATCH_BYTES / 8;
-  if (per_group % QB || g->npix < 4 || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K)) return 0;
+  if (per_group % QB || !widening_pays(g->npix, g->K) || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K)) return 0;
   const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {
     const int bend = (grp + 1) * per_group / QB;
