@@ -241,6 +241,8 @@ CASES = {
     "conv_wide_c6_groups2_dil": lambda r: conv(r, in_shape=(1, 7, 7, 12), oc=4, k=(2, 2), dil=(2, 1), groups=2),
     "conv_wide_c5_k7x7_245_taps": lambda r: conv(r, in_shape=(1, 8, 8, 5), oc=4, k=(7, 7)),
     "conv_chunks_odd_c_odd_oc": lambda r: conv(r, in_shape=(1, 3, 5, 250), oc=5, k=(3, 3), stride=(1, 2)),
+    "conv_wide_dil4_window_misses": lambda r: conv(r, in_shape=(1, 3, 3, 4), oc=4, k=(2, 2), dil=(4, 4)),
+    "conv_wide_c3_dil4_window_misses": lambda r: conv(r, in_shape=(1, 3, 3, 3), oc=4, k=(2, 2), dil=(4, 4)),
     "conv_wide_3px_k24": lambda r: conv(r, in_shape=(1, 1, 3, 8), oc=8, k=(1, 3)),
     "conv_wide_1px_k4": lambda r: conv(r, in_shape=(1, 1, 1, 4), oc=6, k=(1, 1), act=RELU),
     "conv_2px_k64_4px_path": lambda r: conv(r, in_shape=(1, 1, 2, 64), oc=8, k=(1, 1)),

@@ -297,7 +297,7 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
   hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
   hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
   int16_t *e = zero16(t, ky0 * g->KW * FC);
-  for (int ky = ky0; ky < ky1; ky++) {
+  for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) { /* a dilated window can miss the input */
     const int8_t *src = xb + ((size_t)(iy0 + p->dil_h * ky) * g->W + (size_t)(ix0 + p->dil_w * kx0)) * g->C;
     e = zero16(e, kx0 * FC);
     if (p->dil_w == 1 && g->C == FC) {
@@ -307,7 +307,7 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
     }
     e = zero16(e, (g->KW - kx1) * FC);
   }
-  e = zero16(e, (g->KH - ky1) * g->KW * FC);
+  e = zero16(e, g->KH * g->KW * FC - (int)(e - t)); /* the rows below, or all */
   zero16(e, 4);
   for (const int16_t *r = t; r < e; r += 4, s += QB) {
     const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
@@ -331,8 +331,9 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
   int ky0, ky1, kx0, kx1;
   hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
   hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
+  uint64_t *const s0 = s;
   s = zero_run(s, ky0 * g->KW * n);
-  for (int ky = ky0; ky < ky1; ky++) {
+  for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) { /* a dilated window can miss the input */
     const int8_t *src = xb + ((size_t)(iy0 + p->dil_h * ky) * g->W + (size_t)(ix0 + p->dil_w * kx0)) * g->C;
     s = zero_run(s, kx0 * n);
     if (adjacent) {
@@ -342,7 +343,7 @@ static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, u
     }
     s = zero_run(s, (g->KW - kx1) * n);
   }
-  zero_run(s, (g->KH - ky1) * g->KW * n);
+  zero_run(s, g->KH * g->KW * n - (int)((s - s0) / QB)); /* the rows below, or all */
 }
 
 #ifdef HB_DSP_ASM
