@@ -543,7 +543,8 @@ static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
                         int8_t *y, int OC, int groups) {
   const int per_group = OC / groups, Gp = padded_groups(g->K);
   const size_t wb = wblock_u64(Gp), patch = (size_t)QB * (Gp + 1), room = HB_DSP_SCRATCH_BYTES / 8;
-  if (per_group % QB || !widening_pays(g->npix, g->K) || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K)) return 0;
+  if (per_group % QB || !widening_pays(g->npix, g->K) || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K))
+    return 0;
   const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {
     const int bend = (grp + 1) * per_group / QB;

@@ -27,9 +27,6 @@ static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
-/* An unaligned 32-bit store (a plain STR). */
-static inline void hb_st32(int8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
-
 static inline uint64_t hb_pair(uint32_t lo, uint32_t hi) { return (uint64_t)hi << 32 | lo; }
 static inline uint32_t hb_lo(uint64_t v) { return (uint32_t)v; }
 static inline uint32_t hb_hi(uint64_t v) { return (uint32_t)(v >> 32); }
@@ -139,8 +136,9 @@ static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
 
 #ifdef HB_KERNELS_DSP
 /* One static scratch shared by the DSP kernels (never two at once): widened input
- * patches (CONV_2D), widened weights and input rows (DEPTHWISE_CONV_2D), the widened input
- * vector (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops.
+ * patches and a tile of widened weights (CONV_2D), widened weights and input rows
+ * (DEPTHWISE_CONV_2D), the widened input vector (FULLY_CONNECTED). A shape that needs more
+ * falls back to other loops.
  * Its unit is a pair of words {lo, hi} (one LDRD): the widened bytes {0,2} and {1,3}
  * of one 32-bit word. One per program: DSP-kernel invokes must not run in two threads at once. */
 #ifndef HB_DSP_SCRATCH_BYTES
