@@ -73,17 +73,14 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
 int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
-/* Output pixel (oy, ox)'s window: its origin in the input and the taps [ky0, ky1) x [kx0, kx1) that
- * fall inside it (so the MAC loops below carry no bounds tests). */
-typedef struct { int iy0, ix0, ky0, ky1, kx0, kx1; } conv_win_t;
+/* Output coordinate o's window along one axis (n inputs, k taps): its origin in the input
+ * and the taps [k0, k1) that fall inside it, so the MAC loops below carry no bounds tests. */
+typedef struct { int i0, k0, k1; } conv_span_t;
 
-static conv_win_t out_window(const hb_conv_params_t *p, int oy, int ox, int KH, int KW, int H, int W) {
-  conv_win_t w;
-  w.iy0 = oy * p->stride_h - p->pad_h;
-  w.ix0 = ox * p->stride_w - p->pad_w;
-  hb_tap_range(w.iy0, p->dil_h, KH, H, &w.ky0, &w.ky1);
-  hb_tap_range(w.ix0, p->dil_w, KW, W, &w.kx0, &w.kx1);
-  return w;
+static conv_span_t out_span(int o, int stride, int pad, int dil, int k, int n) {
+  conv_span_t s = {o * stride - pad, 0, 0};
+  hb_tap_range(s.i0, dil, k, n, &s.k0, &s.k1);
+  return s;
 }
 
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
@@ -101,17 +98,18 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
+      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const conv_win_t win = out_window(p, oy, ox, KH, KW, H, W);
+        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
           int32_t acc = 0;
-          for (int ky = win.ky0; ky < win.ky1; ky++) {
-            const int8_t *xrow = xg + (size_t)(win.iy0 + p->dil_h * ky) * W * C;
+          for (int ky = ys.k0; ky < ys.k1; ky++) {
+            const int8_t *xrow = xg + (size_t)(ys.i0 + p->dil_h * ky) * W * C;
             const int8_t *wrow = w + ((size_t)oc * KH + ky) * KW * FC;
-            for (int kx = win.kx0; kx < win.kx1; kx++) {
-              const int8_t *xp = xrow + (size_t)(win.ix0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
+            for (int kx = xs.k0; kx < xs.k1; kx++) {
+              const int8_t *xp = xrow + (size_t)(xs.i0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
               for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + in_off);
             }
           }
@@ -138,16 +136,17 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
   const size_t xstep = (size_t)p->dil_w * C;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
+      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const conv_win_t win = out_window(p, oy, ox, KH, KW, H, W);
+        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xc = x + (size_t)b * H * W * C + (size_t)(oc / M);
           int32_t acc = 0;
-          for (int ky = win.ky0; ky < win.ky1 && win.kx0 < win.kx1; ky++) {  /* a dilated window can miss the input */
-            const size_t at = (size_t)(win.iy0 + p->dil_h * ky) * W + (size_t)(win.ix0 + p->dil_w * win.kx0);
-            const int8_t *xp = xc + at * C, *wp = w + ((size_t)ky * KW + win.kx0) * OC + oc;
-            for (int kx = win.kx0; kx < win.kx1; kx++, xp += xstep, wp += OC)
+          for (int ky = ys.k0; ky < ys.k1 && xs.k0 < xs.k1; ky++) {  /* a dilated window can miss the input */
+            const size_t at = (size_t)(ys.i0 + p->dil_h * ky) * W + (size_t)(xs.i0 + p->dil_w * xs.k0);
+            const int8_t *xp = xc + at * C, *wp = w + ((size_t)ky * KW + xs.k0) * OC + oc;
+            for (int kx = xs.k0; kx < xs.k1; kx++, xp += xstep, wp += OC)
               acc += (int32_t)*wp * ((int32_t)*xp + in_off);
           }
           yp[oc] = hb_conv_out(acc, bias, p, oc);
