@@ -31,7 +31,9 @@ def _act_in(m, rng, shape, dtype=np.int8):
 
 
 def conv(rng, *, in_shape, oc, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True,
-         groups=1, bias=True):
+         groups=1, bias=True, big_bias=False):
+    """big_bias: channel 0's bias is 2^30, which rules out the DSP kernels' fast requantisation
+    (their |acc| < 2^30 bound) for the whole op."""
     m = ModelBuilder()
     x = _act_in(m, rng, in_shape)
     ic = in_shape[3] // groups
@@ -40,7 +42,10 @@ def conv(rng, *, in_shape, oc, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE,
     wt = m.tensor(w.shape, np.int8, ws, 0, w, qdim=0)
     ins = [x, wt]
     if bias:
-        ins.append(m.tensor((oc,), np.int32, 0.0001, 0, rng.integers(-2000, 2000, oc)))
+        b = rng.integers(-2000, 2000, oc)
+        if big_bias:
+            b[0] = 1 << 30
+        ins.append(m.tensor((oc,), np.int32, 0.0001, 0, b))
     out_h = _out(in_shape[1], k[0], stride[0], dil[0], pad)
     out_w = _out(in_shape[2], k[1], stride[1], dil[1], pad)
     y = m.tensor((in_shape[0], out_h, out_w, oc), np.int8, *_acc_q(rng, m.tensors[x].scales[0], ws, k[0] * k[1] * ic))
@@ -222,6 +227,28 @@ CASES = {
     "conv_patch_in_chunks": lambda r: conv(r, in_shape=(1, 4, 3, 256), oc=3, k=(3, 3)),
     "conv_patch_in_chunks_odd_c": lambda r: conv(r, in_shape=(1, 3, 5, 250), oc=6, k=(3, 3), stride=(1, 2)),
     "conv_groups2_patch_in_chunks": lambda r: conv(r, in_shape=(1, 3, 3, 512), oc=4, k=(3, 3), groups=2),
+    # CONV_2D with both operands widened (FC % 4 == 0, 4 | channels per group, >= 4 pixels):
+    # weight tiles, groups, window edges, no bias, no fast requantisation, each activation;
+    # and the shapes it leaves to the 4-pixel loops.
+    "conv_wide_1x1_relu6": lambda r: conv(r, in_shape=(2, 3, 5, 24), oc=20, k=(1, 1), act=RELU6),
+    "conv_wide_tiles_3x3": lambda r: conv(r, in_shape=(1, 4, 5, 128), oc=16, k=(3, 3), act=RELU),
+    "conv_wide_groups2_s2_dil2": lambda r: conv(r, in_shape=(1, 9, 8, 16), oc=8, k=(3, 3), stride=(2, 2),
+                                                dil=(2, 2), groups=2, act=RELU_N1),
+    "conv_wide_valid_no_bias": lambda r: conv(r, in_shape=(1, 7, 6, 8), oc=12, k=(2, 3), pad=VALID, bias=False),
+    "conv_wide_per_tensor_s2": lambda r: conv(r, in_shape=(1, 6, 7, 4), oc=4, k=(3, 3), stride=(2, 2),
+                                              per_channel=False),
+    "conv_wide_big_bias_no_rq": lambda r: conv(r, in_shape=(1, 5, 5, 16), oc=8, k=(3, 3), big_bias=True, act=RELU),
+    "conv_wide_oc10_4px_path": lambda r: conv(r, in_shape=(1, 4, 4, 8), oc=10, k=(3, 3)),
+    "conv_wide_c3_first_layer": lambda r: conv(r, in_shape=(1, 9, 9, 3), oc=8, k=(3, 3), stride=(2, 2), act=RELU6),
+    "conv_wide_c1_k4x3_tail": lambda r: conv(r, in_shape=(1, 12, 6, 1), oc=6, k=(4, 3), stride=(2, 1), act=RELU),
+    "conv_wide_c6_groups2_dil": lambda r: conv(r, in_shape=(1, 7, 7, 12), oc=4, k=(2, 2), dil=(2, 1), groups=2),
+    "conv_wide_c5_k7x7_245_taps": lambda r: conv(r, in_shape=(1, 8, 8, 5), oc=4, k=(7, 7)),
+    "conv_chunks_odd_c_odd_oc": lambda r: conv(r, in_shape=(1, 3, 5, 250), oc=5, k=(3, 3), stride=(1, 2)),
+    "conv_wide_dil4_window_misses": lambda r: conv(r, in_shape=(1, 3, 3, 4), oc=4, k=(2, 2), dil=(4, 4)),
+    "conv_wide_c3_dil4_window_misses": lambda r: conv(r, in_shape=(1, 3, 3, 3), oc=4, k=(2, 2), dil=(4, 4)),
+    "conv_wide_3px_k24": lambda r: conv(r, in_shape=(1, 1, 3, 8), oc=8, k=(1, 3)),
+    "conv_wide_1px_k4": lambda r: conv(r, in_shape=(1, 1, 1, 4), oc=6, k=(1, 1), act=RELU),
+    "conv_2px_k64_4px_path": lambda r: conv(r, in_shape=(1, 1, 2, 64), oc=8, k=(1, 1)),
     "dw_c6_channel_tail": lambda r: dwconv(r, in_shape=(1, 7, 6, 6), mult=1, k=(3, 3), act=RELU),
     "dw_b2_c8_valid_s2": lambda r: dwconv(r, in_shape=(2, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2), pad=VALID),
     "dw_rows_in_strips_relu6": lambda r: dwconv(r, in_shape=(1, 6, 40, 128), mult=1, k=(3, 3), act=RELU6),

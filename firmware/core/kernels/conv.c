@@ -73,6 +73,16 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
 int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
+/* Output coordinate o's window along one axis (n inputs, k taps): its origin in the input
+ * and the taps [k0, k1) that fall inside it, so the MAC loops below carry no bounds tests. */
+typedef struct { int i0, k0, k1; } conv_span_t;
+
+static conv_span_t out_span(int o, int stride, int pad, int dil, int k, int n) {
+  conv_span_t s = {o * stride - pad, 0, 0};
+  hb_tap_range(s.i0, dil, k, n, &s.k0, &s.k1);
+  return s;
+}
+
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_DSP
   if (hb_conv_dsp(e, op)) return;
@@ -88,22 +98,18 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const int iy0 = oy * p->stride_h - p->pad_h;
-      int ky0, ky1;
-      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
+      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const int ix0 = ox * p->stride_w - p->pad_w;
-        int kx0, kx1;
-        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
           int32_t acc = 0;
-          for (int ky = ky0; ky < ky1; ky++) {
-            const int8_t *xrow = xg + (size_t)(iy0 + p->dil_h * ky) * W * C;
+          for (int ky = ys.k0; ky < ys.k1; ky++) {
+            const int8_t *xrow = xg + (size_t)(ys.i0 + p->dil_h * ky) * W * C;
             const int8_t *wrow = w + ((size_t)oc * KH + ky) * KW * FC;
-            for (int kx = kx0; kx < kx1; kx++) {
-              const int8_t *xp = xrow + (size_t)(ix0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
+            for (int kx = xs.k0; kx < xs.k1; kx++) {
+              const int8_t *xp = xrow + (size_t)(xs.i0 + p->dil_w * kx) * C, *wp = wrow + (size_t)kx * FC;
               for (int ic = 0; ic < FC; ic++) acc += (int32_t)wp[ic] * ((int32_t)xp[ic] + in_off);
             }
           }
@@ -127,24 +133,21 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
   const int KH = f->dims[1], KW = f->dims[2], OH = out->dims[1], OW = out->dims[2], OC = out->dims[3];
   const int M = p->depth_mult;
   const int32_t in_off = p->in_offset;
+  const size_t xstep = (size_t)p->dil_w * C;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const int iy0 = oy * p->stride_h - p->pad_h;
-      int ky0, ky1;
-      hb_tap_range(iy0, p->dil_h, KH, H, &ky0, &ky1);
+      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const int ix0 = ox * p->stride_w - p->pad_w;
-        int kx0, kx1;
-        hb_tap_range(ix0, p->dil_w, KW, W, &kx0, &kx1);
+        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
-        const size_t xstep = (size_t)p->dil_w * C;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xc = x + (size_t)b * H * W * C + (size_t)(oc / M);
           int32_t acc = 0;
-          for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) {  /* a dilated window can miss the input */
-            const int8_t *xp = xc + ((size_t)(iy0 + p->dil_h * ky) * W + (size_t)(ix0 + p->dil_w * kx0)) * C;
-            const int8_t *wp = w + ((size_t)ky * KW + kx0) * OC + oc;
-            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += OC) acc += (int32_t)*wp * ((int32_t)*xp + in_off);
+          for (int ky = ys.k0; ky < ys.k1 && xs.k0 < xs.k1; ky++) {  /* a dilated window can miss the input */
+            const size_t at = (size_t)(ys.i0 + p->dil_h * ky) * W + (size_t)(xs.i0 + p->dil_w * xs.k0);
+            const int8_t *xp = xc + at * C, *wp = w + ((size_t)ky * KW + xs.k0) * OC + oc;
+            for (int kx = xs.k0; kx < xs.k1; kx++, xp += xstep, wp += OC)
+              acc += (int32_t)*wp * ((int32_t)*xp + in_off);
           }
           yp[oc] = hb_conv_out(acc, bias, p, oc);
         }

@@ -69,6 +69,21 @@ static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
   __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
   return r;
 }
+static inline uint32_t hb_sadd16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int32_t)a, (int32_t)b); }
+static inline int32_t hb_ssat8(int32_t x) { return __ssat(x, 8); }
+/* Each byte of v clamped to [lo, hi] (bytewise): SSUB8 sets GE where v >= lo, SEL keeps
+ * v there; then the same against hi. One asm block: the GE flags must not be split. */
+static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
+  uint32_t t;
+  __asm__("ssub8 %[t], %[v], %[lo]\n\t"
+          "sel %[v], %[v], %[lo]\n\t"
+          "ssub8 %[t], %[hi], %[v]\n\t"
+          "sel %[v], %[v], %[hi]"
+          : [v] "+r"(v), [t] "=&r"(t)
+          : [lo] "r"(lo), [hi] "r"(hi)
+          : "cc");
+  return v;
+}
 
 #else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLABB, SMLATT) */
 
@@ -101,12 +116,29 @@ static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
   const uint64_t v = ((uint64_t)(uint32_t)c << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
   return (int32_t)(uint32_t)(v >> 32);
 }
+/* Lanewise sum modulo 2^16. */
+static inline uint32_t hb_sadd16(uint32_t a, uint32_t b) {
+  return hb_pack16(hb_lane_lo(a) + hb_lane_lo(b), hb_lane_hi(a) + hb_lane_hi(b));
+}
+static inline int32_t hb_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
+/* Each signed byte of v clamped to [lo, hi]'s byte (SSUB8 + SEL, twice). */
+static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
+  uint32_t r = 0;
+  for (int i = 0; i < 4; i++) {
+    int32_t b = hb_byte(v, i);
+    b = b < hb_byte(lo, i) ? hb_byte(lo, i) : b;
+    b = b > hb_byte(hi, i) ? hb_byte(hi, i) : b;
+    r |= (uint32_t)(uint8_t)b << (8 * i);
+  }
+  return r;
+}
 #endif
 
 #ifdef HB_KERNELS_DSP
 /* One static scratch shared by the DSP kernels (never two at once): widened input
- * patches (CONV_2D), widened weights and input rows (DEPTHWISE_CONV_2D), the widened input
- * vector (FULLY_CONNECTED). A shape that needs more falls back to the plain C loops.
+ * patches and a tile of widened weights (CONV_2D), widened weights and input rows
+ * (DEPTHWISE_CONV_2D), the widened input vector (FULLY_CONNECTED). A shape that needs more
+ * falls back to other loops.
  * Its unit is a pair of words {lo, hi} (one LDRD): the widened bytes {0,2} and {1,3}
  * of one 32-bit word. One per program: DSP-kernel invokes must not run in two threads at once. */
 #ifndef HB_DSP_SCRATCH_BYTES
