@@ -45,7 +45,7 @@ static inline const int32_t *hb_conv_bias(const hb_engine_t *e, const hb_op_t *o
 }
 
 #ifdef HB_KERNELS_DSP
-/* conv_dsp.c: return 0 (having written nothing) for a shape they leave to the C loops. */
+/* conv_dsp.c, dwconv_dsp.c: return 0 (having written nothing) for a shape they leave to the C loops. */
 int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op);
 int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op);
 #endif

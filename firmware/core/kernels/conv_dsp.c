@@ -70,7 +70,7 @@ static void im2col(const conv_geo_t *g, size_t P, int grp, int j, uint64_t *s) {
       if ((g->FC & 3) == 0) { /* whole groups (k0 is a multiple of 16): one word in, one pair out */
         for (int i = i0; i < i1; i += 4) {
           const uint32_t v = src ? hb_ld32(src + i) : 0;
-          s[(size_t)((kr + i) >> 2) * PX + j] = src ? hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v)) : 0;
+          s[(size_t)((kr + i) >> 2) * PX + j] = src ? hb_widen4_off(off2, v) : 0;
         }
       } else {
         for (int i = i0; i < i1; i++) put(s, g, kr + i, j, src ? (int32_t)src[i] + g->in_off : 0);
@@ -252,7 +252,7 @@ static uint64_t *widen_run(const int8_t *src, int n, uint32_t off2, uint64_t *s)
 #else
   for (; n > 0; n--, src += 4, s += QB) {
     const uint32_t v = hb_ld32(src);
-    *s = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+    *s = hb_widen4_off(off2, v);
   }
   return s;
 #endif
@@ -311,7 +311,7 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
   zero16(e, 4);
   for (const int16_t *r = t; r < e; r += 4, s += QB) {
     const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
-    *s = hb_pair((w0 & 0xFFFFu) | w1 << 16, w0 >> 16 | (w1 & 0xFFFF0000u));
+    *s = hb_pair(hb_pack16((int32_t)w0, (int32_t)w1), hb_pkhtb(w1, w0));
   }
 }
 
@@ -497,7 +497,7 @@ static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_
 static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, int b0, int nb,
                       const uint64_t *wt, uint64_t *s) {
   const hb_conv_params_t *p = g->p;
-  const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
+  const uint32_t lo4 = hb_bytes4(p->act_min), hi4 = hb_bytes4(p->act_max);
   const int Gp = padded_groups(g->K), u = unroll(Gp);
   for (uint64_t *e = s; e < s + (size_t)QB * Gp; e++) *e = 0; /* the padding groups */
   s[(size_t)QB * Gp] = hb_pair(END_MARK, 0); /* a whole group: the asm loads it with LDM */

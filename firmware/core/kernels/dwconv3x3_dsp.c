@@ -41,11 +41,8 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_dsp.c has one asm tail per shift 1.
 #define D3_CH (3 * D3_SET)
 #define D3_CH_BYTES "120" /* D3_CH * 4, for the asm */
 
-/* The DSP instructions used here besides simd.h's, with exact C twins off-Arm. */
+/* USUB8, SEL, UADD8 (the clamp of one pixel's 4 channels), with its exact C twin off-Arm. */
 #if defined(__ARM_FEATURE_DSP)
-static inline int32_t d3_smlabt(uint32_t a, uint32_t b, int32_t acc) { return __smlabt((int32_t)a, (int32_t)b, acc); }
-static inline int32_t d3_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
-static inline uint32_t d3_usat8(int32_t v) { return (uint32_t)__usat(v, 8); }
 /* Bytewise min(v, d) (USUB8 sets GE where v >= d, SEL picks d there), then + lo mod 2^8;
  * one asm block: the GE flags must not be separated from their SEL. */
 static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
@@ -56,13 +53,6 @@ static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
   return r;
 }
 #else
-static inline int32_t d3_smlabt(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_lo(a) * hb_lane_hi(b)));
-}
-static inline int32_t d3_smlatb(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_hi(a) * hb_lane_lo(b)));
-}
-static inline uint32_t d3_usat8(int32_t v) { return v < 0 ? 0u : v > 255 ? 255u : (uint32_t)v; }
 static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
   uint32_t r = 0;
   for (int i = 0; i < 32; i += 8) {
@@ -72,22 +62,19 @@ static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
   return r;
 }
 #endif
-/* {lo.lo, hi.lo} and {lo.hi, hi.hi}: PKHBT (LSL 16) and PKHTB (ASR 16), for the C twins. */
-static inline uint32_t d3_pkhbt(uint32_t lo, uint32_t hi) { return (lo & 0xFFFFu) | (hi << 16); }
-static inline uint32_t d3_pkhtb(uint32_t hi, uint32_t lo) { return (hi & 0xFFFF0000u) | (lo >> 16); }
 
 /* acc2 -> min(y - act_min, 255) clamped at 0: hb_rq_out with k' (set[1]). */
 static inline uint32_t d3_rq(int32_t a, const int32_t *set) {
-  return d3_usat8(hb_smmlar(a, set[0], set[1] + (a >> 31)) >> set[2]);
+  return hb_usat8(hb_smmlar(a, set[0], set[1] + (a >> 31)) >> set[2]);
 }
 
 /* One kernel row (its slot's words x, weights w) into the 4 accumulators. */
 #define D3_MAC8(x0, x1, x2, w0, w1)                                                  \
   do {                                                                               \
-    a0 = hb_smlad(x0, w0, a0); a0 = d3_smlabt(x1, w1, a0);                           \
-    a1 = hb_smlad(x1, w1, a1); a1 = d3_smlatb(x0, w0, a1);                           \
-    a2 = hb_smlad(x1, w0, a2); a2 = d3_smlabt(x2, w1, a2);                           \
-    a3 = hb_smlad(x2, w1, a3); a3 = d3_smlatb(x1, w0, a3);                           \
+    a0 = hb_smlad(x0, w0, a0); a0 = hb_smlabt(x1, w1, a0);                           \
+    a1 = hb_smlad(x1, w1, a1); a1 = hb_smlatb(x0, w0, a1);                           \
+    a2 = hb_smlad(x1, w0, a2); a2 = hb_smlabt(x2, w1, a2);                           \
+    a3 = hb_smlad(x2, w1, a3); a3 = hb_smlatb(x1, w0, a3);                           \
   } while (0)
 
 /* One output row of the tile's groups (4 channels each). Field offsets are used by the asm;
@@ -260,8 +247,6 @@ static void d3_rows(d3_job_t *j) {
 static int32_t d3_shift_word(int r) { return r; }
 #endif
 
-static uint32_t d3_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
-
 typedef struct {
   const hb_conv_params_t *p;
   const int8_t *x;      /* the batch's input */
@@ -312,7 +297,7 @@ __attribute__((noinline)) static void d3_widen(const int8_t *xp, int32_t C, uint
 #else
 /* Channels 0-3 of pixels a, b: ring words w[0], w[6], w[12], w[18] (one ring block apart). */
 static inline void d3_widen2(uint32_t a, uint32_t b, uint32_t off2, uint32_t *w) {
-  const uint32_t lo = d3_pkhbt(a, b), hi = d3_pkhtb(b, a);
+  const uint32_t lo = hb_pack16((int32_t)a, (int32_t)b), hi = hb_pkhtb(b, a);
   w[0] = hb_sxtab16(off2, lo); w[6] = hb_sxtab16_ror8(off2, lo);
   w[12] = hb_sxtab16(off2, hi); w[18] = hb_sxtab16_ror8(off2, hi);
 }
@@ -438,7 +423,7 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   int8_t *zprow = (int8_t *)(st + 4 * (size_t)d.nb);
   for (int c = 0; c < d.C; c++) zprow[c] = (int8_t)-p->in_offset;
   d.zprow = zprow;
-  const uint32_t dd = d3_bytes4(p->act_max - p->act_min), ll = d3_bytes4(p->act_min);
+  const uint32_t dd = hb_bytes4(p->act_max - p->act_min), ll = hb_bytes4(p->act_min);
   const int8_t *w = (const int8_t *)f->data;
   for (d.c0 = 0; d.c0 < d.C; d.c0 += d.ct) {
     d.ct = d.C - d.c0 < ct_max ? d.C - d.c0 : ct_max;

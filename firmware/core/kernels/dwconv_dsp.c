@@ -126,7 +126,7 @@ static void dw_widen_row(const dw_ctx_t *d, const int8_t *xrow, uint64_t *dst) {
   for (int ix = 0; ix < d->RW; ix++, xrow += d->C)
     for (int c4 = 0; c4 < d->C4; c4++) {
       const uint32_t v = hb_ld32(xrow + 4 * c4);
-      dst[(size_t)c4 * d->RW + ix] = hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+      dst[(size_t)c4 * d->RW + ix] = hb_widen4_off(off2, v);
     }
 }
 
@@ -184,7 +184,7 @@ int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op) {
   for (int c4 = 0; c4 < d.C4; c4++) /* weights: [channel group][tap] */
     for (int t = 0; t < d.T; t++) {
       const uint32_t v = hb_ld32(d.w + (size_t)t * d.C + 4 * c4);
-      ws[(size_t)c4 * d.T + t] = hb_pair(hb_sxtb16(v), hb_sxtb16_ror8(v));
+      ws[(size_t)c4 * d.T + t] = hb_widen4(v);
     }
   for (int ox0 = 0; ox0 < OW; ox0 += SO) { /* strips of output columns (one when the rows fit) */
     const int ox1 = OW - ox0 < SO ? OW : ox0 + SO;

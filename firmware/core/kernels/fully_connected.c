@@ -58,7 +58,7 @@ static uint32_t fc_widen(const int8_t *x, int D, int32_t io, uint64_t *s) {
   uint32_t sum = 0;
   for (int d = 0; d + 4 <= D; d += 4, s++) {
     const uint32_t v = hb_ld32(x + d);
-    *s = hb_pair(hb_sxtab16(io2, v), hb_sxtab16_ror8(io2, v));
+    *s = hb_widen4_off(io2, v);
   }
   for (int d = 0; d < D; d++) sum += (uint32_t)((int32_t)x[d] + io);
   return sum;

@@ -23,9 +23,14 @@ static inline uint32_t hb_ld32(const int8_t *p) {
   return v;
 }
 
+/* Halfword packs, PKHBT's {lo.lo, hi.lo} and PKHTB's {lo.hi, hi.hi}: plain C on every core
+ * (no ACLE intrinsic; GCC emits two instructions for each, not PKHBT/PKHTB). */
 static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
+static inline uint32_t hb_pkhtb(uint32_t hi, uint32_t lo) { return (hi & 0xFFFF0000u) | (lo >> 16); }
+/* Byte v in each of the 4 bytes. */
+static inline uint32_t hb_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
 static inline uint64_t hb_pair(uint32_t lo, uint32_t hi) { return (uint64_t)hi << 32 | lo; }
 static inline uint32_t hb_lo(uint64_t v) { return (uint32_t)v; }
@@ -63,6 +68,12 @@ static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return __smlatt((int32_t)a, (int32_t)b, acc);
 }
+static inline int32_t hb_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlabt((int32_t)a, (int32_t)b, acc);
+}
+static inline int32_t hb_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlatb((int32_t)a, (int32_t)b, acc);
+}
 /* SMMLAR (no ACLE intrinsic): high word of c * 2^32 + a * b + 2^31. */
 static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
   int32_t r;
@@ -71,6 +82,7 @@ static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
 }
 static inline uint32_t hb_sadd16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int32_t)a, (int32_t)b); }
 static inline int32_t hb_ssat8(int32_t x) { return __ssat(x, 8); }
+static inline uint32_t hb_usat8(int32_t x) { return (uint32_t)__usat(x, 8); }
 /* Each byte of v clamped to [lo, hi] (bytewise): SSUB8 sets GE where v >= lo, SEL keeps
  * v there; then the same against hi. One asm block: the GE flags must not be split. */
 static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -85,7 +97,7 @@ static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
   return v;
 }
 
-#else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLABB, SMLATT) */
+#else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLAxy, SADD16, SSAT, USAT) */
 
 static inline int32_t hb_lane_lo(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
 static inline int32_t hb_lane_hi(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
@@ -111,6 +123,12 @@ static inline int32_t hb_smlabb(uint32_t a, uint32_t b, int32_t acc) {
 static inline int32_t hb_smlatt(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_hi(a) * hb_lane_hi(b)));
 }
+static inline int32_t hb_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_lo(a) * hb_lane_hi(b)));
+}
+static inline int32_t hb_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(hb_lane_hi(a) * hb_lane_lo(b)));
+}
 /* High word of c * 2^32 + a * b + 2^31, modulo 2^64. */
 static inline int32_t hb_smmlar(int32_t a, int32_t b, int32_t c) {
   const uint64_t v = ((uint64_t)(uint32_t)c << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
@@ -121,6 +139,7 @@ static inline uint32_t hb_sadd16(uint32_t a, uint32_t b) {
   return hb_pack16(hb_lane_lo(a) + hb_lane_lo(b), hb_lane_hi(a) + hb_lane_hi(b));
 }
 static inline int32_t hb_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
+static inline uint32_t hb_usat8(int32_t x) { return x < 0 ? 0u : x > 255 ? 255u : (uint32_t)x; }
 /* Each signed byte of v clamped to [lo, hi]'s byte (SSUB8 + SEL, twice). */
 static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
   uint32_t r = 0;
@@ -133,6 +152,13 @@ static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
   return r;
 }
 #endif
+
+/* One word's 4 int8 as the pair {b0,b2},{b1,b3} of int16 (SXTB16, SXTB16 ROR 8); _off: plus
+ * off2's lanes (SXTAB16), e.g. x - in_zp. */
+static inline uint64_t hb_widen4(uint32_t v) { return hb_pair(hb_sxtb16(v), hb_sxtb16_ror8(v)); }
+static inline uint64_t hb_widen4_off(uint32_t off2, uint32_t v) {
+  return hb_pair(hb_sxtab16(off2, v), hb_sxtab16_ror8(off2, v));
+}
 
 #ifdef HB_KERNELS_DSP
 /* One static scratch shared by the DSP kernels (never two at once): widened input
