@@ -123,8 +123,8 @@ static void fc_rows4(const int8_t *w0, size_t D, const uint64_t *s, const uint64
   const size_t D2 = 2 * D;
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   FC_TEMPS;
-  while ((size_t)(send - s) >= 2) { FC_GROUP4(); FC_GROUP4(); }
-  if (s != send) FC_GROUP4();
+  while ((size_t)(send - s) >= 4) { FC_GROUP4(); FC_GROUP4(); FC_GROUP4(); FC_GROUP4(); } /* loop test per 64 MACs */
+  while (s != send) FC_GROUP4();
   a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3;
 }
 
