@@ -73,16 +73,6 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
 int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 0, err); }
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
-/* Output coordinate o's window along one axis (n inputs, k taps): its origin in the input
- * and the taps [k0, k1) that fall inside it, so the MAC loops below carry no bounds tests. */
-typedef struct { int i0, k0, k1; } conv_span_t;
-
-static conv_span_t out_span(int o, int stride, int pad, int dil, int k, int n) {
-  conv_span_t s = {o * stride - pad, 0, 0};
-  hb_tap_range(s.i0, dil, k, n, &s.k0, &s.k1);
-  return s;
-}
-
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_DSP
   if (hb_conv_dsp(e, op)) return;
@@ -98,9 +88,9 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
   const int32_t in_off = p->in_offset;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
+      const hb_span_t ys = hb_out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
+        const hb_span_t xs = hb_out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xg = x + (size_t)b * H * W * C + (size_t)(oc / per_group) * FC;
@@ -136,9 +126,9 @@ void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
   const size_t xstep = (size_t)p->dil_w * C;
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
-      const conv_span_t ys = out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
+      const hb_span_t ys = hb_out_span(oy, p->stride_h, p->pad_h, p->dil_h, KH, H);
       for (int ox = 0; ox < OW; ox++) {
-        const conv_span_t xs = out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
+        const hb_span_t xs = hb_out_span(ox, p->stride_w, p->pad_w, p->dil_w, KW, W);
         int8_t *yp = y + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (int oc = 0; oc < OC; oc++) {
           const int8_t *xc = x + (size_t)b * H * W * C + (size_t)(oc / M);

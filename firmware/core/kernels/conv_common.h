@@ -21,12 +21,16 @@ static inline int32_t hb_requant(int32_t x, int32_t mult, int shift) {
   return (v >> right) + ((v & mask) > (mask >> 1) + (int32_t)((uint32_t)v >> 31));
 }
 
+/* The fused activation: v clamped to [act_min, act_max] (within int8). */
+static inline int8_t hb_act_clamp(int32_t v, const hb_conv_params_t *p) {
+  v = v < p->act_min ? p->act_min : v;
+  return (int8_t)(v > p->act_max ? p->act_max : v);
+}
+
 /* Bias, then per-channel requantisation, output offset and the fused activation. */
 static inline int8_t hb_conv_out(int32_t acc, const int32_t *bias, const hb_conv_params_t *p, int oc) {
   if (bias) acc = hb_add_wrap(acc, bias[oc]);
-  acc = hb_add_wrap(hb_requant(acc, p->mult[oc], p->shift[oc]), p->out_offset);
-  acc = acc < p->act_min ? p->act_min : acc;
-  return (int8_t)(acc > p->act_max ? p->act_max : acc);
+  return hb_act_clamp(hb_add_wrap(hb_requant(acc, p->mult[oc], p->shift[oc]), p->out_offset), p);
 }
 
 /* Taps t in [*lo, *hi) with 0 <= origin + dil * t < n: the window clipped to the
@@ -38,6 +42,16 @@ static inline void hb_tap_range(int origin, int dil, int k, int n, int *lo, int 
   if (h > k) h = k;
   *lo = l;
   *hi = h < l ? l : h;
+}
+
+/* Output coordinate o's window along one axis (n inputs, k taps): its origin i0 in the input
+ * and the taps [k0, k1) that fall inside it. */
+typedef struct { int i0, k0, k1; } hb_span_t;
+
+static inline hb_span_t hb_out_span(int o, int stride, int pad, int dil, int k, int n) {
+  hb_span_t s = {o * stride - pad, 0, 0};
+  hb_tap_range(s.i0, dil, k, n, &s.k0, &s.k1);
+  return s;
 }
 
 static inline const int32_t *hb_conv_bias(const hb_engine_t *e, const hb_op_t *op) {

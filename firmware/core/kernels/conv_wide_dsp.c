@@ -58,9 +58,11 @@ static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *r
   }
 }
 
-/* n words at src -> pairs of x - in_zp at s, s + QB, ...; returns the end. The asm: 10
+/* n words at src -> pairs of x - in_zp at e, e + QB, ...; returns the end. The asm: 10
  * instructions per 2 words (plain LDRs: the input need not be word-aligned). */
-static uint64_t *widen_run(const int8_t *src, int n, uint32_t off2, uint64_t *s) {
+static void *widen_run(void *e, const int8_t *src, int n, int32_t in_off) {
+  const uint32_t off2 = hb_pack16(in_off, in_off);
+  uint64_t *s = e;
 #ifdef HB_DSP_ASM
   uint32_t v0, v1, l0, h0, l1, h1;
   __asm__("tst %[n], #1\n\t"
@@ -98,7 +100,8 @@ static uint64_t *widen_run(const int8_t *src, int n, uint32_t off2, uint64_t *s)
 #endif
 }
 
-static uint64_t *zero_run(uint64_t *s, int n) {
+static void *zero_run(void *e, int n) {
+  uint64_t *s = e;
   for (; n > 0; n--, s += QB) *s = 0;
   return s;
 }
@@ -115,39 +118,56 @@ static void pix_next(const conv_geo_t *g, pix_t *q) {
 
 #define ANY_MAX_K 256 /* the largest patch widen_patch_any takes (a stack buffer) */
 
-static int16_t *zero16(int16_t *e, int n) {
-  for (; n > 0; n--) *e++ = 0;
-  return e;
+static void *zero16(void *e, int n) {
+  int16_t *t = e;
+  for (; n > 0; n--) *t++ = 0;
+  return t;
 }
 
-static int16_t *run16(int16_t *e, const int8_t *src, int n, int32_t off) {
-  for (; n > 0; n--) *e++ = (int16_t)(*src++ + off);
-  return e;
+static void *run16(void *e, const int8_t *src, int n, int32_t off) {
+  int16_t *t = e;
+  for (; n > 0; n--) *t++ = (int16_t)(*src++ + off);
+  return t;
 }
 
-/* widen_patch for any FC: x - in_zp (0 outside) as a row of int16 in t, by runs as in
- * widen_patch, then its words {x0,x1},{x2,x3} repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB);
- * the last pair zero-padded. */
-static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
+/* How a patch is written: zero(e, n) and run(e, src, n, in_off) write n units from e and
+ * return the end. PAIRS: a unit is 4 taps, one pair every QB; ROW16: one int16 tap. */
+typedef struct {
+  void *(*zero)(void *e, int n);
+  void *(*run)(void *e, const int8_t *src, int n, int32_t in_off);
+} patch_out_t;
+
+static const patch_out_t PAIRS = {zero_run, widen_run};
+static const patch_out_t ROW16 = {zero16, run16};
+
+/* Pixel q's patch (input xg, offset to the filter group) in tap order through o: x - in_zp
+ * inside the input, 0 outside; u units per tap. A row's taps inside the input are one run when
+ * they are adjacent (dil_w 1, one filter group). Returns the end. */
+static void *walk_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, void *e, const patch_out_t *o, int u) {
   const hb_conv_params_t *p = g->p;
   const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
-  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, FC = g->FC;
-  int16_t t[ANY_MAX_K + 4];
-  int ky0, ky1, kx0, kx1;
-  hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
-  hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
-  int16_t *e = zero16(t, ky0 * g->KW * FC);
-  for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) { /* a dilated window can miss the input */
-    const int8_t *src = xb + ((size_t)(iy0 + p->dil_h * ky) * g->W + (size_t)(ix0 + p->dil_w * kx0)) * g->C;
-    e = zero16(e, kx0 * FC);
-    if (p->dil_w == 1 && g->C == FC) {
-      e = run16(e, src, (kx1 - kx0) * FC, g->in_off);
+  const hb_span_t ys = hb_out_span(q->oy, p->stride_h, p->pad_h, p->dil_h, g->KH, g->H);
+  const hb_span_t xs = hb_out_span(q->ox, p->stride_w, p->pad_w, p->dil_w, g->KW, g->W);
+  const int ky1 = xs.k0 < xs.k1 ? ys.k1 : ys.k0; /* a dilated window can miss the input */
+  e = o->zero(e, ys.k0 * g->KW * u);
+  for (int ky = ys.k0; ky < ky1; ky++) {
+    const int8_t *src = xb + ((size_t)(ys.i0 + p->dil_h * ky) * g->W + (size_t)(xs.i0 + p->dil_w * xs.k0)) * g->C;
+    e = o->zero(e, xs.k0 * u);
+    if (p->dil_w == 1 && g->C == g->FC) {
+      e = o->run(e, src, (xs.k1 - xs.k0) * u, g->in_off);
     } else {
-      for (int kx = kx0; kx < kx1; kx++, src += (size_t)p->dil_w * g->C) e = run16(e, src, FC, g->in_off);
+      for (int kx = xs.k0; kx < xs.k1; kx++, src += (size_t)p->dil_w * g->C) e = o->run(e, src, u, g->in_off);
     }
-    e = zero16(e, (g->KW - kx1) * FC);
+    e = o->zero(e, (g->KW - xs.k1) * u);
   }
-  e = zero16(e, g->KH * g->KW * FC - (int)(e - t)); /* the rows below, or all */
+  return o->zero(e, (g->KH - ky1) * g->KW * u); /* the rows below, or all */
+}
+
+/* widen_patch for any FC: the patch as a row of int16 in t, then its words {x0,x1},{x2,x3}
+ * repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB); the last pair zero-padded. */
+static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
+  int16_t t[ANY_MAX_K + 4];
+  int16_t *e = walk_patch(g, xg, q, t, &ROW16, g->FC);
   zero16(e, 4);
   for (const int16_t *r = t; r < e; r += 4, s += QB) {
     const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
@@ -155,35 +175,12 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
   }
 }
 
-/* Pixel q's patch (input xg, offset to the filter group) into every second pair from s:
- * x - in_zp, 0 outside the input; the padding groups stay as set up (zero). A row's taps
- * inside the input are one run when they are adjacent (dil_w 1, one filter group). */
+/* Pixel q's patch into every second pair from s; the padding groups stay as set up (zero). */
 static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
-  const hb_conv_params_t *p = g->p;
-  const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
-  const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
-  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, n = g->FC / 4;
-  const int adjacent = p->dil_w == 1 && g->C == g->FC;
-  if (g->FC % 4) {
+  if (g->FC % 4)
     widen_patch_any(g, xg, q, s);
-    return;
-  }
-  int ky0, ky1, kx0, kx1;
-  hb_tap_range(iy0, p->dil_h, g->KH, g->H, &ky0, &ky1);
-  hb_tap_range(ix0, p->dil_w, g->KW, g->W, &kx0, &kx1);
-  uint64_t *const s0 = s;
-  s = zero_run(s, ky0 * g->KW * n);
-  for (int ky = ky0; ky < ky1 && kx0 < kx1; ky++) { /* a dilated window can miss the input */
-    const int8_t *src = xb + ((size_t)(iy0 + p->dil_h * ky) * g->W + (size_t)(ix0 + p->dil_w * kx0)) * g->C;
-    s = zero_run(s, kx0 * n);
-    if (adjacent) {
-      s = widen_run(src, (kx1 - kx0) * n, off2, s);
-    } else {
-      for (int kx = kx0; kx < kx1; kx++, src += (size_t)p->dil_w * g->C) s = widen_run(src, n, off2, s);
-    }
-    s = zero_run(s, (g->KW - kx1) * n);
-  }
-  zero_run(s, g->KH * g->KW * n - (int)((s - s0) / QB)); /* the rows below, or all */
+  else
+    walk_patch(g, xg, q, s, &PAIRS, g->FC / 4);
 }
 
 #ifdef HB_DSP_ASM

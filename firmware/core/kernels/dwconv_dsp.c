@@ -64,8 +64,7 @@ typedef struct {
 static inline int8_t dw_out1(const dw_ctx_t *d, int32_t acc, int c) {
   const hb_conv_params_t *p = d->p;
   if (!p->rq) return hb_conv_out(acc, d->bias, p, c);
-  const int32_t v = hb_rq_out((int32_t)(2u * (uint32_t)acc + (uint32_t)p->rq[c].bias2), &p->rq[c]);
-  return (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
+  return hb_act_clamp(hb_rq_out((int32_t)(2u * (uint32_t)acc + (uint32_t)p->rq[c].bias2), &p->rq[c]), p);
 }
 
 static inline void dw_out4(const dw_ctx_t *d, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int c, int8_t *yp) {
