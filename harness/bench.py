@@ -1,86 +1,118 @@
-"""One bench run: open the target, measure every model in journaled batches, compute host
-references, analyse, report. A killed run continues with --resume and loses nothing."""
+"""One bench run: check everything, open the target, measure every model in journaled batches,
+compute host references, analyse, report. A killed run continues with --resume and loses nothing;
+one process at a time per run directory (run.lock); every way out but SIGKILL leaves run.json with
+`status: complete` or `failed: <reason>`. Memory is bounded by a batch or a chunk of inputs, not by runs."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from . import __version__, analysis, references, report
-from .config import BenchConfig, load_bench, load_target
-from .drivers import driver_class
+from . import __version__, analysis, references, report, run_record
+from .config import BenchConfig, TargetConfig, load_bench
+from .drivers import check_options, driver_class, load_checked
 from .drivers.base import Driver, TargetInfo
-from .errors import HarnessError
-from .jobs import ModelJob, entries, prepare
-from .results import RunDir, new_run_id, read_json, read_npz, write_json, write_npz
+from .errors import HarnessError, RegressionFailed, ResultsError
+from .inputs import InputSet
+from .jobs import ModelJob, prepare_all
+from .results import RunDir, RunLock, new_run_id, read_json, read_npz, write_json, write_npz, write_npz_streamed
+from .run_record import Request
 from .ui import UI
 
+__all__ = ["Request", "start", "resume"]
 
-@dataclass(frozen=True)
-class Request:
-    """What the user asked for; stored in run.json so --resume repeats it exactly."""
 
-    target: str = "host"
-    config: str = "default"
-    models: tuple[str, ...] = ()
-    runs: int | None = None
-    results: str = "results"
-    baseline: str | None = None
-    per_layer: int = 0  # samples for per-layer localisation (0: off)
+def _check_baseline(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None:
+    if req.baseline:
+        from .regression import preflight
+
+        preflight(Path(req.baseline), target.kind, {j.name: (j.info.sha256, j.inputs.source) for j in jobs},
+                  req.allow_other_target)
 
 
 def start(req: Request, ui: UI) -> Path:
-    tcfg, cfg = load_target(req.target), load_bench(req.config)
+    """Check the request, the files and the baseline, then make the run directory and run."""
+    req = run_record.check_request(dataclasses.replace(req, models=tuple(os.path.abspath(m) for m in req.models)))
+    tcfg, cfg = load_checked(req.target), load_bench(req.config)
+    jobs = prepare_all(cfg, list(req.models), req.runs)
+    _check_baseline(req, tcfg, jobs)
     rd = RunDir(Path(req.results) / tcfg.name / new_run_id()).create()
-    write_json(rd.file("run.json"), {"run_id": rd.path.name, "status": "running", "harness": __version__,
-                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                     "request": dataclasses.asdict(req), "config": dataclasses.asdict(cfg),
-                                     "target_config": dataclasses.asdict(tcfg)})
+    lock = RunLock(rd)
+    lock.acquire()
+    meta = {"run_id": rd.path.name, "status": "running", "harness": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "request": dataclasses.asdict(req),
+            "config": dataclasses.asdict(cfg), "target_config": dataclasses.asdict(tcfg),
+            "plan": run_record.record(tcfg, cfg, jobs)}
     ui.say(f"run directory: {rd.path}")
-    return _run(rd, req, ui)
+    return _run(rd, lock, meta, req, tcfg, cfg, jobs, ui)
 
 
 def resume(run_dir: str, ui: UI) -> Path:
+    """Continue a run with the settings and files it started with, or refuse saying what changed."""
     rd = RunDir(Path(run_dir))
-    meta = read_json(rd.file("run.json"))
-    req = Request(**{**meta["request"], "models": tuple(meta["request"]["models"])})
-    ui.say(f"resuming {rd.path}")
-    return _run(rd, req, ui)
-
-
-def _run(rd: RunDir, req: Request, ui: UI) -> Path:
-    tcfg, cfg = load_target(req.target), load_bench(req.config)
-    taken: set[str] = set()
-    jobs = [prepare(cfg, e, req.runs or e.runs or cfg.runs, taken) for e in entries(cfg, list(req.models))]
-    meta = read_json(rd.file("run.json"))
-    driver = driver_class(tcfg.kind, f"{tcfg.path}: ")(tcfg)
+    if not rd.file("run.json").is_file():
+        raise ResultsError(f"{rd.path}: no run.json; is this a run directory (results/<target>/<run-id>)?")
+    lock = RunLock(rd)
+    note = lock.acquire()
     try:
-        with driver:
-            info = driver.open()
-            meta["target"] = dataclasses.asdict(info)
-            write_json(rd.file("run.json"), meta)
-            for job in jobs:
-                if rd.has_event("model-done", job.name) and job.name in meta.get("models", {}):
-                    continue  # finished before a --resume
-                meta.setdefault("models", {})[job.name] = _measure(driver, info, job, rd, cfg, ui)
-                write_json(rd.file("run.json"), meta)
-                if req.per_layer and not rd.has_event("layers-done", job.name):
-                    _per_layer(driver, job, rd, req.per_layer, ui)
-    except HarnessError as e:
-        meta["status"] = f"failed: {e}"
-        write_json(rd.file("run.json"), meta)
+        meta = read_json(rd.file("run.json"))
+        req, tcfg, cfg = run_record.recorded(meta, rd.file("run.json"))
+        check_options(tcfg)
+        run_record.check_files(meta, rd.file("run.json"))
+        jobs = prepare_all(cfg, list(req.models), req.runs)
+        run_record.check_plan(meta, jobs, rd.file("run.json"))
+        _check_baseline(req, tcfg, jobs)
+    except BaseException:
+        lock.release()
         raise
-    for job in jobs:
-        _references(job, rd, cfg, ui)
-    meta["status"] = "complete"
-    write_json(rd.file("run.json"), meta)
-    analysis.analyse_run(rd)
-    report.write_all(rd, req.baseline)
+    if note:
+        ui.warn(f"{rd.path}: {note}")
+    ui.say(f"resuming {rd.path}")
+    return _run(rd, lock, meta, req, tcfg, cfg, jobs, ui)
+
+
+def _run(rd: RunDir, lock: RunLock, meta: dict, req: Request, tcfg: TargetConfig, cfg: BenchConfig,
+         jobs: list[ModelJob], ui: UI) -> Path:
+    meta["status"] = "running"
+    try:
+        write_json(rd.file("run.json"), meta)
+        _measure_all(rd, meta, req, tcfg, cfg, jobs, ui)
+        for job in jobs:
+            _references(job, rd, cfg, ui)
+        analysis.analyse_run(rd)
+        try:
+            report.write_all(rd, req.baseline)
+        finally:  # a regression (exit 1) is a complete run
+            meta["status"] = "complete"
+            write_json(rd.file("run.json"), meta)
+    except BaseException as e:
+        if not isinstance(e, RegressionFailed):
+            meta["status"] = f"failed: {run_record.failure_reason(e)}"
+            with contextlib.suppress(HarnessError, OSError):
+                write_json(rd.file("run.json"), meta)
+        raise
+    finally:
+        lock.release()
     return rd.path
+
+
+def _measure_all(rd: RunDir, meta: dict, req: Request, tcfg: TargetConfig, cfg: BenchConfig,
+                 jobs: list[ModelJob], ui: UI) -> None:
+    driver = driver_class(tcfg.kind, f"{tcfg.path}: ")(tcfg)
+    with driver:
+        info = driver.open()
+        meta["target"] = dataclasses.asdict(info)
+        write_json(rd.file("run.json"), meta)
+        for job in jobs:
+            if rd.has_event("model-done", job.name) and job.name in meta.get("models", {}):
+                continue  # finished before a --resume
+            meta.setdefault("models", {})[job.name] = _measure(driver, info, job, rd, cfg, ui)
+            write_json(rd.file("run.json"), meta)
+            if req.per_layer and not rd.has_event("layers-done", job.name):
+                _per_layer(driver, job, rd, req.per_layer, ui)
 
 
 def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict:
@@ -90,15 +122,15 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
         ui.warn(f"{job.name}: {note}")
     n = len(job.inputs)
     done = rd.done_batches(job.name)
-    if len(done) < -(-n // cfg.batch) and cfg.warmup:
+    if done.rows() < n and cfg.warmup:
         for _ in range(cfg.warmup):
             driver.run(job.inputs.take(0, 1))
     with ui.progress(f"{job.name} on {info.name}", n) as bar:
-        bar.advance(sum(stop - start for start, stop in done.items()))
+        bar.advance(done.rows())
         for start in range(0, n, cfg.batch):
-            if start in done:
-                continue
             stop = min(n, start + cfg.batch)
+            if done.covers(start, stop):
+                continue
             res = driver.run(job.inputs.take(start, stop))
             arrays = {f"outputs_{i}": o for i, o in enumerate(res.outputs)}
             arrays["ticks"] = res.ticks
@@ -107,7 +139,7 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             write_npz(rd.part(job.name, start), arrays)
             rd.journal({"event": "batch", "model": job.name, "start": start, "stop": stop, "retries": res.retries})
             bar.advance(stop - start)
-    _merge(job, info, rd)
+    _merge(job, info, rd, cfg.batch)
     return {"path": job.info.path, "sha256": job.info.sha256, "size": job.info.size, "ops": list(job.info.ops),
             "inputs": [dataclasses.asdict(t) for t in job.info.inputs],
             "outputs": [dataclasses.asdict(t) for t in job.info.outputs],
@@ -132,25 +164,59 @@ def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> Non
     rd.journal({"event": "layers-done", "model": job.name})
 
 
-def _merge(job: ModelJob, info: TargetInfo, rd: RunDir) -> None:
-    parts = [read_npz(rd.part(job.name, s)) for s in sorted(rd.done_batches(job.name))]
-    arrays = {f"inputs_{i}": a for i, a in enumerate(job.inputs.arrays)}
-    for key in parts[0]:
-        arrays[key] = np.concatenate([p[key] for p in parts])
-    arrays["times_ns"] = info.ticks_to_ns(arrays["ticks"])
+def _part_column(paths: list[Path], key: str, convert=None):
+    """Pieces of one key over several part files, read one file at a time."""
+    def pieces():
+        for p in paths:
+            a = read_npz(p)[key]
+            yield a if convert is None else convert(a)
+    return pieces
+
+
+def _merge(job: ModelJob, info: TargetInfo, rd: RunDir, batch: int) -> None:
+    """outputs/<model>.npz from the inputs and the batch parts, streamed: memory is one batch."""
+    n = len(job.inputs)
+    parts = [rd.part(job.name, s) for s in range(0, n, batch)]
+    missing = next((p for p in parts if not p.is_file()), None)
+    if missing is not None:
+        raise ResultsError(f"{missing}: batch part missing after the run; resume with --resume")
+    chunks = list(job.inputs.chunks())
+    columns = [(f"inputs_{i}", n, lambda i=i: (job.inputs.take(a, b)[i] for a, b in chunks))
+               for i in range(len(job.info.inputs))]
+    columns += [(key, n, _part_column(parts, key)) for key in read_npz(parts[0])]
+    columns.append(("times_ns", n, _part_column(parts, "ticks", info.ticks_to_ns)))
     if job.inputs.labels is not None:
-        arrays["labels"] = job.inputs.labels
-    write_npz(rd.file("outputs", f"{job.name}.npz"), arrays)
-    retries = sum(e.get("retries", 0) for e in rd.events() if e.get("model") == job.name)
+        columns.append(("labels", n, lambda: iter([job.inputs.labels])))
+    write_npz_streamed(rd.file("outputs", f"{job.name}.npz"), columns)
+    retries = sum(e.get("retries", 0) for e in rd.events("batch", job.name) if isinstance(e.get("retries"), int))
     rd.journal({"event": "model-done", "model": job.name, "retries": retries})
 
 
 def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> None:
+    """Host references chunk by chunk of inputs (one journaled part each), merged into refs/<model>.npz."""
     if rd.has_event("refs-done", job.name):
         return
-    with ui.progress(f"{job.name}: host references", len(cfg.references)) as bar:
-        refs, notes = references.compute(cfg.references, job.data, job.info, job.inputs, job.twin,
-                                          lambda _name: bar.advance())
-    arrays = {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)}
-    write_npz(rd.file("refs", f"{job.name}.npz"), arrays)
+    done = {e.get("start"): e.get("notes") or {} for e in rd.events("refs-chunk", job.name)}
+    notes: dict = {}
+    parts = []
+    with ui.progress(f"{job.name}: host references", len(job.inputs)) as bar:
+        for start, stop in job.inputs.chunks():
+            part = rd.file("parts", job.name, f"refs-{start:08d}.npz")
+            parts.append(part)
+            if start in done and part.is_file():
+                notes.update(done[start])
+            else:
+                chunk = InputSet(job.inputs.take(start, stop), None, job.inputs.source)
+                refs, chunk_notes = references.compute(cfg.references, job.data, job.info, chunk, job.twin,
+                                                       lambda _name: None)
+                write_npz(part, {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)})
+                rd.journal({"event": "refs-chunk", "model": job.name, "start": start, "stop": stop,
+                            "notes": chunk_notes})
+                notes.update(chunk_notes)
+            bar.advance(stop - start)
+    keys = set(read_npz(parts[0]))
+    for p in parts[1:]:
+        keys &= set(read_npz(p))  # a reference missing from one chunk is missing from the merge
+    write_npz_streamed(rd.file("refs", f"{job.name}.npz"),
+                       [(k, len(job.inputs), _part_column(parts, k)) for k in sorted(keys)])
     rd.journal({"event": "refs-done", "model": job.name, "notes": notes})

@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+import signal
 import sys
 from pathlib import Path
 
-from .errors import HarnessError
+from .errors import ConfigError, HarnessError
 
-EPILOG = "exit codes: 0 ok, 1 regression against the baseline, 2 bad input or target error"
+EPILOG = ("exit codes: 0 ok, 1 regression against the baseline, 2 bad input or target error. "
+          "`make bench` passes TARGET, CONFIG, MODELS and RUNS as HB_TARGET, HB_CONFIG, HB_MODELS, HB_RUNS.")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, exit 2, like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="harness", description="int8 drift and latency: host vs board",
-                                epilog=EPILOG)
+    p = _Parser(prog="harness", description="int8 drift and latency: host vs board", epilog=EPILOG)
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="run models on a target and report drift and latency")
-    b.add_argument("--target", default="host", help="targets/<name>.yaml or a path (default host)")
-    b.add_argument("--config", default="default", help="configs/<name>.yaml or a path (default default)")
-    b.add_argument("--models", nargs="*", default=[], help="model files instead of the config's list")
-    b.add_argument("--runs", type=int, help="timed inferences per model (default from the config)")
+    b.add_argument("--target", help="targets/<name>.yaml or a path (default $HB_TARGET, else host)")
+    b.add_argument("--config", help="configs/<name>.yaml or a path (default $HB_CONFIG, else default)")
+    b.add_argument("--models", nargs="*", help="model files instead of the config's list (default: $HB_MODELS, "
+                   "space-separated paths and globs)")
+    b.add_argument("--runs", type=int, help="timed inferences per model (default $HB_RUNS, else the config's)")
     b.add_argument("--results", default="results", help="results root folder (default results/)")
     b.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run without redoing finished batches")
     b.add_argument("--baseline", metavar="RUN_DIR", help="check tolerances against this run; exit 1 if broken")
+    b.add_argument("--allow-other-target", action="store_true",
+                   help="--baseline of another kind of target: compare outputs, never latencies")
     b.add_argument("--accept-new-host-key", action="store_true",
                    help="SSH targets: record an unknown host key (like OpenSSH accept-new); a changed key is refused")
     b.add_argument("--per-layer", type=int, nargs="?", const=3, default=0, metavar="N",
@@ -35,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="rebuild metrics and reports of a run directory")
     r.add_argument("run_dir")
     r.add_argument("--baseline", metavar="RUN_DIR")
+    r.add_argument("--allow-other-target", action="store_true")
     w = sub.add_parser("sweep", help="weight-bit sweep: weights on a k-bit grid, run on a target")
     w.add_argument("--model", required=True, help="the int8 model")
     w.add_argument("--float", required=True, dest="float_model", help="its float twin")
@@ -50,18 +64,57 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_bench(a, ui) -> int:
-    import os
+def _env_models(text: str) -> list[str]:
+    """HB_MODELS (MODELS= of make): space-separated paths and globs, expanded here, never by a shell."""
+    out: list[str] = []
+    for word in text.split():
+        word = os.path.expanduser(word)
+        hits = sorted(glob.glob(word)) if glob.has_magic(word) else []
+        out += hits or [word]
+    return out
 
+
+def _runs(value: int | str | None, name: str) -> int | None:
+    """--runs / RUNS=: a whole number >= 1, or a ConfigError naming the option."""
+    from .config import MAX_RUNS
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        runs = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} {str(value)[:40]!r}: not a whole number; give the inferences per model") from None
+    if not 1 <= runs <= MAX_RUNS:
+        raise ConfigError(f"{name} {runs}: must be between 1 and {MAX_RUNS} inferences per model")
+    return runs
+
+
+def _bench_request(a):
+    """The bench request from the options, then HB_* (make bench), then defaults; checked before anything runs."""
+    from . import bench
+
+    env = os.environ
+    runs = _runs(a.runs, "--runs") if a.runs is not None else _runs(env.get("HB_RUNS"), "RUNS= (HB_RUNS)")
+    models = a.models if a.models is not None else _env_models(env.get("HB_MODELS", ""))
+    if a.per_layer < 0:
+        raise ConfigError(f"--per-layer {a.per_layer}: must be >= 0 samples")
+    return bench.Request(a.target or env.get("HB_TARGET") or "host", a.config or env.get("HB_CONFIG") or "default",
+                         tuple(models), runs, a.results, a.baseline, a.per_layer, a.allow_other_target)
+
+
+def cmd_bench(a, ui) -> int:
     from . import bench
 
     if a.accept_new_host_key:  # the SSH options read HB_* overrides (docs/ssh.md)
         os.environ["HB_ACCEPT_NEW_HOST_KEY"] = "1"
     if a.resume:
+        given = [o for o, v in (("--target", a.target), ("--config", a.config), ("--models", a.models),
+                                ("--runs", a.runs), ("--baseline", a.baseline)) if v is not None]
+        if given:
+            raise ConfigError(f"--resume repeats the recorded run exactly; drop {', '.join(given)}")
         path = bench.resume(a.resume, ui)
     else:
-        req = bench.Request(a.target, a.config, tuple(a.models), a.runs, a.results, a.baseline, a.per_layer)
-        path = bench.start(req, ui)
+        path = bench.start(_bench_request(a), ui)
     print(f"report: {path / 'report.html'}\nreport: {path / 'report.md'}")
     return 0
 
@@ -78,6 +131,13 @@ def cmd_report(a, ui) -> int:
     from .results import RunDir
 
     rd = RunDir(Path(a.run_dir))
+    if a.baseline:
+        from .regression import preflight
+        from .results import read_json
+
+        meta = read_json(rd.file("run.json"))
+        models = {n: (m.get("sha256"), m.get("input_source")) for n, m in (meta.get("models") or {}).items()}
+        preflight(Path(a.baseline), str((meta.get("target") or {}).get("kind")), models, a.allow_other_target)
     analysis.analyse_run(rd)
     print(f"report: {report.write_all(rd, a.baseline)}")
     return 0
@@ -138,11 +198,20 @@ COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "s
             "targets": cmd_targets, "doctor": cmd_doctor}
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM ends a run like Ctrl-C: finished batches kept, run.json says failed."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
     a = _parser().parse_args(argv)
     from .ui import UI
 
     ui = UI(a.quiet)
+    try:
+        old = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread
+        old = None
     try:
         return COMMANDS[a.cmd](a, ui)
     except HarnessError as e:
@@ -150,7 +219,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except MemoryError:
+        if a.debug:
+            raise
+        print("error: out of memory; use fewer --runs or a smaller batch (finished batches are kept)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: finished batches are saved; continue with `harness bench --resume RUN_DIR`",
               file=sys.stderr)
         return 130
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)

@@ -1,15 +1,20 @@
-"""Turn a bench config (or MODELS=) into model jobs: bytes, inspection, twin, inputs."""
+"""Turn a bench config (or MODELS=) into model jobs: bytes, inspection, twin, inputs — every check
+made here, before anything runs. Each job records the sha256 of the files it read, so --resume
+can refuse when one changed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import inputs as inp
 from . import models
-from .config import BenchConfig, ModelEntry, resolve
-from .errors import ConfigError, InputError
+from .config import BenchConfig, ModelEntry, resolve, safe_name
+from .errors import ConfigError, InputError, ModelError
 from .models import ModelInfo
+
+MAX_FILE_BYTES = 2 << 30  # a model or dataset file larger than this is refused before it is read
 
 
 @dataclass
@@ -23,6 +28,11 @@ class ModelJob:
     inputs: inp.InputSet
     classification: bool
     notes: tuple[str, ...] = ()
+    files: list[dict] = field(default_factory=list)  # [{"role", "path", "sha256"}] of every file read
+
+    def plan(self) -> dict:
+        """The settings this job runs with, as recorded in run.json for --resume."""
+        return {"name": self.name, "runs": len(self.inputs), "inputs": self.inputs.source, "files": self.files}
 
 
 def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
@@ -32,6 +42,35 @@ def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
     if not cfg.models:
         raise ConfigError(f"{cfg.path}: no models listed; add `models:` or pass MODELS='a.tflite …'")
     return list(cfg.models)
+
+
+def regular_file(path: Path, what: str, error: type = ModelError) -> Path:
+    """`path` if it is a readable regular file of sane size; a one-line error naming it otherwise."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found (check the path in the config or MODELS=)") from None
+    except OSError as e:
+        raise error(f"{path}: {what} cannot be read ({e.strerror})") from None
+    if path.is_dir():
+        raise error(f"{path}: is a directory, expected a {what}")
+    if not path.is_file():
+        raise error(f"{path}: not a regular file (a device, pipe or socket); expected a {what}")
+    if st.st_size > MAX_FILE_BYTES:
+        raise error(f"{path}: {st.st_size} bytes; a {what} of more than {MAX_FILE_BYTES} bytes is refused")
+    return path
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file read in pieces; None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while piece := f.read(1 << 20):
+                h.update(piece)
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 def _classes(info: ModelInfo) -> int:
@@ -59,29 +98,60 @@ def _check_labels(labels, classes: int, where: str) -> None:
         raise InputError(f"{where}: label {int(labels[bad][0])} is outside the model's {classes} classes")
 
 
-def _inputs(cfg: BenchConfig, entry: ModelEntry, info: ModelInfo, runs: int) -> inp.InputSet:
+def _check_twin(q: ModelInfo, f: ModelInfo) -> None:
+    """The float twin is another, float model with the int8 model's IO shapes."""
+    if f.sha256 == q.sha256:
+        raise ModelError(f"{f.path}: the float twin is the int8 model itself; `float:` must name the float model")
+    models.check_twin(q, f)
+    ints = [t for t in f.inputs + f.outputs if t.dtype != "float32"]
+    if ints:
+        raise ModelError(f"{f.path}: float twin tensor {ints[0].name!r} is {ints[0].dtype}, expected float32 "
+                         "inputs and outputs; `float:` must name the float model")
+
+
+def _inputs(cfg: BenchConfig, entry: ModelEntry, info: ModelInfo, runs: int) -> tuple[inp.InputSet, Path | None]:
     source = resolve(cfg, entry.dataset or entry.inputs)
     if source is not None:
-        return inp.file_inputs(source, info.inputs, runs)
-    return inp.random_inputs(info.inputs, runs, cfg.inputs.seed)
+        key = "dataset" if entry.dataset else "inputs"
+        regular_file(source, f"{key} file", InputError)
+        return inp.file_inputs(source, info.inputs, runs), source
+    return inp.random_inputs(info.inputs, runs, cfg.inputs.seed), None
+
+
+def _load(path: Path, role: str, files: list[dict], name: str | None = None) -> tuple[bytes, ModelInfo]:
+    data, info = models.load(regular_file(path, "model file"), name)
+    files.append({"role": role, "path": str(path), "sha256": info.sha256})
+    inp.check_tensors(info.inputs, "input", str(path))
+    inp.check_tensors(info.outputs, "output", str(path))
+    return data, info
 
 
 def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> ModelJob:
     """Load and check one model and its twin, and build its input set."""
     path = resolve(cfg, entry.path) if not Path(entry.path).is_absolute() else Path(entry.path)
-    name = entry.name or path.stem
+    name = entry.name or safe_name(path.stem)[:90]  # config names are checked on load; stems are reduced
     while name in taken:
         name += "_"
     taken.add(name)
-    data, info = models.load(path, name)
+    files: list[dict] = []
+    data, info = _load(path, "model", files, name)
     models.require_int8(info)
     twin = None
     if entry.float:
-        fdata, finfo = models.load(resolve(cfg, entry.float))
-        models.check_twin(info, finfo)
-        twin = (fdata, finfo)
-    ins = _inputs(cfg, entry, info, runs)
+        twin = _load(resolve(cfg, entry.float), "float", files)
+        _check_twin(info, twin[1])
+    ins, source = _inputs(cfg, entry, info, runs)
+    if source is not None:
+        files.append({"role": "dataset" if entry.dataset else "inputs", "path": str(source),
+                      "sha256": file_sha256(source)})
     is_cls, why = _is_classifier(info, entry)
     if is_cls:
         _check_labels(ins.labels, _classes(info), ins.source)
-    return ModelJob(name, data, info, twin, ins, is_cls, (why,) if why else ())
+    return ModelJob(name, data, info, twin, ins, is_cls, (why,) if why else (), files)
+
+
+def prepare_all(cfg: BenchConfig, override: list[str], runs: int | None) -> list[ModelJob]:
+    """Every job of a run: `runs` (--runs) over the model's own `runs:` over the config's."""
+    taken: set[str] = set()
+    return [prepare(cfg, e, runs if runs is not None else e.runs if e.runs is not None else cfg.runs, taken)
+            for e in entries(cfg, override)]

@@ -186,6 +186,7 @@ def write_all(rd: RunDir, baseline: str | None = None) -> Path:
     write_atomic(rd.file("report.md"), doc.markdown().encode())
     write_atomic(rd.file("report.html"), doc.html(title).encode())
     if failures:
-        raise RegressionFailed(f"{len(failures)} tolerance(s) broken against {baseline}: {failures[0]} "
-                               f"(see {rd.file('junit.xml')})")
+        from .regression import failure_message
+
+        raise RegressionFailed(failure_message(failures, baseline, rd.file("junit.xml")))
     return rd.file("report.html")

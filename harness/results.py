@@ -1,23 +1,35 @@
 """The run directory: atomic files, an fsync'd journal, and batch parts that make --resume lossless.
 
 results/<target>/<run-id>/
-  run.json  journal.jsonl  parts/<model>/<start>.npz  outputs/<model>.npz  refs/<model>.npz
+  run.json  run.lock  journal.jsonl  parts/<model>/<start>.npz  outputs/<model>.npz  refs/<model>.npz
   metrics.json  report.md  report.html  junit.xml
+
+Nothing here holds a whole run in memory: the journal is read line by line, finished batches are
+kept as merged ranges, .npz files are read key by key and written piece by piece.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import errno
+import fcntl
 import io
 import json
 import os
 import secrets
 import time
+import zipfile
+import zlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from .errors import HarnessError, ResultsError
+
+# What numpy raises on a file that is not a readable .npy/.npz (empty, not a zip, torn, pickled, huge).
+NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, MemoryError)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -31,19 +43,34 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, then rename: readers never see half a file."""
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[io.BufferedWriter]:
+    """A file written under a temporary name, fsync'd, then renamed: readers never see half a file."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(data)
+        f = open(tmp, "wb")
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot write ({e.strerror}); choose another --results dir") from None
+    try:
+        with f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
-        raise ResultsError(f"{path}: cannot write ({e.strerror}); choose another --results dir") from None
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise ResultsError(f"{path}: cannot write ({e.strerror}); choose another --results dir") from None
+        raise
     _fsync_dir(path.parent)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    with atomic_open(path) as f:
+        f.write(data)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -75,22 +102,93 @@ def read_json(path: Path) -> Any:
         raise ResultsError(f"{path}: unreadable ({e})") from None
 
 
+def _unreadable(path: Path, e: BaseException) -> str:
+    why = "too big to load" if isinstance(e, MemoryError) else (getattr(e, "strerror", None) or str(e)
+                                                                 or type(e).__name__)
+    return f"{path}: not a readable .npy/.npz file ({why.splitlines()[0][:120]})"
+
+
 def load_arrays(path: Path, error: type[HarnessError], missing: str) -> dict[str, np.ndarray]:
     """{key: array} of an .npz, or {"x": array} of an .npy; `error` with one line when unreadable."""
     path = Path(path)
+    if path.is_dir():
+        raise error(f"{path}: is a directory, expected a .npy/.npz file")
     try:
         if path.suffix != ".npz":
             return {"x": np.load(path, allow_pickle=False)}
         with np.load(path, allow_pickle=False) as z:
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("an .npy array in an .npz file")
             return {k: z[k] for k in z.files}
     except FileNotFoundError:
         raise error(f"{path}: {missing}") from None
-    except (OSError, ValueError) as e:
-        raise error(f"{path}: not a readable .npy/.npz file ({e})") from None
+    except NPZ_ERRORS as e:
+        raise error(_unreadable(path, e)) from None
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    return load_arrays(path, ResultsError, "not found; the run did not finish this model (try --resume)")
+class NpzArrays(Mapping[str, np.ndarray]):
+    """An .npz read key by key on first use: whoever needs `times_ns` never loads `inputs_0`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._cache: dict[str, np.ndarray] = {}
+        with self._open() as z:
+            self._keys = list(z.files)
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[Any]:
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                yield z
+        except FileNotFoundError:
+            raise ResultsError(f"{self.path}: not found; the run did not finish this model (try --resume)") from None
+        except NPZ_ERRORS as e:
+            raise ResultsError(_unreadable(self.path, e)) from None
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._keys:
+            raise KeyError(key)
+        if key not in self._cache:
+            with self._open() as z:
+                self._cache[key] = z[key]
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def read_npz(path: Path) -> NpzArrays:
+    return NpzArrays(path)
+
+
+def _npy_header(f, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+    d = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    try:
+        np.lib.format.write_array_header_1_0(f, d)
+    except ValueError:  # a header over 64 KiB
+        np.lib.format.write_array_header_2_0(f, d)
+
+
+def write_npz_streamed(path: Path, columns: Iterable[tuple[str, int, Callable[[], Iterable[np.ndarray]]]]) -> None:
+    """An .npz (the layout np.savez writes) whose arrays are written piece by piece: memory is one piece.
+
+    `columns` gives (key, rows, pieces): pieces() yields arrays of one dtype and row shape whose
+    lengths add up to `rows`."""
+    with atomic_open(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, rows, pieces in columns:
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as w:
+                dtype, written = None, 0
+                for p in pieces():
+                    if dtype is None:
+                        dtype = p.dtype
+                        _npy_header(w, dtype, (rows, *p.shape[1:]))
+                    w.write(np.ascontiguousarray(p, dtype=dtype).data)
+                    written += len(p)
+                if written != rows:
+                    raise ResultsError(f"{path}: {key} has {written} rows, expected {rows}; a part file is damaged")
 
 
 def new_run_id() -> str:
@@ -115,6 +213,10 @@ class RunDir:
         return self
 
     def file(self, *parts: str) -> Path:
+        """A path inside the run directory; a part that is not one plain name is refused (names are data)."""
+        for part in parts:
+            if not part or part in (".", "..") or "/" in part or "\0" in part or os.sep in part:
+                raise ResultsError(f"{part!r}: not a plain file name; refusing to write outside {self.path}")
         return self.path.joinpath(*parts)
 
     def journal(self, event: dict) -> None:
@@ -128,27 +230,103 @@ class RunDir:
         except OSError as e:
             raise ResultsError(f"{self.path}/journal.jsonl: cannot append ({e.strerror})") from None
 
-    def events(self) -> Iterator[dict]:
-        """Journal lines; a torn last line (killed mid-write) is ignored."""
-        path = self.file("journal.jsonl")
-        if not path.exists():
+    def events(self, event: str | None = None, model: str | None = None) -> Iterator[dict]:
+        """Journal lines (of one event and model), read line by line; a torn last line is ignored."""
+        try:
+            f = open(self.file("journal.jsonl"), encoding="utf-8", errors="replace")
+        except FileNotFoundError:
             return
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
+        except OSError as e:
+            raise ResultsError(f"{self.path}/journal.jsonl: cannot read ({e.strerror})") from None
+        quick = None if event is None else f'"{event}"'
+        with f:
+            for line in f:
+                if quick is not None and quick not in line:
+                    continue  # most lines are batches: skip parsing what cannot match
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(e, dict) and (event is None or e.get("event") == event) \
+                        and (model is None or e.get("model") == model):
+                    yield e
 
-    def done_batches(self, model: str) -> dict[int, int]:
-        """start → stop of the batches of `model` whose parts are on disk."""
-        done = {}
-        for e in self.events():
-            if e.get("event") == "batch" and e.get("model") == model and self.part(model, e["start"]).exists():
-                done[int(e["start"])] = int(e["stop"])
+    def done_batches(self, model: str) -> "Spans":
+        """The row ranges of `model` whose batch parts are on disk."""
+        done = Spans()
+        for e in self.events("batch", model):
+            start, stop = e.get("start"), e.get("stop")
+            if isinstance(start, int) and isinstance(stop, int) and 0 <= start < stop \
+                    and self.part(model, start).exists():
+                done.add(start, stop)
         return done
 
     def part(self, model: str, start: int) -> Path:
         return self.file("parts", model, f"{start:08d}.npz")
 
     def has_event(self, event: str, model: str) -> bool:
-        return any(e.get("event") == event and e.get("model") == model for e in self.events())
+        return any(True for _ in self.events(event, model))
+
+
+class Spans:
+    """Sorted, merged [start, stop) row ranges: memory grows with the gaps, not with the rows."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.stops: list[int] = []
+
+    def add(self, start: int, stop: int) -> None:
+        i = bisect.bisect_left(self.stops, start)  # first range that ends at or after start
+        j = bisect.bisect_right(self.starts, stop)  # ranges from i to j-1 touch [start, stop)
+        if i < j:
+            start, stop = min(start, self.starts[i]), max(stop, self.stops[j - 1])
+        self.starts[i:j], self.stops[i:j] = [start], [stop]
+
+    def covers(self, start: int, stop: int) -> bool:
+        i = bisect.bisect_right(self.starts, start) - 1
+        return i >= 0 and self.stops[i] >= stop
+
+    def rows(self) -> int:
+        return sum(b - a for a, b in zip(self.starts, self.stops))
+
+
+class RunLock:
+    """One process per run directory: run.lock, flock'd while held, holds the holder's pid.
+
+    The kernel drops the flock when the holder dies, so a pid left in the file by a killed run
+    is a stale lock: it is taken over, with a note."""
+
+    def __init__(self, rd: RunDir) -> None:
+        self.path = rd.file("run.lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> str:
+        """Take the lock; a note when a stale one was taken over ("" otherwise)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ResultsError(f"{self.path}: cannot create the lock ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise ResultsError(f"{self.path.parent}: in use by process {holder} (run.lock); one process per "
+                                   "run directory — wait for it to end or stop it first") from None
+            raise ResultsError(f"{self.path}: cannot lock ({e.strerror})") from None
+        old = os.read(fd, 32).decode(errors="replace").strip()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        if old and old != str(os.getpid()):
+            return f"took over the stale lock of process {old}, which no longer runs this directory"
+        return ""
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+        os.close(self.fd)  # closing drops the flock
+        self.fd = None

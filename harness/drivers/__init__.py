@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..config import TargetConfig, load_dataclass, load_target
 from ..errors import ConfigError
 from .base import Driver
 
@@ -39,3 +40,17 @@ def driver_class(kind: str, where: str = "") -> type[Driver]:
         known = ", ".join(sorted(_MODULES))
         raise ConfigError(f"{where}unknown target kind {kind!r}; known kinds: {known}")
     return _REGISTRY[kind]
+
+
+def check_options(target: TargetConfig) -> None:
+    """The target file's kind and `options:` checked against its driver's options class (types, ranges)."""
+    cls = driver_class(target.kind, f"{target.path or target.name}: ")
+    if cls.options_class is not None:
+        load_dataclass(cls.options_class, target.options, f"{target.path or target.name}: options")
+
+
+def load_checked(name_or_path: str) -> TargetConfig:
+    """targets/<name>.yaml (or a path), with its options validated before anything runs."""
+    target = load_target(name_or_path)
+    check_options(target)
+    return target

@@ -80,6 +80,7 @@ class Driver(ABC):
     """One kind of target. Subclasses register with @register("kind")."""
 
     kind: str = ""
+    options_class: type | None = None  # the dataclass of targets/*.yaml `options:` (ranges declared with opt())
 
     def __init__(self, target: TargetConfig) -> None:
         self.target = target

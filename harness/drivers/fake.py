@@ -11,16 +11,17 @@ import time
 from dataclasses import dataclass
 
 from ..agent import wire
+from ..config import opt
 from . import register
 from .mcu import McuDriver, McuOptions
 
 
 @dataclass(frozen=True)
 class FakeOptions(McuOptions):
-    mode: str = "silent"  # silent | garbage | error
-    error_code: int = wire.E_UNSUPPORTED
+    mode: str = opt("silent", choices=("silent", "garbage", "error"))
+    error_code: int = opt(wire.E_UNSUPPORTED, min=0, max=255)
     error_text: str = "op FOO (node 3) is not supported"
-    hello_timeout: float = 1.0
+    hello_timeout: float = opt(1.0, above=0, max=3600)
 
 
 class FakeStream:

@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import load_dataclass
+from ..config import load_dataclass, opt
 from ..models import inspect
-from ..runtimes import Runner, runtime_version
+from ..runtimes import KERNELS, RUNTIMES, Runner, runtime_version
 from . import register
 from .base import Driver, LoadInfo, RunResult, TargetInfo
 
@@ -22,14 +22,16 @@ from .base import Driver, LoadInfo, RunResult, TargetInfo
 class HostOptions:
     """targets/host.yaml `options:`."""
 
-    kernels: str = "optimized"  # optimized | reference | tflm
-    runtime: str = "auto"  # auto | tflite-runtime | ai-edge-litert
-    threads: int = 1
+    kernels: str = opt("optimized", choices=KERNELS)
+    runtime: str = opt("auto", choices=RUNTIMES)
+    threads: int = opt(1, min=1, max=1024)
 
 
 @register("host")
 class HostDriver(Driver):
     """Runs on this machine; time is perf_counter_ns around invoke() only."""
+
+    options_class = HostOptions
 
     def open(self) -> TargetInfo:
         self.opts: HostOptions = load_dataclass(HostOptions, self.target.options, f"{self.target.path}: options")

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import link_ops as ops
 from ..agent import wire
-from ..config import load_dataclass
+from ..config import load_dataclass, opt
 from ..errors import InputError, LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
 from ..link import Link, NotLoaded, Req, SerialStream, TargetRebooted
 from . import register
@@ -28,19 +28,19 @@ MAX_REBOOTS = 5  # per run(): more means the board is crashing, not glitching
 
 @dataclass(frozen=True)
 class McuOptions:
-    """targets/<board>.yaml `options:` for kind mcu (qemu adds its own on top)."""
+    """targets/<board>.yaml `options:` for kind mcu (qemu adds its own on top); ranges are checked on load."""
 
     url: str = ""
-    baud: int = 115200
-    hello_timeout: float = 10.0
-    frame_timeout: float = 0.5  # seconds without progress before a re-send
-    retries: int = 10  # consecutive fruitless re-sends before TargetTimeout
-    window: int = 8  # requests in flight (capped by the target's HELLO)
-    chunk: int = 2048  # LOAD_CHUNK data bytes (capped by max_body)
-    batch: int = 8  # inferences pipelined per window
-    invoke_timeout: float = 120.0  # seconds allowed for the first inference
+    baud: int = opt(115200, min=1, max=100_000_000)
+    hello_timeout: float = opt(10.0, above=0, max=3600)
+    frame_timeout: float = opt(0.5, above=0, max=600, hint="seconds without progress before a re-send")
+    retries: int = opt(10, min=0, max=10_000, hint="consecutive fruitless re-sends before a timeout")
+    window: int = opt(8, min=1, max=64, hint="requests in flight, capped by the target's HELLO")
+    chunk: int = opt(2048, min=1, max=1 << 20, hint="LOAD_CHUNK data bytes, capped by max_body")
+    batch: int = opt(8, min=1, max=10_000, hint="inferences pipelined per window")
+    invoke_timeout: float = opt(120.0, above=0, max=86_400, hint="seconds allowed for the first inference")
     profile: bool = True  # per-op ticks with every inference
-    clock_hz: int = 0  # override the HELLO clock
+    clock_hz: int = opt(0, min=0, max=10**10, hint="Hz; 0: the clock the board announces in HELLO")
 
 
 def _spec(i: int, d: dict) -> TensorSpec:

@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ROOT
+from ..config import ROOT, opt
 from ..errors import LinkError, TargetError
 from . import register
 from .base import TargetInfo
@@ -41,12 +41,12 @@ class QemuOptions(McuOptions):
     """targets/qemu-*.yaml `options:` (plus every mcu option except url)."""
 
     machine: str = "mps2-an386"
-    board: str = "mps2-an386"  # firmware/port/<board>
-    icount: int | None = 0  # -icount shift=<n>; null: no icount (ticks follow host time)
+    board: str = opt("mps2-an386", name=True, hint="firmware/port/<board>")
+    icount: int | None = opt(0, min=0, max=10, hint="-icount shift=<n>; null: no icount (ticks follow host time)")
     elf: str = ""  # default: firmware/build/<board>/harness.elf, built when missing or stale
     build: bool = True
     qemu: str = "qemu-system-arm"
-    start_timeout: float = 20.0
+    start_timeout: float = opt(20.0, above=0, max=3600)
 
 
 def _free_port() -> int:

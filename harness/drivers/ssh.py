@@ -37,6 +37,8 @@ _THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 class SshDriver(Driver):
     """One board over paramiko; see the module docstring."""
 
+    options_class = SshOptions
+
     def open(self) -> TargetInfo:
         self.o: SshOptions = resolve(self.target)
         self.client = self.cache = self.agent = None

@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ROOT, TargetConfig, load_dataclass
+from ..config import ROOT, TargetConfig, check_field, load_dataclass, opt
 from ..errors import ConfigError
 
 RUNTIMES = ("tflite-runtime", "ai-edge-litert")
@@ -25,20 +25,20 @@ class SshOptions:
     """None means: take it from ~/.ssh/config, else the OpenSSH default."""
 
     host: str = ""
-    port: int | None = None
+    port: int | None = opt(None, min=1, max=65535)
     user: str | None = None
     key_file: str | None = None  # None: ssh-agent, then ~/.ssh/config IdentityFile, then ~/.ssh/id_*
     known_hosts: str | None = None  # None: ~/.ssh/config UserKnownHostsFile, else ~/.ssh/known_hosts
     accept_new_host_key: bool = False  # record an unknown host key (OpenSSH accept-new); changed keys never
-    connect_timeout: float = 10.0
+    connect_timeout: float = opt(10.0, above=0, max=3600)
     remote_dir: str = "~/.cache/harness-bench"
     python: str = "python3"
-    runtime: str = "tflite-runtime"
-    kernels: str = "optimized"
-    threads: int = 1
-    cpu_pin: int | None = None  # run the agent under `taskset -c N`
+    runtime: str = opt("tflite-runtime", choices=RUNTIMES)
+    kernels: str = opt("optimized", choices=KERNELS)
+    threads: int = opt(1, min=1, max=1024)
+    cpu_pin: int | None = opt(None, min=0, max=4095, hint="run the agent under `taskset -c N`")
     ssh_config: str = "~/.ssh/config"
-    reconnect_s: float = 60.0  # how long a cut link may stay down before the run fails
+    reconnect_s: float = opt(60.0, min=0, max=86_400, hint="how long a cut link may stay down before the run fails")
 
 
 def _from_env(field: dataclasses.Field, hint, text: str, name: str):
@@ -76,15 +76,10 @@ def resolve(target: TargetConfig, environ: typing.Mapping[str, str] | None = Non
         name = f"HB_{f.name.upper()}"
         if name in env:
             changes[f.name] = _from_env(f, hints[f.name], env[name], name)
+            check_field(f, changes[f.name], f"environment {name}")
     opts = dataclasses.replace(opts, **changes)
     if not opts.host:
         raise ConfigError(f"{where}.host: no host; set it in the file or pass HOST=… (HB_HOST)")
-    if opts.runtime not in RUNTIMES:
-        raise ConfigError(f"{where}.runtime: {opts.runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    if opts.kernels not in KERNELS:
-        raise ConfigError(f"{where}.kernels: {opts.kernels!r}; choose one of {', '.join(KERNELS)}")
-    if opts.threads < 1 or opts.connect_timeout <= 0:
-        raise ConfigError(f"{where}: threads must be >= 1 and connect_timeout > 0")
     return _with_ssh_config(opts)
 
 

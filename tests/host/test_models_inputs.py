@@ -66,5 +66,5 @@ def test_dataset_with_labels_and_bad_labels(tmp_path):
         inputs.file_inputs(bad, info.inputs, None)
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((4, 7), np.float32))
-    with pytest.raises(InputError, match="does not hold whole samples"):
+    with pytest.raises(InputError, match="has samples of shape \\[7\\], input .image. takes \\[8, 8, 1\\]"):
         inputs.file_inputs(wrong, info.inputs, None)
