@@ -14,24 +14,43 @@ HARNESS := cd $(ROOT) && $(PY) -m harness
 APT_FW := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 APT_TEST := $(APT_FW) qemu-user-static openssh-server clang
 
+# User values (TARGET, CONFIG, MODELS, RUNS, HOST, PORT, USER) reach the harness as HB_* environment
+# variables, never through a shell or a second make expansion: $(value …) is the text as typed, and
+# `unexport` stops make from expanding command-line variables into the recipes' environment itself,
+# and the harness runs without MAKEFLAGS, where make keeps them for sub-makes (the firmware build would
+# expand them again). The harness expands MODELS' globs (cli.py); recipes never contain these values.
+BENCH_VARS := TARGET CONFIG MODELS RUNS HOST PORT
+unexport $(BENCH_VARS)
+bench: export HB_TARGET = $(value TARGET)
+bench: export HB_CONFIG = $(value CONFIG)
+bench: export HB_MODELS = $(value MODELS)
+bench: export HB_RUNS = $(value RUNS)
+# HOST=/PORT=/USER= on the command line override an SSH target file (USER is always in the environment).
+ifneq ($(value HOST),)
+bench: export HB_HOST = $(value HOST)
+endif
+ifneq ($(value PORT),)
+bench: export HB_PORT = $(value PORT)
+endif
+ifeq ($(origin USER),command line)
+unexport USER
+bench: export HB_USER = $(value USER)
+endif
+
 # What `make bench` needs besides the venv, by kind of target.
-ifneq ($(filter qemu-%,$(TARGET)),)
+ifneq ($(filter qemu-%,$(value TARGET)),)
 BENCH_DEPS := $(STAMPS)/apt-fw
 endif
-ifeq ($(TARGET),rpi4-emu)
+ifeq ($(value TARGET),rpi4-emu)
 BENCH_DEPS := $(STAMPS)/apt-emu
 BENCH_WRAP := $(PY) tools/rpi4_emu.py run --
 endif
-# HOST=/PORT=/USER= on the command line override an SSH target file (USER is always in the environment).
-BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
-  $(if $(filter command line,$(origin USER)),HB_USER=$(USER))
 
 .PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
-	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
-	@cd $(ROOT) && $(BENCH_ENV) $(BENCH_WRAP) $(PY) -m harness bench --target $(TARGET) --config $(CONFIG) \
-	  $(if $(MODELS),--models $(MODELS)) $(if $(RUNS),--runs $(RUNS))
+	@printf '== make bench TARGET=%s CONFIG=%s\n' "$$HB_TARGET" "$$HB_CONFIG"
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(BENCH_WRAP) $(PY) -m harness bench
 
 firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386

@@ -292,5 +292,4 @@ def resolve(cfg: BenchConfig, rel: str | None) -> Path | None:
     """A path from a bench config, relative to the config file's folder."""
     if rel is None:
         return None
-    p = Path(rel)
-    return p if p.is_absolute() else (Path(cfg.path).parent / p).resolve()
+    return Path(os.path.abspath(Path(cfg.path).parent / rel))  # lexical: a symlink loop is reported later

@@ -5,6 +5,7 @@ can refuse when one changed."""
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class ModelJob:
 def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
     """The config's models, or the MODELS= paths (relative to the current folder)."""
     if override:
-        return [ModelEntry(path=str(Path(p).resolve())) for p in override]
+        return [ModelEntry(path=os.path.abspath(p)) for p in override]
     if not cfg.models:
         raise ConfigError(f"{cfg.path}: no models listed; add `models:` or pass MODELS='a.tflite …'")
     return list(cfg.models)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import ROOT, opt
-from ..errors import LinkError, TargetError
+from ..errors import ConfigError, LinkError, TargetError
 from . import register
 from .base import TargetInfo
 from .mcu import McuDriver, McuOptions
@@ -124,10 +124,24 @@ class QemuDriver(McuDriver):
         clock = self.opts.clock_hz or int(hello.get("clock_hz", 0)) or 25_000_000
         return 1e9 / (clock * (1 << self.opts.icount))
 
+    def check_elf(self) -> None:
+        """The firmware is a 32-bit little-endian Arm ELF: said here, not as a link error from QEMU."""
+        path = self.elf()
+        where = f"target {self.target.name}: firmware {path}" + (" (options.elf)" if self.opts.elf else "")
+        try:
+            with open(path, "rb") as f:
+                head = f.read(20)
+        except FileNotFoundError:
+            raise TargetError(f"{where} not found") from None
+        except OSError as e:
+            raise ConfigError(f"{where}: cannot read ({e.strerror})") from None
+        if len(head) < 20 or head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1 or head[18:20] != b"\x28\x00":
+            raise ConfigError(f"{where} is not a 32-bit Arm ELF file; give the harness firmware "
+                              f"(make -C firmware BOARD={self.opts.board}) or leave elf unset")
+
     def open(self) -> TargetInfo:
         self.build()
-        if not self.elf().exists():
-            raise TargetError(f"target {self.target.name}: firmware {self.elf()} not found")
+        self.check_elf()
         self._tmp = tempfile.TemporaryDirectory(prefix="hb-qemu-")
         _LIVE.add(self)
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import paramiko
 
-from ..errors import LinkError, TargetError, UnsupportedModel
+from ..errors import ConfigError, LinkError, TargetError, UnsupportedModel
 from .ssh_options import SshOptions
 
 SFTP_ERRORS = (OSError, EOFError, paramiko.SSHException)  # what SFTP raises on a refusal or a dead link
@@ -57,8 +57,36 @@ def _fingerprint(key) -> str:
     return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
 
 
+def _encrypted(o: SshOptions) -> TargetError:
+    return TargetError(f"{_where(o)}: key {o.key_file} is encrypted; add it to ssh-agent (`ssh-add {o.key_file}`) "
+                       "and leave key_file unset")
+
+
+def check_key_file(o: SshOptions) -> None:
+    """key_file, when set, is a private key we can read: said before connecting, not as a connection error."""
+    if o.key_file is None:
+        return
+    where = f"{o.key_file}: SSH key_file (options.key_file or HB_KEY_FILE)"
+    if not Path(o.key_file).is_file():
+        what = "is a directory" if Path(o.key_file).is_dir() else "not found"
+        raise ConfigError(f"{where} {what}; give the private key's path, or leave it unset to use ssh-agent")
+    try:
+        paramiko.PKey.from_path(o.key_file)
+    except paramiko.PasswordRequiredException:
+        raise _encrypted(o) from None
+    except TypeError as e:  # cryptography: "Key is password-protected, but password was not provided."
+        if "password" in str(e).lower():
+            raise _encrypted(o) from None
+        raise ConfigError(f"{where} is not a private key ({e})") from None
+    except (ValueError, OSError, paramiko.SSHException) as e:
+        why = getattr(e, "strerror", None) or str(e).split(".")[0]
+        raise ConfigError(f"{where} is not a private key we can read ({why[:100]}); give the private key "
+                          "(not the .pub), in OpenSSH or PEM format") from None
+
+
 def connect(o: SshOptions):
     """A connected paramiko.SSHClient, or one line saying what failed and what to do."""
+    check_key_file(o)
     client = paramiko.SSHClient()
     if Path(o.known_hosts).is_file():
         try:
@@ -79,8 +107,7 @@ def connect(o: SshOptions):
             f"`ssh-keygen -R '{_known_name(o)}' -f {o.known_hosts}`") from None
     except paramiko.PasswordRequiredException:
         client.close()
-        raise TargetError(f"{_where(o)}: key {o.key_file} is encrypted; add it to ssh-agent (`ssh-add {o.key_file}`) "
-                          "and leave key_file unset") from None
+        raise _encrypted(o) from None
     except paramiko.AuthenticationException:
         client.close()
         how = f"key {o.key_file}" if o.key_file else "ssh-agent and ~/.ssh/id_* keys"
