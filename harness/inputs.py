@@ -20,7 +20,7 @@ from .results import load_arrays
 FLOAT_RANGE = 4.0  # random float inputs (models that start with QUANTIZE)
 INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 MAX_SAMPLE_BYTES = 64 << 20  # one sample of one tensor; larger is a corrupt shape, not a model
-CHUNK_BYTES = 4 << 20  # input bytes handled at once where a whole set is walked (references, merge)
+CHUNK_BYTES = 16 << 20  # input bytes handled at once where a whole set is walked (references, merge)
 _PIECE = 1 << 20  # values drawn per numpy call inside one take()
 
 
@@ -55,6 +55,11 @@ def _elements(spec: TensorSpec) -> int:
     return int(np.prod(sample_shape(spec), dtype=np.int64))
 
 
+def sample_nbytes(spec: TensorSpec) -> int:
+    """Bytes of one sample of a tensor (a dtype numpy does not know counts one byte per element)."""
+    return _elements(spec) * (np.dtype(spec.dtype).itemsize if spec.dtype in np.sctypeDict else 1)
+
+
 def check_tensors(specs: Sequence[TensorSpec], what: str, where: str) -> None:
     """Every tensor has a shape we can hold: dims >= 1, at most MAX_SAMPLE_BYTES per sample."""
     if not specs:
@@ -63,7 +68,7 @@ def check_tensors(specs: Sequence[TensorSpec], what: str, where: str) -> None:
         if any(d < 1 for d in s.shape):
             raise InputError(f"{where}: {what} tensor {s.name!r} has shape {list(s.shape)}; every dimension must "
                              "be >= 1 (dynamic or corrupt shapes are not supported)")
-        size = _elements(s) * (np.dtype(s.dtype).itemsize if s.dtype in np.sctypeDict else 1)
+        size = sample_nbytes(s)
         if len(s.shape) > 8 or size > MAX_SAMPLE_BYTES:
             raise InputError(f"{where}: {what} tensor {s.name!r} has shape {list(s.shape)} "
                              f"({size} bytes per sample, limit {MAX_SAMPLE_BYTES}); the model is corrupt or too big")

@@ -16,6 +16,7 @@ from .errors import ConfigError, InputError, ModelError
 from .models import ModelInfo
 
 MAX_FILE_BYTES = 2 << 30  # a model or dataset file larger than this is refused before it is read
+MAX_BATCH_BYTES = 256 << 20  # inputs + outputs of one journaled batch, held in memory while it runs
 
 
 @dataclass
@@ -151,8 +152,20 @@ def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> 
     return ModelJob(name, data, info, twin, ins, is_cls, (why,) if why else (), files)
 
 
+def _check_batch(cfg: BenchConfig, job: ModelJob) -> None:
+    """One batch of inputs and outputs fits in MAX_BATCH_BYTES: what a run holds does not grow with runs."""
+    per_sample = sum(inp.sample_nbytes(t) for t in job.info.inputs + job.info.outputs)
+    if cfg.batch * per_sample > MAX_BATCH_BYTES:
+        fit = max(1, MAX_BATCH_BYTES // max(1, per_sample))
+        raise ConfigError(f"{cfg.path}: batch: {cfg.batch} samples of {job.name} hold {cfg.batch * per_sample} bytes "
+                          f"(limit {MAX_BATCH_BYTES}); set `batch: {fit}` or less")
+
+
 def prepare_all(cfg: BenchConfig, override: list[str], runs: int | None) -> list[ModelJob]:
     """Every job of a run: `runs` (--runs) over the model's own `runs:` over the config's."""
     taken: set[str] = set()
-    return [prepare(cfg, e, runs if runs is not None else e.runs if e.runs is not None else cfg.runs, taken)
+    jobs = [prepare(cfg, e, runs if runs is not None else e.runs if e.runs is not None else cfg.runs, taken)
             for e in entries(cfg, override)]
+    for job in jobs:
+        _check_batch(cfg, job)
+    return jobs

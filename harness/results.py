@@ -153,6 +153,9 @@ class NpzArrays(Mapping[str, np.ndarray]):
                 self._cache[key] = z[key]
         return self._cache[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys  # without loading the array
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 

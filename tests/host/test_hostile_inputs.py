@@ -199,6 +199,9 @@ ROWS = [
     Row("model-huge-dim", _crafted(in_shape=(1, 1 << 20, 1 << 20, 4)), "the model is corrupt or too big"),
     Row("model-huge-output", _crafted(out_shape=(1, 1 << 30, 1 << 10)), "the model is corrupt or too big"),
     Row("model-no-outputs", _crafted(outputs=False), "has no output tensors"),
+    Row("model-batch-too-big", lambda tmp: (_crafted(in_shape=(1, 1024, 1024), out_shape=(1, 1024, 1024))(tmp)[0]
+                                            + ["--config", str(_write(tmp, "c.yaml", "batch: 200\n"))], {}),
+        "batch: 200 samples of crafted hold 419430400 bytes (limit 268435456); set `batch: 128` or less"),
     Row("model-no-inputs", _crafted(inputs=False), "has no input tensors"),
     Row("twin-is-the-model", _config("models:\n  - path: {add}\n    float: {add}\n"), "is the int8 model itself"),
     Row("twin-is-int8", _twin_is_int8, "is int8, expected float32"),
