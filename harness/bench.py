@@ -18,7 +18,8 @@ from .drivers.base import Driver, TargetInfo
 from .errors import HarnessError, RegressionFailed, ResultsError
 from .inputs import InputSet
 from .jobs import ModelJob, prepare_all
-from .results import RunDir, RunLock, new_run_id, read_json, read_npz, write_json, write_npz, write_npz_streamed
+from .results import RunDir, new_run_id, read_json, read_npz, write_json, write_npz, write_npz_streamed
+from .run_lock import RunLock
 from .run_record import Request
 from .ui import UI
 

@@ -146,7 +146,7 @@ def cmd_report(a, ui) -> int:
 def cmd_sweep(a, ui) -> int:
     from . import sweep_run
 
-    path = sweep_run.run(a.model, a.float_model, a.bits, a.target, a.dataset, a.runs, a.results, ui)
+    path = sweep_run.run(a.model, a.float_model, a.bits, a.target, a.dataset, _runs(a.runs, "--runs"), a.results, ui)
     print((path / "sweep.md").read_text())
     print(f"report: {path / 'report.html'}\nsweep: {path / 'sweep.md'}\nsweep: {path / 'sweep.html'}")
     return 0

@@ -1,7 +1,7 @@
 """The run directory: atomic files, an fsync'd journal, and batch parts that make --resume lossless.
 
 results/<target>/<run-id>/
-  run.json  run.lock  journal.jsonl  parts/<model>/<start>.npz  outputs/<model>.npz  refs/<model>.npz
+  run.json  run.lock (run_lock.py)  journal.jsonl  parts/<model>/<start>.npz  outputs/<model>.npz  refs/<model>.npz
   metrics.json  report.md  report.html  junit.xml
 
 Nothing here holds a whole run in memory: the journal is read line by line, finished batches are
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import errno
-import fcntl
 import io
 import json
 import os
@@ -291,45 +289,3 @@ class Spans:
 
     def rows(self) -> int:
         return sum(b - a for a, b in zip(self.starts, self.stops))
-
-
-class RunLock:
-    """One process per run directory: run.lock, flock'd while held, holds the holder's pid.
-
-    The kernel drops the flock when the holder dies, so a pid left in the file by a killed run
-    is a stale lock: it is taken over, with a note."""
-
-    def __init__(self, rd: RunDir) -> None:
-        self.path = rd.file("run.lock")
-        self.fd: int | None = None
-
-    def acquire(self) -> str:
-        """Take the lock; a note when a stale one was taken over ("" otherwise)."""
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise ResultsError(f"{self.path}: cannot create the lock ({e.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise ResultsError(f"{self.path.parent}: in use by process {holder} (run.lock); one process per "
-                                   "run directory — wait for it to end or stop it first") from None
-            raise ResultsError(f"{self.path}: cannot lock ({e.strerror})") from None
-        old = os.read(fd, 32).decode(errors="replace").strip()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self.fd = fd
-        if old and old != str(os.getpid()):
-            return f"took over the stale lock of process {old}, which no longer runs this directory"
-        return ""
-
-    def release(self) -> None:
-        if self.fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.ftruncate(self.fd, 0)
-        os.close(self.fd)  # closing drops the flock
-        self.fd = None

@@ -145,6 +145,9 @@ def _unsupported_second(tmp: Path):
     return ["bench", "--target", "host-firmware", "--config", str(cfg)], {}
 
 
+HOSTILE_NAMES = {"traversal": '"../../../../escaped_by_name"', "absolute": '"/tmp/abs"', "slash": '"a/b"',
+                 "dotdot": '".."', "nul": '"a\\0b"', "newline": '"a\\nb"', "empty": '""', "long": "n" * 300,
+                 "unicode": '"mödel✓"', "dash": '"-rf"', "dot": '".hidden"'}
 GOOD_META = {"status": "complete", "models": {}, "target": {"kind": "host", "time_unit": "ns"}}
 QEMU = "kind: qemu\noptions:\n  {opt}\n"
 SSH = "kind: ssh\noptions:\n  host: 127.0.0.1\n  port: 9\n  known_hosts: {{tmp}}/kh\n  {opt}\n"
@@ -158,6 +161,7 @@ ROWS = [
     Row("RUNS-0", _args("bench", env={"HB_RUNS": "0"}), "RUNS= (HB_RUNS) 0: must be between"),
     Row("RUNS-negative", _args("bench", env={"HB_RUNS": "-5"}), "RUNS= (HB_RUNS) -5: must be between"),
     Row("RUNS-shell", _args("bench", env={"HB_RUNS": "3; touch pwned"}), "not a whole number"),
+    Row("sweep-runs-0", _args("sweep", "--model", "{add}", "--float", "{add}", "--runs", "0"), "--runs 0: must be"),
     Row("per-layer-negative", _args("bench", "--models", "{add}", "--per-layer", "-1"), "--per-layer -1"),
     Row("unknown-option", _args("bench", "--bogus"), "unrecognized arguments: --bogus"),
     Row("target-nul", _args("bench", "--target", "a\0b"), "contains a NUL character"),
@@ -232,16 +236,8 @@ ROWS = [
     Row("config-reference-unknown", _config("references: [bogus]\nmodels: [{{path: {add}}}]\n"), "unknown 'bogus'"),
     Row("config-source-unknown", _config("inputs: {{source: file}}\nmodels: [{{path: {add}}}]\n"),
         "choose one of random"),
-    Row("config-name-traversal", _config('models:\n  - {{path: {add}, name: "../../../../escaped_by_name"}}\n'),
-        "not a plain name"),
-    Row("config-name-absolute", _config('models:\n  - {{path: {add}, name: "/tmp/abs"}}\n'), "not a plain name"),
-    Row("config-name-slash", _config('models:\n  - {{path: {add}, name: "a/b"}}\n'), "not a plain name"),
-    Row("config-name-dotdot", _config('models:\n  - {{path: {add}, name: ".."}}\n'), "not a plain name"),
-    Row("config-name-nul", _config('models:\n  - {{path: {add}, name: "a\\0b"}}\n'), "NUL character"),
-    Row("config-name-newline", _config('models:\n  - {{path: {add}, name: "a\\nb"}}\n'), "not a plain name"),
-    Row("config-name-empty", _config('models:\n  - {{path: {add}, name: ""}}\n'), "not a plain name"),
-    Row("config-name-long", _config("models:\n  - {{path: {add}, name: " + "n" * 300 + "}}\n"), "not a plain name"),
-    Row("config-name-unicode", _config('models:\n  - {{path: {add}, name: "mödel✓"}}\n'), "not a plain name"),
+    *[Row(f"config-name-{k}", _config("models:\n  - {{path: {add}, name: " + v + "}}\n"),
+          "NUL character" if k == "nul" else "not a plain name") for k, v in HOSTILE_NAMES.items()],
     Row("config-own-name", _config('name: "../x"\nmodels: [{{path: {add}}}]\n'), "not a plain name"),
     # ---- datasets ----
     Row("dataset-not-a-zip", _dataset_file("just text, no zip"), "not a readable .npy/.npz file"),
