@@ -26,7 +26,9 @@ from .ui import UI
 __all__ = ["Request", "start", "resume"]
 
 
-def _check_baseline(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None:
+def _preflight(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None:
+    """The target's files and the baseline, checked before anything runs."""
+    driver_class(target.kind)(target).preflight()
     if req.baseline:
         from .regression import preflight
 
@@ -39,7 +41,7 @@ def start(req: Request, ui: UI) -> Path:
     req = run_record.check_request(dataclasses.replace(req, models=tuple(os.path.abspath(m) for m in req.models)))
     tcfg, cfg = load_checked(req.target), load_bench(req.config)
     jobs = prepare_all(cfg, list(req.models), req.runs)
-    _check_baseline(req, tcfg, jobs)
+    _preflight(req, tcfg, jobs)
     rd = RunDir(Path(req.results) / tcfg.name / new_run_id()).create()
     lock = RunLock(rd)
     lock.acquire()
@@ -65,7 +67,7 @@ def resume(run_dir: str, ui: UI) -> Path:
         run_record.check_files(meta, rd.file("run.json"))
         jobs = prepare_all(cfg, list(req.models), req.runs)
         run_record.check_plan(meta, jobs, rd.file("run.json"))
-        _check_baseline(req, tcfg, jobs)
+        _preflight(req, tcfg, jobs)
     except BaseException:
         lock.release()
         raise

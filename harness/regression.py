@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .compare import compare_runs
 from .doc import Doc
 from .errors import ConfigError, ResultsError
-from .results import RunDir, read_json, write_atomic
+from .results import RunDir, read_json, write_text
 
 SKIPPED = None  # a check that cannot be made (latency in different units): neither ok nor broken
 
@@ -100,5 +100,5 @@ def check_baseline(rd: RunDir, baseline: Path, doc: Doc) -> list[str]:
     skipped = sum(1 for r in rows if r[2] == "skipped")
     xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<testsuite name="harness-regression" '
            f'tests="{len(cases)}" failures="{len(failures)}" skipped="{skipped}">\n' + "\n".join(cases) + "\n</testsuite>\n")
-    write_atomic(rd.file("junit.xml"), xml.encode())
+    write_text(rd.file("junit.xml"), xml)
     return failures

@@ -7,7 +7,7 @@ from pathlib import Path
 from . import plots
 from .doc import Doc
 from .errors import RegressionFailed
-from .results import RunDir, read_json, read_npz, write_atomic
+from .results import RunDir, read_json, read_npz, write_text
 
 REFS = ("tflm", "reference", "optimized")
 
@@ -183,8 +183,8 @@ def write_all(rd: RunDir, baseline: str | None = None) -> Path:
 
         failures = check_baseline(rd, Path(baseline), doc)
     title = doc.blocks[0][2]
-    write_atomic(rd.file("report.md"), doc.markdown().encode())
-    write_atomic(rd.file("report.html"), doc.html(title).encode())
+    write_text(rd.file("report.md"), doc.markdown())
+    write_text(rd.file("report.html"), doc.html(title))
     if failures:
         from .regression import failure_message
 

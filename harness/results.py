@@ -71,6 +71,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def write_text(path: Path, text: str) -> None:
+    """UTF-8 text, atomically; a file name that is not UTF-8 (a str with surrogates) shows as \\xNN."""
+    write_atomic(path, text.encode("utf-8", "backslashreplace"))
+
+
 def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, (json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n").encode())
 

@@ -85,6 +85,9 @@ class Driver(ABC):
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
 
+    def preflight(self) -> None:
+        """Check the files the target options name (no connection): before a run directory exists."""
+
     @abstractmethod
     def open(self) -> TargetInfo:
         """Connect and say what the target is."""

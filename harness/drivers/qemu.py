@@ -139,6 +139,10 @@ class QemuDriver(McuDriver):
             raise ConfigError(f"{where} is not a 32-bit Arm ELF file; give the harness firmware "
                               f"(make -C firmware BOARD={self.opts.board}) or leave elf unset")
 
+    def preflight(self) -> None:
+        if self.opts.elf:  # the default ELF is built by open()
+            self.check_elf()
+
     def open(self) -> TargetInfo:
         self.build()
         self.check_elf()

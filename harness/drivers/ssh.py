@@ -39,6 +39,9 @@ class SshDriver(Driver):
 
     options_class = SshOptions
 
+    def preflight(self) -> None:
+        ssh_conn.check_key_file(resolve(self.target))
+
     def open(self) -> TargetInfo:
         self.o: SshOptions = resolve(self.target)
         self.client = self.cache = self.agent = None

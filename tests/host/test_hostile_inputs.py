@@ -352,6 +352,8 @@ def test_bad_input_is_one_line_exit_2(row: Row, tmp_path, capsys, clean_env):
     if row.id == "target-refuses-second-model":
         (run_json,) = results.glob("*/*/run.json")
         assert list(json.loads(run_json.read_text())["models"]) == ["add"]
+    else:  # checked before anything runs: not even a run directory
+        assert not results.exists()
 
 
 def test_the_table_covers_every_kind_of_input():

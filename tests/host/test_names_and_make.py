@@ -20,7 +20,7 @@ from harness.results import RunDir
 
 ADD = MODELS / "ops" / "add.tflite"
 HOSTILE_STEMS = ["`touch pwned`", "a;touch pwned;", "$(touch pwned)", "..", ".hidden", "-rf", "a b",
-                 "mödel✓", "new\nline", "x" * 200, "' OR 1=1 --", "%s%n"]
+                 "mödel✓", "new\nline", "x" * 200, "' OR 1=1 --", "%s%n", "bad\udcffutf8"]
 
 
 def _tree(root: Path) -> set[Path]:
