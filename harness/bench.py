@@ -119,6 +119,7 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
 def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:
     """Intermediate tensors of the first n samples on the device vs the TFLM oracle and float twin."""
     from . import layers
+    from .attribution import store
     from .inputs import dequantize
 
     samples = [job.inputs.take(s, s + 1) for s in range(min(n, len(job.inputs)))]
@@ -126,9 +127,12 @@ def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> Non
     if job.twin is not None:
         float_rows = [[dequantize(a, spec) for a, spec in zip(smp, job.info.inputs)] for smp in samples]
     ui.say(f"{job.name}: per-layer tensors for {len(samples)} samples")
-    rows = layers.localise(driver.tensors, job.data, job.twin[0] if job.twin else None, samples, float_rows,
+    rec = store.Recorder(driver.tensors)  # keeps the tensors for the op replay (harness explain)
+    rows = layers.localise(rec, job.data, job.twin[0] if job.twin else None, samples, float_rows,
                            job.info.path)
     write_json(rd.file("layers", f"{job.name}.json"), rows)
+    store.save(rd, job.name, job.data, rec)
+    store.attribute(rd, job.name)
     rd.journal({"event": "layers-done", "model": job.name})
 
 

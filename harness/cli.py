@@ -43,11 +43,27 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--dataset", help=".npz with x and y labels (accuracy, ECE)")
     w.add_argument("--runs", type=int, help="samples per k (default 200, capped by the dataset)")
     w.add_argument("--results", default="results")
+    _explain_parser(sub)
     sub.add_parser("targets", help="list the target files")
     d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
     d.add_argument("--target", help="also check a remote target (e.g. rpi4)")
     d.add_argument("--install-runtime", action="store_true", help="install the runtime on the remote target")
     return p
+
+
+def _explain_parser(sub) -> None:
+    e = sub.add_parser("explain", help="replay each op of a --per-layer run on the host: which arithmetic "
+                       "reproduces the target's tensors (docs/attribution.md)")
+    e.add_argument("run_dir")
+    e.add_argument("--model", help="one model of the run (default: every model with per-layer tensors)")
+    e.add_argument("--op", type=int, help="one op index (default: every op)")
+
+
+def cmd_explain(a, ui) -> int:
+    from .attribution.command import explain
+
+    print(explain(a.run_dir, a.model, a.op), end="")
+    return 0
 
 
 def cmd_bench(a, ui) -> int:
@@ -135,7 +151,7 @@ def _doctor_remote(name: str, install: bool) -> int:
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
-            "targets": cmd_targets, "doctor": cmd_doctor}
+            "explain": cmd_explain, "targets": cmd_targets, "doctor": cmd_doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,14 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }
 
+#ifdef HB_ALTER_FC_SINGLE_ROUNDING
+/* A deliberately altered engine for tests/host/test_attribution_engine.py: one rounding of the
+ * 64-bit product, ties toward +inf (TFLITE_SINGLE_ROUNDING), instead of TFLM's two. Never built
+ * into a release: the op replay (harness explain) must catch and name it. */
+#define hb_requant(x, m, s) \
+  ((int32_t)(((int64_t)(x) * (m) + ((int64_t)1 << (30 - (s)))) >> (31 - (s))))
+#endif
+
 static inline int8_t fc_out(int32_t acc, const int32_t *bias, const hb_fc_params_t *p, int oc) {
   if (bias) acc = hb_add_wrap(acc, bias[oc]);
   acc = hb_add_wrap(hb_requant(acc, p->mult[oc], p->shift[oc]), p->out_offset);
