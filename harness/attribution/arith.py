@@ -15,7 +15,7 @@ class Arith:
     """requant: double (SRDHM then a rounding shift: TFLM), single (one rounding of the 64-bit
     product: ruy), float (float32 scale, XNNPACK fp32). rounding: of the last step — away (half
     away from zero), up (half toward +inf), even (half to even), floor (plain shift).
-    high_mul (double only): the first rounding, away (SRDHM), up or floor (SQDMULH). acc: int32 (wraps) or int64 (exact,
+    high_mul (double only): the first rounding, up (SRDHM, VQRDMULH), floor (SQDMULH) or away. acc: int32 (wraps) or int64 (exact,
     saturated before requantisation). per_channel: False uses channel 0's multiplier everywhere.
     scale: how the real multiplier is formed — tflm (in double), float_product (per-tensor
     FULLY_CONNECTED: in*w rounded to float32 first, as older TFLite), float (all float32). pool: average-pool division
@@ -26,7 +26,7 @@ class Arith:
 
     requant: str = "double"  # double | single | float | float64 | xnnpack (ADD)
     rounding: str = "away"
-    high_mul: str = "away"
+    high_mul: str = "up"
     acc: str = "int32"
     per_channel: bool = True
     scale: str = "tflm"
@@ -70,6 +70,9 @@ def requantize(a: Arith, x: np.ndarray, real, axis_len: int | None = None) -> np
     pairs = [fx.quantize_multiplier(float(r)) for r in real]
     m = np.array([p[0] for p in pairs], np.int64)
     s = np.array([p[1] for p in pairs], np.int64)
+    if s.max() > 30:
+        raise ValueError("requantisation multiplier too large: the reference's left shift by 31 or more "
+                         "overflows int32 (undefined in C), so there is no arithmetic to reproduce")
     if a.requant == "single":
         return fx.requant_single(x, m, s, a.rounding)
     return fx.requant_double(x, m, s, a.rounding, a.high_mul)

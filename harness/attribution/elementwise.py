@@ -35,6 +35,12 @@ def add(a: Arith, op: Op, xs: list[np.ndarray]) -> np.ndarray:
     if a.requant == "xnnpack":
         return finish(_xnnpack_add(x1, x2, t1.scale, t2.scale, y.scale), y.zp, lo, hi).reshape(y.shape)
     twice_max = 2.0 * max(t1.scale, t2.scale)
+    if fx.quantize_multiplier(twice_max / ((1 << 20) * float(y.scale)))[1] > 0:
+        raise ValueError("ADD output scale too small for its inputs: the reference's rounding shift would be "
+                         "negative (undefined in C), so there is no arithmetic to reproduce")
+    if a.form == "neon":
+        return finish(_neon_add(x1, x2, t1.scale / twice_max, t2.scale / twice_max,
+                                twice_max / ((1 << 20) * float(y.scale))), y.zp, lo, hi).reshape(y.shape)
     s1 = _mbqm(a, x1 << 20, t1.scale / twice_max)
     s2 = _mbqm(a, x2 << 20, t2.scale / twice_max)
     total = fx.wrap32(s1 + s2)
@@ -51,6 +57,15 @@ def _xnnpack_add(x1: np.ndarray, x2: np.ndarray, s1: float, s2: float, so: float
     m1 = int(np.rint(np.float32(np.ldexp(r1, shift))))
     m2 = int(np.rint(np.float32(np.ldexp(r2, shift))))
     return (x1 * m1 + x2 * m2 + (1 << (shift - 1))) >> shift
+
+
+def _neon_add(x1: np.ndarray, x2: np.ndarray, r1: float, r2: float, ro: float) -> np.ndarray:
+    """TFLite's NEON ADD: each input shifted left by 20 + its (negative) shift, then VQRDMULH by
+    its multiplier (one rounding instead of SRDHM and a rounding shift); the sum as TFLM."""
+    (m1, e1), (m2, e2), (mo, eo) = (fx.quantize_multiplier(r) for r in (r1, r2, ro))
+    s1 = fx.srdhm(fx.wrap32(x1 << (20 + e1)), m1)
+    s2 = fx.srdhm(fx.wrap32(x2 << (20 + e2)), m2)
+    return fx.rounding_shift(fx.srdhm(fx.wrap32(s1 + s2), mo), -eo)
 
 
 def mul(a: Arith, op: Op, xs: list[np.ndarray]) -> np.ndarray:

@@ -3,6 +3,7 @@ per published rounding scheme, so that a replay can swap the arithmetic and noth
 
 double rounding (TFLite reference, TFLM, CMSIS-NN default, gemmlowp):
     v = SRDHM(x << left, m) = trunc((a*m + (a*m >= 0 ? 2^30 : 1 - 2^30)) / 2^31)
+                            = floor((a*m + 2^30) / 2^31)   (ties toward +inf)
     y = RDivPOT(v, right)   = v / 2^right rounded half away from zero
 single rounding (ruy, TFLITE_SINGLE_ROUNDING, CMSIS_NN_USE_SINGLE_ROUNDING):
     y = (x*m + 2^(t-1)) >> t with t = 31 - shift  (half rounds toward +inf)
@@ -67,24 +68,26 @@ def rounding_shift(x: np.ndarray, right, mode: str = "away") -> np.ndarray:
 
 
 def srdhm(a: np.ndarray, b) -> np.ndarray:
-    """gemmlowp's SaturatingRoundingDoublingHighMul: round(a*b / 2^31), ties away from zero."""
+    """gemmlowp's SaturatingRoundingDoublingHighMul: a*b / 2^31 with its nudge (2^30, or 1 - 2^30
+    for a negative product) and a truncating divide, which rounds ties toward +inf for both signs
+    (= ARM's VQRDMULH); saturates the one overflow, INT32_MIN * INT32_MIN."""
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
-    v = _div_pow2(a * b, 31, "away")
+    v = _div_pow2(a * b, 31, "up")
     return np.where((a == I32_MIN) & (b == I32_MIN), I32_MAX, v)
 
 
-def high_mul(a: np.ndarray, b, mode: str = "away") -> np.ndarray:
-    """a*b / 2^31 rounded by `mode`: away is SRDHM (with its one saturating case), up is
-    (a*b + 2^30) >> 31, floor is SQDMULH's truncating a*b >> 31."""
-    if mode == "away":
+def high_mul(a: np.ndarray, b, mode: str = "up") -> np.ndarray:
+    """a*b / 2^31 rounded by `mode`: up is SRDHM / VQRDMULH (with the saturating case), floor is
+    SQDMULH's truncation, away rounds ties away from zero."""
+    if mode == "up":
         return srdhm(a, b)
     return _div_pow2(np.asarray(a, np.int64) * np.asarray(b, np.int64), 31, mode)
 
 
-def requant_double(x: np.ndarray, mult, shift, shift_mode: str = "away", mul: str = "away") -> np.ndarray:
-    """TFLM's MultiplyByQuantizedMultiplier (both roundings half away from zero); other modes give
-    its relatives: a different rounding of the high multiply or of the final shift."""
+def requant_double(x: np.ndarray, mult, shift, shift_mode: str = "away", mul: str = "up") -> np.ndarray:
+    """TFLM's MultiplyByQuantizedMultiplier (SRDHM, then a shift rounding ties away from zero);
+    other modes give its relatives: a different rounding of the high multiply or of the shift."""
     shift = np.asarray(shift, np.int64)
     left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
     a = wrap32(np.left_shift(np.asarray(x, np.int64), left))

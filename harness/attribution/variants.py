@@ -19,18 +19,16 @@ class Variant:
 
 V = Variant
 REQUANT = (
-    V("tflm", TFLM, "double rounding: SRDHM, then a rounding shift, both ties away from zero",
+    V("tflm", TFLM, "double rounding: SRDHM (ties toward +inf), then a rounding shift ties away from zero",
       "TFLM, TFLite reference kernels, CMSIS-NN default"),
-    V("ruy-x86", Arith(high_mul="up", rounding="up"), "double rounding, both ties toward +inf",
-      "ruy's x86 AVX/AVX2/AVX-512 kernels: TFLite's optimised CONV_2D/FULLY_CONNECTED on x86"),
+    V("ruy-x86", Arith(rounding="up"), "double rounding: SRDHM, then a rounding shift ties toward +inf",
+      "ruy's x86 AVX/AVX2/AVX-512 kernels since 2020: TFLite's optimised CONV_2D/FULLY_CONNECTED on x86"),
     V("single-up", Arith(requant="single", rounding="up"), "single rounding of the 64-bit product, ties "
       "toward +inf", "TFLITE_SINGLE_ROUNDING builds, CMSIS_NN_USE_SINGLE_ROUNDING, ruy's reference path"),
     V("ruy-arm64", Arith(high_mul="floor", rounding="up"), "truncating high multiply (SQDMULH) then a "
-      "rounding shift ties up (SRSHL): one rounding, none when the shift is 0", "ruy's arm64 kernels since 2021"),
-    V("neon-vqrdmulh", Arith(high_mul="up", rounding="away"), "double rounding: VQRDMULH (ties up), then a "
-      "rounding shift ties away", "TFLite's NEON elementwise and GEMV paths"),
-    V("srdhm-shift-up", Arith(rounding="up"), "double rounding: SRDHM (ties away), then a rounding shift "
-      "ties up", "ruy's reference path in 2020"),
+      "rounding shift ties up (SRSHL): single rounding, none when the shift is 0", "ruy's arm64 kernels since 2021"),
+    V("double-away", Arith(high_mul="away"), "double rounding with the high multiply rounding ties away from "
+      "zero (a symmetric reimplementation of SRDHM)"),
     V("single-away", Arith(requant="single", rounding="away"), "single rounding, ties away from zero"),
     V("single-even", Arith(requant="single", rounding="even"), "single rounding, ties to even"),
     V("fp32-even", Arith(requant="float", rounding="even"), "float32 scale, round half to even",
@@ -46,13 +44,15 @@ REQUANT = (
     V("float-multiplier", Arith(scale="float"), "TFLM rounding, multipliers from float32 scale products"),
     V("int64-acc", Arith(acc="int64"), "TFLM rounding on a 64-bit sum saturated to int32 (no wrap)"),
 )
-ADD = REQUANT[:8] + (
+ADD = REQUANT[:7] + (
+    V("neon-add", Arith(form="neon"), "each input's shift folded into its left shift before SRDHM (one "
+      "rounding per input instead of two)", "TFLite's NEON int8 ADD"),
     V("xnnpack", Arith(requant="xnnpack"), "21-bit fixed-point multipliers, one sum, one shift ties up",
       "XNNPACK's qs8 add"),
     V("float-away", Arith(requant="float", rounding="away"), "the exact sum rounded once, half away"),
     V("float-even", Arith(requant="float", rounding="even"), "the exact sum rounded once, half to even"),
 )
-MUL = REQUANT[:10]
+MUL = REQUANT[:9]
 POOL_AVG = (
     V("tflm", TFLM, "sum / count rounded half away from zero", "TFLM, TFLite"),
     V("bias-trunc", Arith(pool="trunc_bias"), "(sum + count/2) / count with C division whatever the sign"),
@@ -95,12 +95,12 @@ MEAN = (
       "float, rounded half away", "TFLite's reference mean"),
     V("tflite-hw", Arith(form="hw"), "1/n in a float multiplier, the input zero point as a "
       "float-rounded bias, double rounding", "TFLite's 4-D height-width mean"),
-    V("tflite-hw-ruy-x86", Arith(form="hw", high_mul="up", rounding="up"), "the height-width mean with "
-      "both roundings ties toward +inf"),
+    V("tflite-hw-ruy-x86", Arith(form="hw", rounding="up"), "the height-width mean, its shift rounding "
+      "ties toward +inf"),
 ) + REQUANT[1:4]
 TABLE = {"CONV_2D": REQUANT, "DEPTHWISE_CONV_2D": REQUANT, "FULLY_CONNECTED": REQUANT, "ADD": ADD, "MUL": MUL,
          "AVERAGE_POOL_2D": POOL_AVG, "MAX_POOL_2D": EXACT, "SOFTMAX": SOFTMAX, "LOGISTIC": LOGISTIC,
-         "QUANTIZE": REQUANT[:10], "DEQUANTIZE": DEQUANTIZE, "MEAN": MEAN, "RESHAPE": EXACT,
+         "QUANTIZE": REQUANT[:9], "DEQUANTIZE": DEQUANTIZE, "MEAN": MEAN, "RESHAPE": EXACT,
          "PAD": PAD, "PADV2": PAD, "CONCATENATION": EXACT}
 
 
