@@ -8,6 +8,7 @@ TARGET ?= qemu-m4
 CONFIG ?= default
 MODELS ?=
 RUNS ?=
+PER_LAYER ?=
 PYTEST_ARGS ?=
 HARNESS := cd $(ROOT) && $(PY) -m harness
 
@@ -31,7 +32,7 @@ BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
 	@cd $(ROOT) && $(BENCH_ENV) $(BENCH_WRAP) $(PY) -m harness bench --target $(TARGET) --config $(CONFIG) \
-	  $(if $(MODELS),--models $(MODELS)) $(if $(RUNS),--runs $(RUNS))
+	  $(if $(MODELS),--models $(MODELS)) $(if $(RUNS),--runs $(RUNS)) $(if $(PER_LAYER),--per-layer $(PER_LAYER))
 
 firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386
