@@ -10,7 +10,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..flatbuf import Table, root
-from ..opnames import TENSOR_TYPES, op_name
+from ..models import _op_names
+from ..opnames import TENSOR_TYPES
 
 _NP = {"float32": np.float32, "int32": np.int32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16,
        "int64": np.int64}
@@ -94,15 +95,12 @@ def read_ops(data: bytes, where: str) -> list[Op]:
             cache[i] = _tensor(model, raw[i], i)
         return cache[i]
 
-    codes = [max(int(c.scalar(0, "b")), int(c.scalar(3, "i"))) for c in model.tables(1, "operator_codes")]
+    names = _op_names(model, g)  # bounds-checked opcode indices, names from the schema
     ops = []
     for k, op in enumerate(g.tables(3, "operators")):
-        idx = int(op.scalar(0, "I", 0, "opcode_index"))
-        if idx >= len(codes):
-            raise ModelError(f"{where}: corrupt field operators[{k}].opcode_index {idx}")
         ins = tuple(tensor(int(i)) for i in op.scalars(1, "i", "inputs"))
         outs = tuple(tensor(int(i)) for i in op.scalars(2, "i", "outputs"))
-        ops.append(Op(k, op_name(codes[idx]), ins, tuple(t for t in outs if t is not None), op.table(4, "options")))
+        ops.append(Op(k, names[k], ins, tuple(t for t in outs if t is not None), op.table(4, "options")))
     return ops
 
 
