@@ -82,7 +82,11 @@ def act_range(act: int, scale: float, zp: int) -> tuple[int, int]:
     """The fused activation's clamp in the output's int8 domain: zp + round(v / scale) (float32
     divide, half away from zero), as TFLite's CalculateActivationRangeQuantized."""
     def q(v: float) -> int:
-        return zp + int(fx.round_float(np.float32(v) / np.float32(scale), "away"))
+        r = int(fx.round_float(np.float32(v) / np.float32(scale), "away"))
+        if not -(1 << 31) <= r <= 2147483520:  # the largest float32 below 2^31
+            raise ValueError("activation bound overflows int32: the reference's float-to-int cast is "
+                             "undefined in C, so there is no arithmetic to reproduce")
+        return zp + r
 
     lo, hi = -128, 127
     if act == 1:
