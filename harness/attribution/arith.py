@@ -10,6 +10,10 @@ import numpy as np
 from . import fixedpoint as fx
 
 
+class Undefined(ValueError):
+    """The reference's own arithmetic is undefined here (an int32 overflow in C): nothing to reproduce."""
+
+
 @dataclass(frozen=True)
 class Arith:
     """requant: double (SRDHM then a rounding shift: TFLM), single (one rounding of the 64-bit
@@ -71,7 +75,7 @@ def requantize(a: Arith, x: np.ndarray, real, axis_len: int | None = None) -> np
     m = np.array([p[0] for p in pairs], np.int64)
     s = np.array([p[1] for p in pairs], np.int64)
     if s.max() > 30:
-        raise ValueError("requantisation multiplier too large: the reference's left shift by 31 or more "
+        raise Undefined("requantisation multiplier too large: the reference's left shift by 31 or more "
                          "overflows int32 (undefined in C), so there is no arithmetic to reproduce")
     if a.requant == "single":
         return fx.requant_single(x, m, s, a.rounding)
@@ -84,7 +88,7 @@ def act_range(act: int, scale: float, zp: int) -> tuple[int, int]:
     def q(v: float) -> int:
         r = int(fx.round_float(np.float32(v) / np.float32(scale), "away"))
         if not -(1 << 31) <= r <= 2147483520:  # the largest float32 below 2^31
-            raise ValueError("activation bound overflows int32: the reference's float-to-int cast is "
+            raise Undefined("activation bound overflows int32: the reference's float-to-int cast is "
                              "undefined in C, so there is no arithmetic to reproduce")
         return zp + r
 

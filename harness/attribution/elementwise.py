@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fixedpoint as fx
-from .arith import Arith, act_range, finish, requantize
+from .arith import Arith, Undefined, act_range, finish, requantize
 from .graph import Op
 
 
@@ -36,7 +36,7 @@ def add(a: Arith, op: Op, xs: list[np.ndarray]) -> np.ndarray:
         return finish(_xnnpack_add(x1, x2, t1.scale, t2.scale, y.scale), y.zp, lo, hi).reshape(y.shape)
     twice_max = 2.0 * max(t1.scale, t2.scale)
     if fx.quantize_multiplier(twice_max / ((1 << 20) * float(y.scale)))[1] > 0:
-        raise ValueError("ADD output scale too small for its inputs: the reference's rounding shift would be "
+        raise Undefined("ADD output scale too small for its inputs: the reference's rounding shift would be "
                          "negative (undefined in C), so there is no arithmetic to reproduce")
     if a.form == "neon":
         return finish(_neon_add(x1, x2, t1.scale / twice_max, t2.scale / twice_max,

@@ -7,18 +7,21 @@ from __future__ import annotations
 from typing import Sequence
 
 from .graph import Op, read_ops
-from .replay import KERNELS, Sample, Score, _inputs, candidates, pairs_for, producers
+from .arith import Undefined
+from .replay import KERNELS, Sample, Score, candidates, gather_inputs, pairs_for, producers
 
 TOP = 6  # variants listed per op besides TFLM
 
 
 def explain_op(op: Op, ops: Sequence[Op], samples: Sequence[Sample]) -> dict:
     """One op: verdict tflm | attributed | unexplained | not-replayed, with the variant table."""
+    row = {"index": op.index, "op": op.name, "tensor": op.outputs[0].index, "verdict": "not-replayed"}
     try:
         return _explain(op, ops, samples)
+    except Undefined as e:
+        return {**row, "why": str(e)}
     except (ValueError, IndexError, TypeError, AttributeError, ArithmeticError) as e:  # a model our replay
-        return {"index": op.index, "op": op.name, "tensor": op.outputs[0].index,  # does not cover
-                "verdict": "not-replayed", "why": f"the replay failed ({type(e).__name__}: {e})"}
+        return {**row, "why": f"the replay failed ({type(e).__name__}: {e})"}  # does not cover
 
 
 def _explain(op: Op, ops: Sequence[Op], samples: Sequence[Sample]) -> dict:
@@ -31,7 +34,7 @@ def _explain(op: Op, ops: Sequence[Op], samples: Sequence[Sample]) -> dict:
     if not usable:
         return {**row, "verdict": "not-replayed", "why": "its output is not readable on the target "
                 "(overwritten in place, or not kept)"}
-    _, via, why = _inputs(op, usable[0], prod)
+    _, via, why = gather_inputs(op, usable[0], prod)
     if why:
         return {**row, "verdict": "not-replayed", "why": why}
     scores = _score(op, ops, usable, prod, pairs_for(op, via, everything=False))

@@ -82,7 +82,7 @@ def producers(ops: Sequence[Op]) -> dict[int, Op]:
     return {t.index: op for op in ops for t in op.outputs}
 
 
-def _inputs(op: Op, sample: Sample, prod: dict[int, Op]) -> tuple[list, Op | None, str]:
+def gather_inputs(op: Op, sample: Sample, prod: dict[int, Op]) -> tuple[list, Op | None, str]:
     """The op's data inputs from the sample; at most one missing one may be rebuilt from its
     producer (returned with a placeholder None). Third item: why it cannot be replayed."""
     xs, via = [], None
@@ -100,7 +100,7 @@ def _inputs(op: Op, sample: Sample, prod: dict[int, Op]) -> tuple[list, Op | Non
 
 def candidates(op: Op, sample: Sample, prod: dict[int, Op], pairs: list[tuple[Variant, Variant | None]]):
     """(variant, producer variant, output) for each pair, on one sample."""
-    xs, via, why = _inputs(op, sample, prod)
+    xs, via, why = gather_inputs(op, sample, prod)
     if why:
         raise LookupError(why)
     built: dict[str, np.ndarray] = {}
