@@ -28,8 +28,10 @@ def verdict(r: dict) -> str:
         return f"not replayed: {r['why']}"
     if v == "attributed":
         mine, theirs = _unique(k[0] for k in r["exact"]), _unique(k[1] for k in r["exact"] if k[1])
-        via = f", input from op {r['via']['index']} replayed with {_names(theirs)}" if theirs else ""
-        return f"reproduced exactly by {_names(mine)}{via}"
+        if theirs:
+            return (f"reproduced exactly: the unreadable input rebuilt by replaying op {r['via']['index']} "
+                    f"{r['via']['op']} with {_names(theirs)}, then this op with {_names(mine)}")
+        return f"reproduced exactly by {_names(mine)}"
     via = f" (input from op {r['via']['index']} replayed with {r['best_via']})" if r.get("best_via") else ""
     return f"no variant reproduces it; closest {r['best']}{via} at {_pct(r['best_match_pct'])} %"
 

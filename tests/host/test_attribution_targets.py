@@ -43,7 +43,7 @@ def test_resnet_on_host_first_diverging_op_attributed(tmp_path):
     # After the fact, one op:
     r = run_cli("explain", str(run), "--model", "pretrainedResnet_quant", "--op", "3")
     assert r.returncode == 0, r.stderr
-    assert "reproduced exactly by tflm" in r.stdout and "replayed with ruy-x86" in r.stdout
+    assert "rebuilt by replaying op 2 CONV_2D with ruy-x86, then this op with tflm" in r.stdout
 
 
 def test_bit_exact_target_says_tflm_reproduced_for_every_op(tmp_path):
@@ -120,7 +120,7 @@ def test_tflite_runtime_kernels_on_generated_models_are_never_unexplained(kernel
     try:
         for name, build in sorted(_matrix_cases().items()):
             model = build(np.random.default_rng(sum(map(ord, name)))).build()
-            samples = rt.samples(model, 12, np.random.default_rng(7))
+            samples = rt.samples(model, 8, np.random.default_rng(7))
             if samples is None:
                 crashed.append(name)
                 continue
