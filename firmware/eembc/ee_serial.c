@@ -143,7 +143,7 @@ void ee_serial_char(char c) {
   } else if (c == '\r' || c == '\n' || c == '\0') {
     /* line ends from a terminal: not part of a command */
   } else if (cmd_len < EE_CMD_MAX) {
-    cmd[cmd_len++] = c;
+    cmd[cmd_len++] = c >= 0x20 && c <= 0x7e ? c : '?';  /* errors echo the command: printable only */
   } else {
     cmd_overflow = 1;
   }

@@ -35,7 +35,7 @@ class EembcOptions:
     url: str = ""
     baud: int = 115200  # the runner's performance/accuracy rate (energy mode: 9600, not supported)
     command_timeout: float = 5.0  # seconds for a reply (the runner's), `infer` excepted
-    infer_timeout: float = 60.0  # the first `infer` reply; later ones: 4 x the slowest + 5 s
+    infer_timeout: float = 60.0  # the first `infer` reply; later: 4 x the slowest per inference + command_timeout
     boot_timeout: float = 10.0  # a boot banner after a reset (and at open with expect_boot)
     expect_boot: bool = False  # the device boots when we connect (QEMU): read its banner first
     db_bytes: int = 31  # bytes per `db <hex>` command (the runner's 31; at most 38 fit 80 characters)
@@ -158,6 +158,7 @@ class EembcDriver(Driver):
         if len(info.inputs) != 1:
             raise UnsupportedModel(f"{name}: {len(info.inputs)} inputs; the MLPerf Tiny protocol sends one")
         mid = self.device["model"]
+        self.printed, self.single_us = {}, []
         self._enc = ev.encoding_for(self.opts.input_encoding, mid)
         self._spec, self._outs = info.inputs[0], info.outputs
         facts = ev.MODELS.get(mid)
@@ -220,7 +221,7 @@ class EembcDriver(Driver):
 
     def _infer(self, n: int, w: int) -> InferReply:
         per = self.slowest_infer  # host seconds per inference, slowest seen
-        allowed = 4 * per * (n + w) + 5.0 if per else self.opts.infer_timeout
+        allowed = 4 * per * (n + w) + self.opts.command_timeout if per else self.opts.infer_timeout
         t0 = time.monotonic()
         lines = self.client.command(f"infer {n} {w}", allowed)
         self.slowest_infer = max(self.slowest_infer, (time.monotonic() - t0) / max(1, n + w))

@@ -72,7 +72,7 @@ class QemuEembcDriver(QemuProcess, EembcDriver):
         from ..models import inspect
 
         info = inspect(model, name, name)
-        model_id = self.opts.model_id or guess_model_id(info.inputs, info.outputs) or "model"
+        model_id = self.opts.model_id or guess_model_id(info.inputs, info.outputs) or _id_of(name)
         if not self.opts.elf:
             self._elf = self.build(model, model_id, name)
         self._stop_image()
@@ -117,6 +117,12 @@ class QemuEembcDriver(QemuProcess, EembcDriver):
     def _stop_image(self) -> None:
         EembcDriver.close(self)
         self._shutdown()
+        self.device, self.slowest_infer = {}, 0.0  # the next image is another device
 
     def close(self) -> None:
         self._stop_image()
+
+
+def _id_of(name: str) -> str:
+    """A model id for a model the benchmark does not know: its name in [a-z0-9] (make checks it)."""
+    return "".join(c for c in name.lower() if c.isascii() and c.isalnum())[:24] or "model"

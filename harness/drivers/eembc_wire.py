@@ -63,6 +63,8 @@ class EembcClient:
         return self.recent[-1] if self.recent else ""
 
     def _seen(self) -> str:
+        if self._buf:
+            return f"{len(self._buf)} bytes without a line end: {bytes(self._buf[:40])!r} (not this protocol?)"
         return f"last line seen: {_q(self.last_line)}" if self.recent else "nothing received"
 
     def read_line(self, deadline: Deadline) -> str | None:
