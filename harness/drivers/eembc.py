@@ -62,7 +62,8 @@ class EembcDriver(Driver):
         self._check_options()
         self.client: EembcClient | None = None
         self.device: dict = {}  # name, profile, model id
-        self.resets = 0
+        self.resets = 0  # over the driver's life
+        self._resets_before = 0  # resets when the current run() / figures() began
         self.slowest_infer = 0.0  # host seconds of the slowest `infer` reply so far
         self._spec = None
         self._outs = None
@@ -179,7 +180,7 @@ class EembcDriver(Driver):
         if len(inputs) != 1:
             raise InputError(f"target {self.target.name}: {len(inputs)} input arrays; the protocol sends one")
         x = np.asarray(inputs[0])
-        n = len(x)
+        n, self._resets_before = len(x), self.resets
         outs = [np.empty((n, *_row(o.shape)), np.int8) for o in self._outs]
         ticks, amb = np.zeros(n, np.int64), np.zeros(n, np.int32)
         printed: list[tuple[str, ...]] = []
@@ -204,7 +205,7 @@ class EembcDriver(Driver):
                 return reply
             except DeviceReset as e:
                 self._recover(e)
-        raise TargetError(f"{self.where()}: the device reset {self.resets} times; giving up")
+        raise TargetError(f"{self.where()}: the device reset {self.opts.max_resets + 1} times on one sample")
 
     def _upload(self, data: bytes) -> None:
         c, t, k = self.client, self.opts.command_timeout, self.opts.db_bytes
@@ -230,8 +231,9 @@ class EembcDriver(Driver):
     def _recover(self, e: DeviceReset) -> None:
         """The banner has begun: read the rest, re-synchronise, check the model is the same."""
         self.resets += 1
-        if self.resets > self.opts.max_resets:
-            raise TargetError(f"{self.where()}: the device reset {self.resets} times; last: {e}") from None
+        if self.resets - self._resets_before > self.opts.max_resets:
+            raise TargetError(f"{self.where()}: the device reset {self.resets - self._resets_before} times in one "
+                              f"batch; last: {e}") from None
         self.client.boot_banner(self.opts.boot_timeout, e.line)
         self.client.resync(self.opts.boot_timeout)
         self._handshake()
@@ -263,6 +265,7 @@ class EembcDriver(Driver):
     def figures(self, inputs: Sequence[np.ndarray]) -> dict:
         from .eembc_perf import performance
 
+        self._resets_before = self.resets
         return {"eembc_performance": performance(self, np.asarray(inputs[0]))} if self.opts.perf_windows else {}
 
 
@@ -272,8 +275,8 @@ def _row(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def _score_hint(model: str | None, printed: int) -> str:
     if printed == 1:
-        return (f" ({model} prints one score, e.g. ad01's anomaly score: there are no outputs to compare; build the "
-                "firmware to print its raw outputs, or compare scores outside this harness)")
+        return (f" ({model} prints one score per inference, as the ad01 reference prints its anomaly score: there "
+                "are no outputs to compare; build the image to print its raw outputs, e.g. ours with EE_RESULTS=int8)")
     return ": is the .tflite the one compiled into the firmware?"
 
 

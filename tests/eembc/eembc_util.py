@@ -3,6 +3,7 @@ MLPerf Tiny runner's layout."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def qemu_eembc(**options):
     """An unopened qemu-eembc driver: targets/qemu-m4-eembc.yaml with `options` on top."""
     t = load_target("qemu-m4-eembc")
     return driver_class(t.kind)(dataclasses.replace(t, options={**t.options, **options}))
+
+
+@contextlib.contextmanager
+def loaded(driver, model: bytes, name: str):
+    """The driver opened, `model` loaded; closed on the way out."""
+    with driver:
+        driver.open()
+        driver.load(model, name)
+        yield driver
 
 
 def qemu_m4():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import MODELS
-from eembc_util import fake
+from eembc_util import fake, loaded
 from harness.drivers import eembc_values as ev
 from harness.drivers.base import TensorSpec
 from harness.drivers.eembc_wire import MalformedReply, parse_infer, parse_profile, split_values
@@ -77,11 +77,8 @@ def test_input_encodings_round_trip():
 
 def _run(drv, n=3, seed=0):
     x = np.random.default_rng(seed).integers(-128, 128, (n, 8, 8, 1)).astype(np.int8)
-    with drv:
-        drv.open()
-        drv.load(digits_model(), "digits")
-        res = drv.run([x])
-        return res, drv
+    with loaded(drv, digits_model(), "digits"):
+        return drv.run([x]), drv
 
 
 @pytest.mark.parametrize("fault,error,says", [
@@ -112,7 +109,7 @@ def test_a_reset_mid_run_is_healed_and_loses_nothing(fault):
 
 def test_a_device_that_keeps_resetting_gives_up():
     drv = fake(fault="reset", fault_at=1, classes=10, model="digits", max_resets=0)
-    with pytest.raises(TargetError, match="reset 1 times"):
+    with pytest.raises(TargetError, match="reset 1 times in one batch"):
         _run(drv)
 
 
@@ -130,10 +127,7 @@ def test_bad_options_and_a_foreign_model_are_one_line_errors():
 
 def test_performance_windows_on_the_fake():
     drv = fake(classes=10, model="digits", perf_windows=3, perf_window_s=0.01, perf_counts=[5, 1])
-    res, _ = _run(drv)
-    with drv:
-        drv.open()
-        drv.load(digits_model(), "digits")
+    with loaded(drv, digits_model(), "digits"):
         x = np.zeros((2, 8, 8, 1), np.int8)
         drv.run([x])
         p = drv.figures([x])["eembc_performance"]

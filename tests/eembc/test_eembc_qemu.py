@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import MODELS, ROOT, SHARED, run_cli, shared_model
-from eembc_util import oracle, qemu_eembc, qemu_m4, random_rows, write_runner_dataset
+from eembc_util import loaded, oracle, qemu_eembc, qemu_m4, random_rows, write_runner_dataset
 from harness.errors import TargetError, UnsupportedModel
 from harness.results import read_npz
 
@@ -21,14 +21,10 @@ pytestmark = pytest.mark.qemu
 def test_same_bytes_as_the_framed_path_and_the_oracle():
     model = shared_model("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     x = random_rows((1, 49, 10, 1), 20, seed=14)
-    with qemu_eembc() as d:
-        d.open()
-        d.load(model, "kws")
+    with loaded(qemu_eembc(), model, "kws") as d:
         ee = d.run([x])
         again = d.run([x[:5]])
-    with qemu_m4() as m:
-        m.open()
-        m.load(model, "kws")
+    with loaded(qemu_m4(), model, "kws") as m:
         framed = m.run([x])
     assert np.array_equal(ee.outputs[0], framed.outputs[0])
     assert np.array_equal(ee.outputs[0], oracle(model, x))
@@ -41,9 +37,7 @@ def test_same_bytes_as_the_framed_path_and_the_oracle():
 def test_a_reset_mid_run_is_healed():
     model = shared_model("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     x = random_rows((1, 49, 10, 1), 8, seed=3)
-    with qemu_eembc() as d:
-        d.open()
-        d.load(model, "kws")
+    with loaded(qemu_eembc(), model, "kws") as d:
         stream, infers = d.client.stream, []
         write = stream.write
 
@@ -68,21 +62,19 @@ def test_the_framed_firmware_is_not_a_benchmark_image():
         qemu_m4().build()
     with pytest.raises(TargetError, match="no boot banner ending in m-ready within 2 s; .* bytes without a line end"
                                           ".*not this protocol") as e:
-        with qemu_eembc(elf=str(harness_elf), boot_timeout=2.0) as d:
-            d.open()
-            d.load((MODELS / "digits_int8.tflite").read_bytes(), "digits")
+        with loaded(qemu_eembc(elf=str(harness_elf), boot_timeout=2.0), (MODELS / "digits_int8.tflite").read_bytes(),
+                    "digits"):
+            pass
     assert "\n" not in str(e.value)
 
 
 def test_a_model_that_is_not_the_one_compiled_in_is_refused():
     kws = shared_model("mlperf_tiny/kws_ref_model.tflite").read_bytes()
-    with qemu_eembc() as d:
-        d.open()
-        elf = d.load(kws, "kws").facts["elf"]
+    with loaded(qemu_eembc(), kws, "kws") as d:
+        elf = str(d.elf())
     with pytest.raises(UnsupportedModel, match="has 27648 values; the device runs kws01 .490 values.: give the .tflite"):
-        with qemu_eembc(elf=elf) as d:
-            d.open()
-            d.load(shared_model("mlperf_tiny/vww_96_int8.tflite").read_bytes(), "vww")
+        with loaded(qemu_eembc(elf=elf), shared_model("mlperf_tiny/vww_96_int8.tflite").read_bytes(), "vww"):
+            pass
 
 
 def test_bench_kws_is_bit_exact_with_the_performance_figures(results):
