@@ -59,11 +59,13 @@ def _drift_row(d: dict) -> list:
 
 def _performance(doc: Doc, p: dict) -> None:
     doc.p(f"Performance mode (the runner's): {len(p['windows'])} windows of `infer {p['n']} {p['warmup']}`, each on "
-          f"one uploaded sample. Median throughput {p['median_throughput_inf_s']:.3f} inf./s, median latency "
-          f"{p['median_latency_us']:.1f} µs ({p['median_per_inference']:.0f} {p['unit']} per inference). "
+          f"one uploaded sample. Median throughput {p['median_throughput_inf_s']:.3f} inferences per second of the "
+          f"device's m-lap-us clock, median latency {p['median_latency_us']:.1f} m-lap-us µs "
+          f"({p['median_per_inference']:.0f} {p['unit']} per inference). "
           + ("Valid for a submission." if p["valid_for_submission"] else
              f"Not valid for a submission: {p['not_valid_because']}.") + f" {p['time_note']}.")
-    doc.table(["window", "sample", "N", "W", "t1 − t0 µs", "inf./s", "µs / inference", f"{p['unit']} / inference",
+    doc.table(["window", "sample", "N", "W", "t1 − t0 (m-lap-us µs)", "inf./s", "m-lap-us µs / inference",
+               f"{p['unit']} / inference",
                "results = single inference"],
               [[i + 1, w["sample"], w["n"], w["warmup"], w["elapsed_us"], w["throughput_inf_s"], w["latency_us"],
                 w["per_inference"], w["results_match_single"]] for i, w in enumerate(p["windows"])])

@@ -185,7 +185,7 @@ class EembcDriver(Driver):
         ticks, amb = np.zeros(n, np.int64), np.zeros(n, np.int32)
         printed: list[tuple[str, ...]] = []
         for s in range(n):
-            data = ev.encode_input(x[s], self._spec, self._enc)
+            data = self.encode(x[s])
             reply = self.infer(data, 1, 0)
             ticks[s] = reply.elapsed_us
             self.single_us.append(reply.elapsed_us)
@@ -194,6 +194,10 @@ class EembcDriver(Driver):
         ticks = np.rint(ticks * self.tick_scale()).astype(np.int64)
         values = np.array([[float(v) for v in p] for p in printed], np.float64).reshape(n, -1)
         return RunResult(outs, ticks, extra={"printed_0": values, "ambiguous": amb})
+
+    def encode(self, row: np.ndarray) -> bytes:
+        """One sample's int8 values as the bytes this device's th_load_tensor expects."""
+        return ev.encode_input(row, self._spec, self._enc)
 
     def infer(self, data: bytes, n: int, w: int) -> InferReply:
         """Upload one sample and run `infer n w`; a reset of the device repeats both."""
@@ -209,16 +213,20 @@ class EembcDriver(Driver):
 
     def _upload(self, data: bytes) -> None:
         c, t, k = self.client, self.opts.command_timeout, self.opts.db_bytes
-        got = c.command(f"db load {len(data)}", t)
+        got = self._known(c.command(f"db load {len(data)}", t))
         if got != [f"m-[Expecting {len(data)} bytes]"]:
             raise _malformed(self.where(), f"db load {len(data)}", f"m-[Expecting {len(data)} bytes]", got)
         for i in range(0, len(data), k):
             cmd = f"db {data[i:i + k].hex()}"
-            got = c.command(cmd, t)
+            got = self._known(c.command(cmd, t))
             want = ["m-load-done"] if i + k >= len(data) else []
             if got != want:
                 raise _malformed(self.where(), cmd[:12] + "…", want[0] if want else "no line", got,
                                  f" after {min(i + k, len(data))} of {len(data)} bytes")
+
+    def _known(self, lines: list[str]) -> list[str]:
+        """The protocol's lines of a reply: all of them when strict, the m-… ones otherwise."""
+        return lines if self.opts.strict else [x for x in lines if x.startswith("m-")]
 
     def _infer(self, n: int, w: int) -> InferReply:
         per = self.slowest_infer  # host seconds per inference, slowest seen

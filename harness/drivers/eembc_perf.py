@@ -33,7 +33,7 @@ def _single_latency_us(driver, x: np.ndarray) -> float:
     """Device µs of one inference: from run() when it ran, else one `infer 1 0` now."""
     if driver.single_us:
         return float(np.median(driver.single_us))
-    reply = driver.infer(ev.encode_input(x[0], driver._spec, driver._enc), 1, 0)
+    reply = driver.infer(driver.encode(x[0]), 1, 0)
     return float(reply.elapsed_us)
 
 
@@ -43,7 +43,7 @@ def performance(driver, x: np.ndarray) -> dict:
     n, w = _counts(driver, _single_latency_us(driver, x))
     windows = []
     for i in range(o.perf_windows):
-        data = ev.encode_input(x[i % len(x)], driver._spec, driver._enc)
+        data = driver.encode(x[i % len(x)])
         single = driver.printed.get(data)
         reply = driver.infer(data, n, w)
         dt = max(reply.elapsed_us, 1)

@@ -134,3 +134,9 @@ def test_performance_windows_on_the_fake():
     assert (p["n"], p["warmup"], len(p["windows"])) == (9, 1, 3)  # N raised to fill 0.01 s at 1234 µs each
     assert p["median_latency_us"] == 1234 and not p["valid_for_submission"]
     assert all(w["results_match_single"] for w in p["windows"][:2])
+
+
+def test_unknown_lines_pass_when_not_strict():
+    clean, _ = _run(fake(classes=10, model="digits"))
+    lenient, _ = _run(fake(fault="stray", fault_at=2, classes=10, model="digits", strict=False))
+    assert np.array_equal(clean.outputs[0], lenient.outputs[0])
