@@ -5,20 +5,17 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "ee_api.h"
 #include "port.h"
 
-void port_write(const uint8_t *p, size_t n) { fwrite(p, 1, n, stdout); }
-
-uint32_t port_clock(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint32_t)((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-}
-
-void port_clock_sync(void) {}
+/* The stdio port of the framed-protocol native target (port_getc, port_write, port_clock, …),
+ * without its main and its frame server: one stdio port for both native builds. */
+#define main hb_native_target_main
+#define hb_serve(board) ((void)(board))
+#include "../tools/native_target.c"
+#undef main
+#undef hb_serve
 
 static uint8_t *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -43,9 +40,5 @@ int main(int argc, char **argv) {
   cfg.results_fmt = argc > 4 ? atoi(argv[4]) : EE_RES_DEFAULT;
   cfg.ticks_per_us = 1000u;
   ee_start(&cfg);
-  for (int c; (c = getchar()) != EOF;) {
-    ee_serial_char((char)c);
-    if (c == '%') fflush(stdout);
-  }
-  return 0;
+  for (;;) ee_serial_char((char)port_getc());  /* port_getc flushes replies first, exits at EOF */
 }

@@ -34,7 +34,7 @@ EE_PATHCH := $(EE_LOWER) A B C D E F G H I J K L M N O P Q R S T U V W X Y Z . _
 
 .PHONY: eembc eembc-native
 eembc-native: $(NATIVE_DIR)/eembc
-$(NATIVE_DIR)/eembc: $(EE_DIR)/ee_native.c $(EE_SRCS) $(EE_HDRS) $(CORE_SRCS) $(CORE_HDRS)
+$(NATIVE_DIR)/eembc: $(EE_DIR)/ee_native.c tools/native_target.c $(EE_SRCS) $(EE_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(NATIVE_DIR)
 	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -I$(EE_DIR) -o $@ $(EE_DIR)/ee_native.c $(EE_SRCS) $(CORE_SRCS)
 
