@@ -46,7 +46,8 @@ def eembc_side(data: bytes, name: str, x: np.ndarray) -> dict:
             inf.append(time.perf_counter() - t1)
             ticks.append(reply.elapsed_us * d.tick_scale())
         perf = d.figures([x])["eembc_performance"]
-    return {"upload_Bps": sum(b for b, _ in up) / sum(s for _, s in up), "upload_s": statistics.median(s for _, s in up),
+    return {"upload_Bps": sum(b for b, _ in up) / sum(s for _, s in up),
+            "upload_s": statistics.median(s for _, s in up),
             "infer_s": statistics.median(inf), "instr": statistics.median(ticks), "perf": perf}
 
 

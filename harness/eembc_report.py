@@ -49,7 +49,8 @@ def _recovery(doc: Doc, mm: dict, out: dict, refs: dict) -> None:
              "LSB figures are not a proof of exactness." if amb else ""))
     rows = [["printed − (q − zp)·scale of the recovered q", *_drift_row(float_drift(printed, exact))]]
     if "float_0" in refs:
-        rows.append(["printed − float twin", *_drift_row(float_drift(printed, refs["float_0"].reshape(printed.shape)))])
+        twin = refs["float_0"].reshape(printed.shape)
+        rows.append(["printed − float twin", *_drift_row(float_drift(printed, twin))])
     doc.table(["float drift of the printed values", "MAE", "max |Δ|", "cosine"], rows)
 
 

@@ -58,8 +58,8 @@ class QemuEembcDriver(QemuProcess, EembcDriver):
     def time_note(self) -> str:
         if self.opts.icount is None:
             return "m-lap-us: QEMU's virtual µs following host time (no -icount), reported as ns"
-        return (f"m-lap-us: QEMU -icount shift={self.opts.icount} virtual µs = {self.tick_scale():g} instructions each, "
-                "reported as instructions; not the time of a real core")
+        return (f"m-lap-us: QEMU -icount shift={self.opts.icount} virtual µs = {self.tick_scale():g} instructions "
+                "each, reported as instructions; not the time of a real core")
 
     def open(self) -> TargetInfo:
         """Nothing runs yet: the image is built and started per model in load()."""

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import ROOT, SHARED  # noqa: F401  (re-exported for the tests)
 from harness.config import TargetConfig, load_target
 from harness.drivers import driver_class
 from harness.runtimes import Runner
