@@ -29,15 +29,18 @@ def section(doc: Doc, rd: RunDir, name: str, mm: dict) -> None:
     if perf:
         _performance(doc, perf)
     if "printed_0" in out and "labels" in out:
-        _accuracy(doc, model_id, out["printed_0"], out["labels"])
+        _accuracy(doc, model_id, _scores(model_id, out, mm), out["labels"])
 
 
 def _recovery(doc: Doc, mm: dict, out: dict, refs: dict) -> None:
-    spec = TensorSpec(**{**mm["outputs"][0], "shape": tuple(mm["outputs"][0]["shape"])})
+    spec = _spec(mm["outputs"][0])
     printed = out["printed_0"]
     amb = int(out["ambiguous"].sum()) if "ambiguous" in out else 0
     q = out["outputs_0"].reshape(len(printed), -1).astype(np.float64)
     exact = (q - spec.zero_point) * spec.scale
+    if np.array_equal(printed, q):
+        doc.p("The device prints its raw int8 outputs: they are the outputs above, no recovery needed.")
+        return
     ok = ev.resolves_one_lsb(spec.scale, 3, "auto")
     doc.p(f"The device prints dequantised outputs; the int8 outputs above are recovered with the model's output "
           f"scale {spec.scale:.6g} and zero point {spec.zero_point}. "
@@ -72,25 +75,43 @@ def _performance(doc: Doc, p: dict) -> None:
                 w["per_inference"], w["results_match_single"]] for i, w in enumerate(p["windows"])])
 
 
+def _spec(d: dict) -> TensorSpec:
+    return TensorSpec(**{**d, "shape": tuple(d["shape"])})
+
+
+def _scores(model_id: str, out: dict, mm: dict) -> np.ndarray:
+    """What the runner scores: the printed values; for ad01 printing its raw outputs, the score
+    its reference prints — the mean squared error of the dequantised output vs the input."""
+    printed = out["printed_0"]
+    facts = ev.MODELS.get(model_id)
+    if not facts or facts.metric != "auc" or printed.shape[1] == 1:
+        return printed
+    from .inputs import dequantize
+
+    y = dequantize(out["outputs_0"], _spec(mm["outputs"][0])).reshape(len(printed), -1).astype(np.float64)
+    x = dequantize(out["inputs_0"], _spec(mm["inputs"][0])).reshape(len(printed), -1).astype(np.float64)
+    return np.mean((y - x) ** 2, axis=1, keepdims=True)
+
+
 def _accuracy(doc: Doc, model_id: str, printed: np.ndarray, labels: np.ndarray) -> None:
     """As the runner computes it: scores normalised to sum 1, arg-max against the label; AUC
     one-vs-rest; ad01 the AUC of its anomaly score."""
     facts = ev.MODELS.get(model_id)
     y = labels.astype(np.int64)
-    if facts and facts.metric == "auc" or printed.shape[1] == 1:
-        value, unit, top1 = auc(y == 1, printed[:, 0]), "AUC", None
+    if printed.shape[1] == 1:
+        value, unit, roc = auc(y == 1, printed[:, 0]), "AUC", ""
     else:
         sums = printed.sum(axis=1, keepdims=True)
         p = printed / np.where(sums == 0, 1.0, sums)
-        top1 = float(np.mean(np.argmax(p, axis=1) == y) * 100)
-        value, unit = top1, "top-1 %"
-    roc = auc(y == 1, printed[:, 1]) if printed.shape[1] == 2 else _ovr_auc(y, printed)
+        value, unit = float(np.mean(np.argmax(p, axis=1) == y) * 100), "top-1 %"
+        a = auc(y == 1, p[:, 1]) if p.shape[1] == 2 else _ovr_auc(y, p)
+        roc = f"; AUC {'n/a' if a is None else f'{a:.4f}'}"
     target = f"{facts.target:g}{' %' if facts.metric == 'top1' else ''}" if facts else "none for this model id"
     met = "" if not facts or value is None else (" — meets the target" if value >= facts.target else
                                                  " — below the target")
     doc.p(f"Accuracy mode (the runner's `infer 1 0` per sample, {len(y)} labelled samples): {unit} "
-          f"{'n/a' if value is None else f'{value:.2f}'} against the quality target {target}{met}; "
-          f"AUC {'n/a' if roc is None else f'{roc:.4f}'}. The runner reports the figure on the full test set.")
+          f"{'n/a' if value is None else f'{value:.4f}' if unit == 'AUC' else f'{value:.2f}'} against the quality target {target}{met}{roc}. "
+          "The runner reports the figure on the full test set.")
 
 
 def auc(positive: np.ndarray, score: np.ndarray) -> float | None:

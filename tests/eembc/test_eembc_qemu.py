@@ -75,6 +75,12 @@ def test_a_model_that_is_not_the_one_compiled_in_is_refused():
     with pytest.raises(UnsupportedModel, match="27648 values; the device runs kws01 .490 values.: give the .tflite"):
         with loaded(qemu_eembc(elf=elf), shared_model("mlperf_tiny/vww_96_int8.tflite").read_bytes(), "vww"):
             pass
+    # the image's own e-[…] line, when the sample is not what it expects (float32 instead of int8)
+    with pytest.raises(TargetError, match=r"`infer 1 0` failed on the device: e-\[Input db has 1960 bytes, "
+                                          r"expected 490\]") as e:
+        with loaded(qemu_eembc(elf=elf, input_encoding="float32"), kws, "kws") as d:
+            d.run([random_rows((1, 49, 10, 1), 1, seed=0)])
+    assert "\n" not in str(e.value)
 
 
 def test_bench_kws_is_bit_exact_with_the_performance_figures(results):
