@@ -264,7 +264,10 @@ class EembcDriver(Driver):
                     raise TargetError(f"{self.where()}: result values {q.min()}..{q.max()} are not int8 "
                                       "(options.results: int8)")
             else:
-                rec = ev.recover_int8(texts, spec, self.opts.rounding)
+                try:
+                    rec = ev.recover_int8(texts, spec, self.opts.rounding)
+                except TargetError as e:
+                    raise TargetError(f"{self.where()}: sample {s}: {e}") from None
                 q, amb = rec.q, amb + rec.ambiguous
             o[s] = q.astype(np.int8).reshape(o.shape[1:])
             pos += k
