@@ -104,16 +104,18 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             arrays["ticks"] = res.ticks
             if res.op_ticks is not None:
                 arrays["op_ticks"] = res.op_ticks
+            arrays.update(res.extra)
             write_npz(rd.part(job.name, start), arrays)
             rd.journal({"event": "batch", "model": job.name, "start": start, "stop": stop, "retries": res.retries})
             bar.advance(stop - start)
     _merge(job, info, rd)
+    figures = driver.figures(job.inputs.arrays)
     return {"path": job.info.path, "sha256": job.info.sha256, "size": job.info.size, "ops": list(job.info.ops),
             "inputs": [dataclasses.asdict(t) for t in job.info.inputs],
             "outputs": [dataclasses.asdict(t) for t in job.info.outputs],
             "float": None if job.twin is None else {"path": job.twin[1].path, "sha256": job.twin[1].sha256},
             "input_source": job.inputs.source, "classification": job.classification,
-            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}}
+            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}, **figures}
 
 
 def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:

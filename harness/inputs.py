@@ -101,7 +101,12 @@ def _fit(x: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
 
 
 def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> InputSet:
-    """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels)."""
+    """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels), or a
+    folder in the MLPerf Tiny runner's layout (drivers/eembc_dataset.py)."""
+    if Path(path).is_dir():
+        from .drivers.eembc_dataset import runner_inputs
+
+        return runner_inputs(Path(path), specs, n)
     data = load_arrays(path, InputError, "input file not found")
     if len(specs) == 1:
         key = "x_int8" if "x_int8" in data else "x" if "x" in data else "inputs_0"
