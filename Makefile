@@ -8,23 +8,25 @@ TARGET ?= qemu-m4
 CONFIG ?= default
 MODELS ?=
 RUNS ?=
+PER_LAYER ?=
 PYTEST_ARGS ?=
 HARNESS := cd $(ROOT) && $(PY) -m harness
 
 APT_FW := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 APT_TEST := $(APT_FW) qemu-user-static openssh-server clang
 
-# User values (TARGET, CONFIG, MODELS, RUNS, HOST, PORT, USER) reach the harness as HB_* environment
+# User values (TARGET, CONFIG, MODELS, RUNS, PER_LAYER, HOST, PORT, USER) reach the harness as HB_* environment
 # variables, never through a shell or a second make expansion: $(value …) is the text as typed, and
 # `unexport` stops make from expanding command-line variables into the recipes' environment itself,
 # and the harness runs without MAKEFLAGS, where make keeps them for sub-makes (the firmware build would
 # expand them again). The harness expands MODELS' globs (cli.py); recipes never contain these values.
-BENCH_VARS := TARGET CONFIG MODELS RUNS HOST PORT
+BENCH_VARS := TARGET CONFIG MODELS RUNS PER_LAYER HOST PORT
 unexport $(BENCH_VARS)
 bench: export HB_TARGET = $(value TARGET)
 bench: export HB_CONFIG = $(value CONFIG)
 bench: export HB_MODELS = $(value MODELS)
 bench: export HB_RUNS = $(value RUNS)
+bench: export HB_PER_LAYER = $(value PER_LAYER)
 # HOST=/PORT=/USER= on the command line override an SSH target file (USER is always in the environment).
 ifneq ($(value HOST),)
 bench: export HB_HOST = $(value HOST)

@@ -24,6 +24,7 @@ from .run_record import Request
 from .ui import UI
 
 __all__ = ["Request", "start", "resume"]
+FIGURE_SAMPLES = 1000
 
 
 def _preflight(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None:
@@ -139,21 +140,26 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             arrays["ticks"] = res.ticks
             if res.op_ticks is not None:
                 arrays["op_ticks"] = res.op_ticks
+            arrays.update(res.extra)
             write_npz(rd.part(job.name, start), arrays)
             rd.journal({"event": "batch", "model": job.name, "start": start, "stop": stop, "retries": res.retries})
             bar.advance(stop - start)
     _merge(job, info, rd, cfg.batch)
+    # Figures a target measures its own way (eembc: one sample per performance window) take the first
+    # samples, never the whole set: memory does not grow with runs.
+    figures = driver.figures(job.inputs.take(0, min(len(job.inputs), FIGURE_SAMPLES)))
     return {"path": job.info.path, "sha256": job.info.sha256, "size": job.info.size, "ops": list(job.info.ops),
             "inputs": [dataclasses.asdict(t) for t in job.info.inputs],
             "outputs": [dataclasses.asdict(t) for t in job.info.outputs],
             "float": None if job.twin is None else {"path": job.twin[1].path, "sha256": job.twin[1].sha256},
             "input_source": job.inputs.source, "classification": job.classification,
-            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}}
+            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}, **figures}
 
 
 def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:
     """Intermediate tensors of the first n samples on the device vs the TFLM oracle and float twin."""
     from . import layers
+    from .attribution import store
     from .inputs import dequantize
 
     samples = [job.inputs.take(s, s + 1) for s in range(min(n, len(job.inputs)))]
@@ -161,9 +167,12 @@ def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> Non
     if job.twin is not None:
         float_rows = [[dequantize(a, spec) for a, spec in zip(smp, job.info.inputs)] for smp in samples]
     ui.say(f"{job.name}: per-layer tensors for {len(samples)} samples")
-    rows = layers.localise(driver.tensors, job.data, job.twin[0] if job.twin else None, samples, float_rows,
+    rec = store.Recorder(driver.tensors)  # keeps the tensors for the op replay (harness explain)
+    rows = layers.localise(rec, job.data, job.twin[0] if job.twin else None, samples, float_rows,
                            job.info.path)
     write_json(rd.file("layers", f"{job.name}.json"), rows)
+    store.save(rd, job.name, job.data, rec)
+    store.attribute(rd, job.name)
     rd.journal({"event": "layers-done", "model": job.name})
 
 

@@ -40,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="--baseline of another kind of target: compare outputs, never latencies")
     b.add_argument("--accept-new-host-key", action="store_true",
                    help="SSH targets: record an unknown host key (like OpenSSH accept-new); a changed key is refused")
-    b.add_argument("--per-layer", type=int, nargs="?", const=3, default=0, metavar="N",
-                   help="per-layer drift on the first N samples (default 3)")
+    b.add_argument("--per-layer", type=int, nargs="?", const=3, metavar="N",
+                   help="per-layer drift on the first N samples (N default 3; default $HB_PER_LAYER, else off)")
     c = sub.add_parser("compare", help="compare the raw outputs of two runs")
     c.add_argument("run_a")
     c.add_argument("run_b")
@@ -57,11 +57,27 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--dataset", help=".npz with x and y labels (accuracy, ECE)")
     w.add_argument("--runs", type=int, help="samples per k (default 200, capped by the dataset)")
     w.add_argument("--results", default="results")
+    _explain_parser(sub)
     sub.add_parser("targets", help="list the target files")
     d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
     d.add_argument("--target", help="also check a remote target (e.g. rpi4)")
     d.add_argument("--install-runtime", action="store_true", help="install the runtime on the remote target")
     return p
+
+
+def _explain_parser(sub) -> None:
+    e = sub.add_parser("explain", help="replay each op of a --per-layer run on the host: which arithmetic "
+                       "reproduces the target's tensors (docs/attribution.md)")
+    e.add_argument("run_dir")
+    e.add_argument("--model", help="one model of the run (default: every model with per-layer tensors)")
+    e.add_argument("--op", type=int, help="one op index (default: every op)")
+
+
+def cmd_explain(a, ui) -> int:
+    from .attribution.command import explain
+
+    print(explain(a.run_dir, a.model, a.op), end="")
+    return 0
 
 
 def _env_models(text: str) -> list[str]:
@@ -74,19 +90,23 @@ def _env_models(text: str) -> list[str]:
     return out
 
 
-def _runs(value: int | str | None, name: str) -> int | None:
-    """--runs / RUNS=: a whole number >= 1, or a ConfigError naming the option."""
-    from .config import MAX_RUNS
-
+def _whole(value: int | str | None, name: str, low: int, high: int, what: str) -> int | None:
+    """A whole number in [low, high] from an option or HB_* variable, or a ConfigError naming it."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        runs = int(value)
+        number = int(value)
     except ValueError:
-        raise ConfigError(f"{name} {str(value)[:40]!r}: not a whole number; give the inferences per model") from None
-    if not 1 <= runs <= MAX_RUNS:
-        raise ConfigError(f"{name} {runs}: must be between 1 and {MAX_RUNS} inferences per model")
-    return runs
+        raise ConfigError(f"{name} {str(value)[:40]!r}: not a whole number; give the {what}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} {number}: must be between {low} and {high} {what}")
+    return number
+
+
+def _runs(value: int | str | None, name: str) -> int | None:
+    from .config import MAX_RUNS
+
+    return _whole(value, name, 1, MAX_RUNS, "inferences per model")
 
 
 def _bench_request(a):
@@ -96,10 +116,10 @@ def _bench_request(a):
     env = os.environ
     runs = _runs(a.runs, "--runs") if a.runs is not None else _runs(env.get("HB_RUNS"), "RUNS= (HB_RUNS)")
     models = a.models if a.models is not None else _env_models(env.get("HB_MODELS", ""))
-    if a.per_layer < 0:
-        raise ConfigError(f"--per-layer {a.per_layer}: must be >= 0 samples")
+    layers = (_whole(a.per_layer, "--per-layer", 0, 100_000, "samples") if a.per_layer is not None else
+              _whole(env.get("HB_PER_LAYER"), "PER_LAYER= (HB_PER_LAYER)", 0, 100_000, "samples"))
     return bench.Request(a.target or env.get("HB_TARGET") or "host", a.config or env.get("HB_CONFIG") or "default",
-                         tuple(models), runs, a.results, a.baseline, a.per_layer, a.allow_other_target)
+                         tuple(models), runs, a.results, a.baseline, layers or 0, a.allow_other_target)
 
 
 def cmd_bench(a, ui) -> int:
@@ -109,7 +129,8 @@ def cmd_bench(a, ui) -> int:
         os.environ["HB_ACCEPT_NEW_HOST_KEY"] = "1"
     if a.resume:
         given = [o for o, v in (("--target", a.target), ("--config", a.config), ("--models", a.models),
-                                ("--runs", a.runs), ("--baseline", a.baseline)) if v is not None]
+                                ("--runs", a.runs), ("--baseline", a.baseline), ("--per-layer", a.per_layer))
+                 if v is not None]
         if given:
             raise ConfigError(f"--resume repeats the recorded run exactly; drop {', '.join(given)}")
         path = bench.resume(a.resume, ui)
@@ -195,7 +216,7 @@ def _doctor_remote(name: str, install: bool) -> int:
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
-            "targets": cmd_targets, "doctor": cmd_doctor}
+            "explain": cmd_explain, "targets": cmd_targets, "doctor": cmd_doctor}
 
 
 def _terminated(signum, frame) -> None:

@@ -125,6 +125,7 @@ def load_dataclass(cls: type, data: Mapping[str, Any] | None, where: str) -> Any
     data = dict(data or {})
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    checks = field_checks(cls)
     unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
         raise ConfigError(f"{where}: unknown key {str(unknown[0])[:60]!r}; allowed: {', '.join(sorted(fields))}")
@@ -135,13 +136,21 @@ def load_dataclass(cls: type, data: Mapping[str, Any] | None, where: str) -> Any
                 raise ConfigError(f"{where}: missing required key {name!r}")
             continue
         kwargs[name] = _convert(data[name], hints[name], f"{where}.{name}")
-        check_field(f, kwargs[name], f"{where}.{name}")
+        check_value(checks.get(name), kwargs[name], f"{where}.{name}")
     return cls(**kwargs)
 
 
-def check_field(f: dataclasses.Field, value: Any, where: str) -> None:
-    """ConfigError when `value` breaks the range or choices declared on field `f` with opt()."""
-    check = f.metadata.get("check")
+def field_checks(cls: type) -> dict[str, Check]:
+    """The opt() rule of every field, inherited: a subclass that only changes a default keeps the range."""
+    checks: dict[str, Check] = {}
+    for klass in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(klass):
+            checks.update({f.name: f.metadata["check"] for f in dataclasses.fields(klass) if "check" in f.metadata})
+    return checks
+
+
+def check_value(check: Check | None, value: Any, where: str) -> None:
+    """ConfigError when `value` breaks the range or choices of `check`."""
     why = check.problem(value) if check else None
     if why:
         hint = f" ({check.hint})" if check.hint else ""

@@ -254,8 +254,13 @@ def _labels(y: np.ndarray, count: int, where: str) -> np.ndarray:
 
 
 def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> InputSet:
-    """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels)."""
+    """Inputs from .npy (one input) or .npz (keys x / x_int8 / inputs_0…, optional y labels), or a
+    folder in the MLPerf Tiny runner's layout (drivers/eembc_dataset.py)."""
     check_tensors(specs, "input", "model")
+    if Path(path).is_dir():
+        from .drivers.eembc_dataset import runner_inputs
+
+        return runner_inputs(Path(path), specs, n)
     data = load_arrays(path, InputError, "input file not found")
     if len(specs) == 1:
         key = "x_int8" if "x_int8" in data else "x" if "x" in data else "inputs_0"

@@ -63,13 +63,22 @@ def regular_file(path: Path, what: str, error: type = ModelError) -> Path:
     return path
 
 
+def _hash_file(h, path: Path) -> None:
+    with open(path, "rb") as f:
+        while piece := f.read(1 << 20):
+            h.update(piece)
+
+
 def file_sha256(path: Path) -> str | None:
-    """sha256 of a file read in pieces; None when it cannot be read."""
-    h = hashlib.sha256()
+    """sha256 of a file read in pieces, or of a folder's files by name and content (a dataset in the
+    MLPerf Tiny runner's layout); None when it cannot be read."""
+    h, path = hashlib.sha256(), Path(path)
     try:
-        with open(path, "rb") as f:
-            while piece := f.read(1 << 20):
-                h.update(piece)
+        if not path.is_dir():
+            _hash_file(h, path)
+        for file in sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []:
+            h.update(file.name.encode(errors="surrogateescape") + b"\0")
+            _hash_file(h, file)
     except OSError:
         return None
     return h.hexdigest()
@@ -114,8 +123,8 @@ def _check_twin(q: ModelInfo, f: ModelInfo) -> None:
 def _inputs(cfg: BenchConfig, entry: ModelEntry, info: ModelInfo, runs: int) -> tuple[inp.InputSet, Path | None]:
     source = resolve(cfg, entry.dataset or entry.inputs)
     if source is not None:
-        key = "dataset" if entry.dataset else "inputs"
-        regular_file(source, f"{key} file", InputError)
+        if not source.is_dir():  # a folder is a dataset in the MLPerf Tiny runner's layout
+            regular_file(source, f"{'dataset' if entry.dataset else 'inputs'} file", InputError)
         return inp.file_inputs(source, info.inputs, runs), source
     return inp.random_inputs(info.inputs, runs, cfg.inputs.seed), None
 

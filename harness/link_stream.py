@@ -10,6 +10,16 @@ from __future__ import annotations
 from .errors import LinkError
 
 
+def open_url(url: str, baud: int, who: str):
+    """A pyserial object for any pyserial URL, or a LinkError naming `who` and what to check."""
+    import serial
+
+    try:
+        return serial.serial_for_url(url, baudrate=baud, timeout=0.02)
+    except (serial.SerialException, OSError, ValueError) as e:
+        raise LinkError(f"{who}: cannot open {url} ({e}); check the URL, cable and permissions (dialout group)") from None
+
+
 class SerialStream:
     """A pyserial object as a stream: short blocking reads, EOF as LinkError."""
 

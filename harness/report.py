@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import plots
+from .attribution.section import report_section as attribution_section
 from .doc import Doc
+from .eembc_report import section as eembc_section
 from .errors import RegressionFailed
 from .results import RunDir, read_json, read_npz, write_text
 
@@ -85,6 +87,7 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
     if "ticks" in m:
         tk = m["ticks"]
         doc.p(f"Per inference: mean {tk['mean']:.0f} {tk['unit']} (min {tk['min']}, max {tk['max']}).")
+    eembc_section(doc, rd, name, mm)
     if m.get("profile"):
         unit = t.get("time_unit", "ticks")
         doc.h(3, f"Per-op profile (mean {unit} per inference)")
@@ -98,6 +101,7 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
         _calibration(doc, name, m["calibration"], with_plots)
     if m.get("per_layer"):
         _per_layer(doc, name, m["per_layer"], with_plots)
+    attribution_section(doc, rd, name)
     doc.h(3, "Sanity")
     doc.table(["tensor", "check", "value"],
               [[k, c, v] for k, tm in m["tensors"].items() for c, v in tm["sanity"].items()])

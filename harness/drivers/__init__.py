@@ -17,6 +17,9 @@ _MODULES = {
     "qemu": "harness.drivers.qemu",
     "ssh": "harness.drivers.ssh",
     "fake": "harness.drivers.fake",
+    "eembc": "harness.drivers.eembc",
+    "qemu-eembc": "harness.drivers.eembc_qemu",
+    "eembc-fake": "harness.drivers.eembc_fake",
 }
 _REGISTRY: dict[str, type[Driver]] = {}
 

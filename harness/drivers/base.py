@@ -74,6 +74,7 @@ class RunResult:
     ticks: np.ndarray  # int64 [n], in TargetInfo.time_unit, measured on the device
     retries: int = 0  # frames re-sent by the link layer, for the report
     op_ticks: np.ndarray | None = None  # int64 [n, ops] per-op ticks, when the target profiles
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # more [n, ...] arrays for outputs/<model>.npz
 
 
 class Driver(ABC):
@@ -103,6 +104,11 @@ class Driver(ABC):
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Intermediate tensors (index → raw array) for one sample; per-layer drift."""
         raise TargetError(f"target {self.target.name}: kind {self.kind} cannot read intermediate tensors")
+
+    def figures(self, inputs: Sequence[np.ndarray]) -> dict:
+        """Figures this kind of target measures its own way once a model's inferences are done
+        (eembc: the MLPerf Tiny runner's performance windows); recorded in run.json."""
+        return {}
 
     @abstractmethod
     def close(self) -> None:

@@ -20,6 +20,7 @@ from ..agent import wire
 from ..config import load_dataclass, opt
 from ..errors import InputError, LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
 from ..link import Link, NotLoaded, Req, SerialStream, TargetRebooted
+from ..link_stream import open_url
 from . import register
 from .base import Driver, LoadInfo, RunResult, TargetInfo, TensorSpec
 
@@ -73,13 +74,7 @@ class McuDriver(Driver):
 
     def _connect(self):
         """A stream to the target (fake.py replaces this)."""
-        import serial
-
-        try:
-            self._ser = serial.serial_for_url(self.url(), baudrate=self.opts.baud, timeout=0.02)
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise LinkError(f"target {self.target.name}: cannot open {self.url()} ({e}); check the URL, "
-                            f"cable and permissions (dialout group)") from None
+        self._ser = open_url(self.url(), self.opts.baud, f"target {self.target.name}")
         return SerialStream(self._ser, self.url())
 
     def time_unit(self, facts: dict) -> str:

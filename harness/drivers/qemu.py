@@ -37,8 +37,8 @@ _EXIT_MEANING = {0: "stopped from its monitor or by the firmware", 3: "the firmw
 
 
 @dataclass(frozen=True)
-class QemuOptions(McuOptions):
-    """targets/qemu-*.yaml `options:` (plus every mcu option except url)."""
+class QemuLaunch:
+    """How QEMU starts: the options every QEMU-backed kind shares (qemu, qemu-eembc)."""
 
     machine: str = "mps2-an386"
     board: str = opt("mps2-an386", name=True, hint="firmware/port/<board>")
@@ -47,6 +47,11 @@ class QemuOptions(McuOptions):
     build: bool = True
     qemu: str = "qemu-system-arm"
     start_timeout: float = opt(20.0, above=0, max=3600)
+
+
+@dataclass(frozen=True)
+class QemuOptions(McuOptions, QemuLaunch):
+    """targets/qemu-*.yaml `options:` (plus every mcu option except url)."""
 
 
 def _free_port() -> int:
@@ -64,35 +69,21 @@ def _die_with_parent() -> None:  # runs in the child before exec
         pass
 
 
-@register("qemu")
-class QemuDriver(McuDriver):
-    """See the module docstring."""
+class QemuProcess:
+    """QEMU's process under a serial driver: mixed in before McuDriver (kind qemu) or EembcDriver
+    (kind qemu-eembc, drivers/eembc_qemu.py), whose _connect() it wraps. It starts QEMU on a
+    free loopback port, connects, talks to the monitor, explains an exit, and stops it.
+    The driver class gives elf() and has `opts` with the QemuLaunch fields."""
 
-    options_class = QemuOptions
-
-    def __init__(self, target) -> None:
-        super().__init__(target)
-        self.proc: subprocess.Popen | None = None
-        self._port = 0
-        self._tmp: tempfile.TemporaryDirectory | None = None
+    proc: subprocess.Popen | None = None
+    _port = 0
+    _tmp: tempfile.TemporaryDirectory | None = None
 
     def url(self) -> str:
         return f"socket://127.0.0.1:{self._port}"
 
     def elf(self) -> Path:
-        o = self.opts
-        return Path(o.elf) if o.elf else ROOT / "firmware" / "build" / o.board / "harness.elf"
-
-    def build(self) -> None:
-        """make -C firmware BOARD=<board> (make decides whether the ELF is stale)."""
-        if not self.opts.build or self.opts.elf:
-            return
-        r = subprocess.run(["make", "-C", str(ROOT / "firmware"), f"BOARD={self.opts.board}"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            tail = " | ".join((r.stderr or r.stdout).strip().splitlines()[-3:])
-            raise TargetError(f"target {self.target.name}: firmware build failed (make -C firmware "
-                              f"BOARD={self.opts.board}): {tail}")
+        raise NotImplementedError
 
     def command(self) -> list[str]:
         o = self.opts
@@ -112,18 +103,6 @@ class QemuDriver(McuDriver):
     def _monitor_path(self) -> str:
         return os.path.join(self._tmp.name, "monitor.sock")
 
-    def time_unit(self, facts: dict) -> str:
-        return "instructions" if self.opts.icount is not None else "cycles"
-
-    def tick_scale(self) -> float:
-        if self.opts.icount is None:
-            return 1.0
-        # Per board: the target file's clock_hz, else the one the firmware announced in HELLO
-        # (32 MHz on mps3-an547: 31.25 instructions a tick; 25 MHz on mps2: 40).
-        hello = getattr(self, "hello_facts", None) or {}
-        clock = self.opts.clock_hz or int(hello.get("clock_hz", 0)) or 25_000_000
-        return 1e9 / (clock * (1 << self.opts.icount))
-
     def check_elf(self) -> None:
         """The firmware is a 32-bit little-endian Arm ELF: said here, not as a link error from QEMU."""
         path = self.elf()
@@ -136,31 +115,22 @@ class QemuDriver(McuDriver):
         except OSError as e:
             raise ConfigError(f"{where}: cannot read ({e.strerror})") from None
         if len(head) < 20 or head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1 or head[18:20] != b"\x28\x00":
-            raise ConfigError(f"{where} is not a 32-bit Arm ELF file; give the harness firmware "
+            raise ConfigError(f"{where} is not a 32-bit Arm ELF file; give the firmware built for the board "
                               f"(make -C firmware BOARD={self.opts.board}) or leave elf unset")
 
     def preflight(self) -> None:
         if self.opts.elf:  # the default ELF is built by open()
             self.check_elf()
 
-    def open(self) -> TargetInfo:
-        self.build()
+    def _launch(self) -> None:
+        """Start QEMU on elf() (stopped again by _shutdown(), close(), or at exit)."""
         self.check_elf()
         self._tmp = tempfile.TemporaryDirectory(prefix="hb-qemu-")
         _LIVE.add(self)
-        try:
-            self._start()
-            info = super().open()
-        except BaseException:
-            self.close()
-            raise
-        facts = {**info.facts, "machine": self.opts.machine, "icount": self.opts.icount,
-                 "qemu_pid": self.proc.pid,
-                 "time_note": ("instructions counted by QEMU -icount (SysTick ticks x "
-                               f"{self.tick_scale():g}); not cycles of a real core")
-                 if self.opts.icount is not None else "SysTick follows host time without -icount"}
-        return TargetInfo(info.name, info.kind, info.board, info.cpu, info.time_unit, info.clock_hz,
-                          info.boot_id, facts)
+        self._start()
+
+    def qemu_facts(self) -> dict:
+        return {"machine": self.opts.machine, "icount": self.opts.icount, "qemu_pid": self.proc.pid}
 
     def _start(self) -> None:
         self._port = _free_port()
@@ -214,14 +184,6 @@ class QemuDriver(McuDriver):
                 out += chunk
             return out.decode(errors="replace")
 
-    def load(self, model: bytes, name: str):
-        with self._explained():
-            return super().load(model, name)
-
-    def run(self, inputs):
-        with self._explained():
-            return super().run(inputs)
-
     @contextlib.contextmanager
     def _explained(self):
         """A link failure because QEMU itself ended says so, with its exit status and log."""
@@ -258,15 +220,76 @@ class QemuDriver(McuDriver):
                 self.proc.wait()
         self.proc = None
 
+    def _shutdown(self) -> None:
+        """Stop QEMU and remove its folder (the driver closes its stream first)."""
+        self._stop_proc()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        _LIVE.discard(self)
+
+
+@register("qemu")
+class QemuDriver(QemuProcess, McuDriver):
+    """See the module docstring."""
+
+    options_class = QemuOptions
+
+    def elf(self) -> Path:
+        o = self.opts
+        return Path(o.elf) if o.elf else ROOT / "firmware" / "build" / o.board / "harness.elf"
+
+    def build(self) -> None:
+        """make -C firmware BOARD=<board> (make decides whether the ELF is stale)."""
+        if not self.opts.build or self.opts.elf:
+            return
+        r = subprocess.run(["make", "-C", str(ROOT / "firmware"), f"BOARD={self.opts.board}"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            tail = " | ".join((r.stderr or r.stdout).strip().splitlines()[-3:])
+            raise TargetError(f"target {self.target.name}: firmware build failed (make -C firmware "
+                              f"BOARD={self.opts.board}): {tail}")
+
+    def time_unit(self, facts: dict) -> str:
+        return "instructions" if self.opts.icount is not None else "cycles"
+
+    def tick_scale(self) -> float:
+        if self.opts.icount is None:
+            return 1.0
+        # Per board: the target file's clock_hz, else the one the firmware announced in HELLO
+        # (32 MHz on mps3-an547: 31.25 instructions a tick; 25 MHz on mps2: 40).
+        hello = getattr(self, "hello_facts", None) or {}
+        clock = self.opts.clock_hz or int(hello.get("clock_hz", 0)) or 25_000_000
+        return 1e9 / (clock * (1 << self.opts.icount))
+
+    def open(self) -> TargetInfo:
+        self.build()
+        try:
+            self._launch()
+            info = super().open()
+        except BaseException:
+            self.close()
+            raise
+        facts = {**info.facts, **self.qemu_facts(),
+                 "time_note": ("instructions counted by QEMU -icount (SysTick ticks x "
+                               f"{self.tick_scale():g}); not cycles of a real core")
+                 if self.opts.icount is not None else "SysTick follows host time without -icount"}
+        return TargetInfo(info.name, info.kind, info.board, info.cpu, info.time_unit, info.clock_hz,
+                          info.boot_id, facts)
+
+    def load(self, model: bytes, name: str):
+        with self._explained():
+            return super().load(model, name)
+
+    def run(self, inputs):
+        with self._explained():
+            return super().run(inputs)
+
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._stop_proc()
-            if self._tmp is not None:
-                self._tmp.cleanup()
-                self._tmp = None
-            _LIVE.discard(self)
+            self._shutdown()
 
 
 @atexit.register

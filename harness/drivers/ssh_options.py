@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ROOT, TargetConfig, check_field, load_dataclass, opt
+from ..config import ROOT, TargetConfig, check_value, field_checks, load_dataclass, opt
 from ..errors import ConfigError
 
 RUNTIMES = ("tflite-runtime", "ai-edge-litert")
@@ -76,7 +76,7 @@ def resolve(target: TargetConfig, environ: typing.Mapping[str, str] | None = Non
         name = f"HB_{f.name.upper()}"
         if name in env:
             changes[f.name] = _from_env(f, hints[f.name], env[name], name)
-            check_field(f, changes[f.name], f"environment {name}")
+            check_value(field_checks(SshOptions).get(f.name), changes[f.name], f"environment {name}")
     opts = dataclasses.replace(opts, **changes)
     if not opts.host:
         raise ConfigError(f"{where}.host: no host; set it in the file or pass HOST=… (HB_HOST)")

@@ -267,7 +267,7 @@ ROWS = [
         "label 10 is outside the model's 10 classes"),
     Row("dataset-label-count", _dataset(x=np.zeros((2, 8, 8, 1), np.float32), y=np.array([1])), "1 labels for 2"),
     Row("dataset-directory", lambda tmp: (["bench", "--config", str(_write(
-        tmp, "c.yaml", f"models:\n  - path: {DIGITS}\n    dataset: {_mkdir(tmp / 'd.npz')}\n"))], {}), "is a directory"),
+        tmp, "c.yaml", f"models:\n  - path: {DIGITS}\n    dataset: {_mkdir(tmp / 'd.npz')}\n"))], {}), "no y_labels.csv"),
     # ---- target files ----
     Row("target-invalid-utf8", lambda tmp: (["bench", "--target", str(_write(tmp, "t.yaml", b"kind: host\n\xc3("))],
                                             {}), "not UTF-8 text"),

@@ -35,10 +35,18 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
     return hb_unsupported(e, idx, "accumulation depth too large for int32 sums", err);
   p->out_offset = out->zp;
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, p->out_depth, err) ||
-      hb_channel_params(e, idx, in, f, out, p->out_depth, 0, f->nscales <= 1, &p->mult, &p->shift, err))
+      hb_channel_params(e, idx, in, f, out, p->out_depth, 0, &p->mult, &p->shift, err))
     return err->code;
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }
+
+#ifdef HB_ALTER_FC_SINGLE_ROUNDING
+/* A deliberately altered engine for tests/host/test_attribution_engine.py: one rounding of the
+ * 64-bit product, ties toward +inf (TFLITE_SINGLE_ROUNDING), instead of TFLM's two. Never built
+ * into a release: the op replay (harness explain) must catch and name it. */
+#define hb_requant(x, m, s) \
+  ((int32_t)(((int64_t)(x) * (m) + ((int64_t)1 << (30 - (s)))) >> (31 - (s))))
+#endif
 
 static inline int8_t fc_out(int32_t acc, const int32_t *bias, const hb_fc_params_t *p, int oc) {
   if (bias) acc = hb_add_wrap(acc, bias[oc]);
