@@ -26,7 +26,7 @@ from tflite_build import ModelBuilder  # noqa: E402
 
 ADD = MODELS / "ops" / "add.tflite"
 DIGITS = MODELS / "digits_int8.tflite"
-ENV_KEYS = ("HB_TARGET", "HB_CONFIG", "HB_MODELS", "HB_RUNS", "HB_PORT", "HB_HOST", "HB_KEY_FILE")
+ENV_KEYS = ("HB_TARGET", "HB_CONFIG", "HB_MODELS", "HB_RUNS", "HB_PER_LAYER", "HB_PORT", "HB_HOST", "HB_KEY_FILE")
 
 
 @dataclass
@@ -162,6 +162,8 @@ ROWS = [
     Row("RUNS-negative", _args("bench", env={"HB_RUNS": "-5"}), "RUNS= (HB_RUNS) -5: must be between"),
     Row("RUNS-shell", _args("bench", env={"HB_RUNS": "3; touch pwned"}), "not a whole number"),
     Row("sweep-runs-0", _args("sweep", "--model", "{add}", "--float", "{add}", "--runs", "0"), "--runs 0: must be"),
+    Row("PER_LAYER-negative", _args("bench", "--models", "{add}", env={"HB_PER_LAYER": "-1"}),
+        "PER_LAYER= (HB_PER_LAYER) -1: must be between 0 and"),
     Row("per-layer-negative", _args("bench", "--models", "{add}", "--per-layer", "-1"), "--per-layer -1"),
     Row("unknown-option", _args("bench", "--bogus"), "unrecognized arguments: --bogus"),
     Row("target-nul", _args("bench", "--target", "a\0b"), "contains a NUL character"),
@@ -288,6 +290,10 @@ ROWS = [
     Row("qemu-elf-not-elf", _target(QEMU.format(opt="elf: /etc/passwd")), "/etc/passwd (options.elf) is not a 32-bit"),
     Row("qemu-elf-x86", _target(QEMU.format(opt=f"elf: {sys.executable}")), "is not a 32-bit Arm ELF"),
     Row("qemu-elf-directory", _target(QEMU.format(opt="elf: /tmp")), "cannot read (Is a directory)"),
+    Row("eembc-db-bytes", _target("kind: eembc\noptions: {{url: 'loop://', db_bytes: 99}}\n"),
+        "db_bytes: 99 is not allowed: must be <= 38"),
+    Row("eembc-fake-timeout-inherited", _target("kind: eembc-fake\noptions: {{command_timeout: 0}}\n"),
+        "command_timeout: 0 is not allowed: must be > 0"),
     Row("mcu-retries-negative", _target("kind: mcu\noptions: {{url: 'loop://', retries: -1}}\n"), "retries: -1"),
     Row("ssh-key-missing", _target(SSH.format(opt="key_file: /nonexistent/id_ed25519")),
         "/nonexistent/id_ed25519: SSH key_file (options.key_file or HB_KEY_FILE) not found"),

@@ -1,6 +1,6 @@
 """Names are data, never paths or shell (issue #19 item 3): model names that reach the file system are
 plain names, every file a run writes is inside its run directory, and `make bench` hands MODELS,
-TARGET, CONFIG, RUNS, HOST, PORT and USER to the harness without a shell or make re-reading them."""
+TARGET, CONFIG, RUNS, PER_LAYER, HOST, PORT and USER to the harness without a shell or make re-reading them."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from harness.results import RunDir
 ADD = MODELS / "ops" / "add.tflite"
 HOSTILE_STEMS = ["`touch pwned`", "a;touch pwned;", "$(touch pwned)", "..", ".hidden", "-rf", "a b",
                  "mödel✓", "new\nline", "x" * 200, "' OR 1=1 --", "%s%n", "bad\udcffutf8"]
+E2E_STEMS = ["`touch pwned`", "a;touch pwned;", "..", "-rf", "new\nline", "bad\udcffutf8"]  # run for real
 
 
 def _tree(root: Path) -> set[Path]:
@@ -45,7 +46,7 @@ def test_hostile_file_names_write_only_inside_the_results_dir(tmp_path, monkeypa
     """Models whose file names are shell and path syntax bench fine, under safe names, inside results/."""
     models = tmp_path / "models"
     models.mkdir()
-    for stem in HOSTILE_STEMS:
+    for stem in E2E_STEMS:
         shutil.copy(ADD, models / f"{stem}.tflite")
     cwd = tmp_path / "a" / "b" / "c" / "d"
     cwd.mkdir(parents=True)
@@ -62,7 +63,7 @@ def test_hostile_file_names_write_only_inside_the_results_dir(tmp_path, monkeypa
     assert new and not outside, outside
     (rd,) = results.glob("host/*")
     names = list(json.loads((rd / "run.json").read_text())["models"])
-    assert len(names) == len(HOSTILE_STEMS) and all(is_safe_name(n) for n in names), names
+    assert len(names) == len(E2E_STEMS) and all(is_safe_name(n) for n in names), names
     assert sorted(p.stem for p in (rd / "outputs").iterdir()) == sorted(names)
 
 
@@ -87,7 +88,7 @@ def test_make_bench_never_puts_a_value_into_a_recipe(tmp_path, target):
     """Dry run: the recipes make would run contain none of the values; make's own expansion runs nothing."""
     for value in _hostile(tmp_path):
         r = _make(f"TARGET={target}", f"MODELS={value}", f"CONFIG={value}", f"RUNS={value}", f"HOST={value}",
-                  f"PORT={value}", f"USER={value}", cwd=tmp_path, dry=True)
+                  f"PORT={value}", f"USER={value}", f"PER_LAYER={value}", cwd=tmp_path, dry=True)
         assert r.returncode == 0, r.stderr
         recipe = r.stdout
         assert "-m harness bench" in recipe and value not in recipe and "pwned" not in recipe, recipe
@@ -98,7 +99,7 @@ def test_make_bench_with_hostile_values_creates_nothing(tmp_path):
     """For real on the host target: each hostile MODELS (and CONFIG/RUNS/HOST/USER) is refused by the
     harness as a file name or value — exit 2, one line — and no command in it runs."""
     value = " ".join(_hostile(tmp_path))
-    for var in ("MODELS", "CONFIG", "RUNS"):
+    for var in ("MODELS", "CONFIG", "RUNS", "PER_LAYER"):
         r = _make("TARGET=host", f"{var}={value}", f"HOST={value}", f"USER={value}", f"PORT={value}", cwd=tmp_path)
         assert r.returncode == 2, (var, r.stdout, r.stderr)
         errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
