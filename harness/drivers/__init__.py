@@ -16,6 +16,7 @@ _MODULES = {
     "qemu": "harness.drivers.qemu",
     "ssh": "harness.drivers.ssh",
     "fake": "harness.drivers.fake",
+    "labgrid": "harness.drivers.labgrid",
 }
 _REGISTRY: dict[str, type[Driver]] = {}
 
