@@ -115,6 +115,7 @@ class Lab:
         load_bench(req.config)  # bad input fails before any board is touched
         self.base = _template(req)
         places = self.client.places()
+        self.tags = {n: p.tags for n, p in places.items()}
         names = sorted(n for n, p in places.items() if matches(p, req.places))
         if not names:
             listed = "; ".join(f"{n} ({', '.join(f'{k}={v}' for k, v in sorted(p.tags.items()))})"
@@ -173,7 +174,8 @@ class Lab:
         folder = self.rd.file("attempts", f"{n:02d}-{place}")
         folder.mkdir(parents=True)
         target = folder / f"{place}.yaml"
-        options = {**self.base, "place": place, "coordinator": self.client.address,
+        options = {"board": self.tags[place].get("board", ""), **self.base, "place": place,
+                   "coordinator": self.client.address,
                    "acquire_timeout": max(5.0, self.pool.deadline.remaining()),
                    "state_dir": str(Path(self.req.results) / ".labgrid")}
         target.write_text(yaml.safe_dump({"kind": "labgrid", "description": f"labgrid place {place} (harness lab "

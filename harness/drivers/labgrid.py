@@ -87,14 +87,14 @@ class LabgridDriver(Driver):
         try:
             self.lock = held(self.client.address, o.place) or PlaceLock(
                 self.client, o.place, o.state_dir, o.acquire_timeout).acquire()
-            self.tags = self.lock.state.tags
             self.access = board_access(self.client.resources(o.place), o.place)
             self.board_info = qemu_board(self.access.power)
             info = self._open_board()
         except BaseException:
             self.close()
             raise
-        facts = {**info.facts, "place": o.place, "coordinator": self.client.address, "tags": self.tags,
+        facts = {**info.facts, "place": o.place, "coordinator": self.client.address,
+                 "tags": self.lock.state.tags if self.lock.state else {},
                  "resources": list(self.access.classes), "flashed": self.flashed, "lock_notes": self.lock.notes}
         if self.board_info:
             facts["emulated_board"] = {k: self.board_info[k] for k in ("machine", "icount") if k in self.board_info}
@@ -146,7 +146,7 @@ class LabgridDriver(Driver):
 
     def _firmware(self) -> Firmware:
         if self._fw is None:
-            board = self.opts.board or self.tags.get("board", "")
+            board = self.opts.board or self.lock.tags().get("board", "")
             if not board:
                 raise ConfigError(f"labgrid place {self.opts.place}: which firmware? set options.board or the place "
                                   "tag board=<firmware/port name> (labgrid-client set-tags)")

@@ -146,6 +146,9 @@ class LabgridClient:
                                       f"({msg}); check `labgrid-client -p {place} show`")
         if "already acquired by" in text or "was not reserved for" in text or "already acquired" in text:
             return PlaceBusy(f"{where}: {msg}", _holder(text))
+        if "matches nothing" in text:
+            return ConfigError(f"{where}: no such place on the labgrid coordinator {self.address}; "
+                               "list them with labgrid-client places")
         return TargetError(f"{where}: labgrid-client {args[0]} failed: {msg}")
 
     # ---- queries ----

@@ -47,36 +47,40 @@ def _proc_start(pid: int) -> str:
 
 
 class PlaceLock:
-    """One place of one coordinator, held by this process. No I/O in the constructor."""
+    """One place of one coordinator, held by this process. No I/O in the constructor.
+
+    Records: <state_dir>/locks/<coordinator>/<place>/<pid>.json, one per process of ours that is
+    taking or holding the place, so two runs of ours never overwrite each other's record.
+    """
 
     def __init__(self, client: LabgridClient, place: str, state_dir: str | Path, wait_s: float = 0.0,
                  poll_s: float = 2.0) -> None:
         self.client, self.place = client, place
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{client.address}")
-        self.record = Path(state_dir) / "locks" / safe / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', place)}.json"
+        self.dir = Path(state_dir) / "locks" / _safe(client.address) / _safe(place)
+        self.own = self.dir / f"{os.getpid()}.json"
         self.wait_s, self.poll_s = wait_s, poll_s
         self.holding = False  # we hold the place (acquired or borrowed)
         self.acquired = False  # we acquired it, so we release it
         self.notes: list[str] = []
-        self.state = None  # the PlaceState seen when we took it (tags)
+        self.state = None  # the PlaceState last seen (tags), when it was queried
 
     def acquire(self) -> "PlaceLock":
         """Hold the place; PlaceBusy after wait_s seconds if someone else keeps it."""
-        state = self.client.place(self.place)
-        if self._stale(state.acquired):
-            state = self.client.place(self.place)
+        state = self._clear_stale()
         deadline = Deadline(self.wait_s)
         while True:
+            if state is None or state.acquired is None:
+                try:
+                    self._take()
+                    break
+                except PlaceBusy:  # held (maybe by us, by hand): see by whom
+                    state = self.client.place(self.place)
+                    if state.acquired is None:
+                        continue
             if state.acquired == identity() and not self._ours_alive():
                 self._note(f"labgrid place {self.place} is already acquired by you ({state.acquired}); "
                            "using it and leaving it acquired")
                 break
-            if state.acquired is None:
-                try:
-                    self._take()
-                    break
-                except PlaceBusy as e:  # someone was faster
-                    state = dataclasses.replace(state, acquired=e.holder or "someone else")
             if deadline.expired():
                 raise PlaceBusy(f"labgrid place {self.place} is acquired by {state.acquired} and was not released "
                                 f"within {self.wait_s:g} s; wait longer (--wait / options.acquire_timeout) or ask "
@@ -90,47 +94,54 @@ class PlaceLock:
         return self
 
     def _take(self) -> None:
-        self._write_record()
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.own.write_text(json.dumps({"pid": os.getpid(), "start": _proc_start(os.getpid()),
+                                            "identity": identity(), "since": time.time()}))
+        except OSError as e:
+            raise ConfigError(f"{self.own}: cannot write the place record ({e.strerror}); "
+                              "choose a writable results folder") from None
         try:
             self.client.acquire(self.place)
         except BaseException:
-            self.record.unlink(missing_ok=True)
+            self.own.unlink(missing_ok=True)
             raise
         self.acquired = True
 
-    def _write_record(self) -> None:
-        try:
-            self.record.parent.mkdir(parents=True, exist_ok=True)
-            self.record.write_text(json.dumps({"pid": os.getpid(), "start": _proc_start(os.getpid()),
-                                               "identity": identity(), "since": time.time()}))
-        except OSError as e:
-            raise ConfigError(f"{self.record}: cannot write the place record ({e.strerror}); "
-                              "choose a writable results folder") from None
+    def _records(self) -> list[tuple[Path, dict]]:
+        out = []
+        for path in sorted(self.dir.glob("*.json")) if self.dir.is_dir() else []:
+            try:
+                out.append((path, json.loads(path.read_text())))
+            except (OSError, ValueError):
+                continue
+        return out
 
-    def _read_record(self) -> dict | None:
-        try:
-            return json.loads(self.record.read_text())
-        except (OSError, ValueError):
-            return None
+    @staticmethod
+    def _alive(rec: dict) -> bool:
+        return rec.get("start") == _proc_start(int(rec.get("pid", 0)))
 
     def _ours_alive(self) -> bool:
-        """Does our record name a live process (another run of ours holding the place)?"""
-        rec = self._read_record()
-        return bool(rec) and rec.get("start") == _proc_start(int(rec.get("pid", 0)))
+        """Does another live process of ours hold (or take) the place?"""
+        return any(self._alive(r) for p, r in self._records() if p != self.own)
 
-    def _stale(self, holder: str | None) -> bool:
-        """A record of ours whose process is gone: a killed run's lock. Report it and release it (True)."""
-        rec = self._read_record()
-        if rec is None or self._ours_alive():
-            return False
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.get("since", 0)))
-        released = holder == rec.get("identity")
-        if released:
+    def _clear_stale(self):
+        """Records of ours whose process is gone: a killed run's lock. Report it, release it, forget
+        the records. The place's state when there were records, else None (nothing queried)."""
+        dead = [(p, r) for p, r in self._records() if not self._alive(r)]
+        if not dead:
+            return None
+        state = self.client.place(self.place)
+        path, rec = dead[-1]
+        if state.acquired == rec.get("identity") and not self._ours_alive():
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.get("since", 0)))
             self._note(f"stale lock: labgrid place {self.place} was acquired by harness pid {rec.get('pid')} "
                        f"(since {since}), which is gone (killed?); releasing it")
             self.client.release(self.place)
-        self.record.unlink(missing_ok=True)
-        return released
+            state = dataclasses.replace(state, acquired=None)
+        for p, _ in dead:
+            p.unlink(missing_ok=True)
+        return state
 
     def _note(self, text: str) -> None:
         self.notes.append(text)
@@ -146,12 +157,22 @@ class PlaceLock:
             return
         try:
             self.client.release(self.place)
-            self.record.unlink(missing_ok=True)
+            self.own.unlink(missing_ok=True)
         except TargetError as e:  # coordinator gone: the record stays, the next start reports it
             log.warning(f"labgrid place {self.place}: could not release it ({e}); the next run reports the stale lock")
         except KeyboardInterrupt:
             log.warning(f"labgrid place {self.place}: release interrupted; the next run reports the stale lock")
         self.acquired = False
+
+    def tags(self) -> dict:
+        """The place's tags (queried once if acquiring did not need to)."""
+        if self.state is None:
+            self.state = self.client.place(self.place)
+        return self.state.tags
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
 @dataclass(frozen=True)
