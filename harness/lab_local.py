@@ -80,12 +80,16 @@ class LocalLab:
         self._tmp = tempfile.TemporaryDirectory(prefix="hb-lab-")
         self.dir = Path(self._tmp.name)
         atexit.register(self.stop)
-        try:
-            self._start_coordinator()
-            for spec in self.boards:
-                self._start_board(spec)
-            for exporter in dict.fromkeys(b.exporter for b in self.boards):
-                self._start_exporter(exporter)
+        try:  # everything that does not depend on something else starts at once
+            coordinator = self._start_coordinator()
+            boards = [self._start_board(spec) for spec in self.boards]
+            _wait(lambda: _listening(int(self.coordinator.rsplit(":", 1)[1])), 30, coordinator,
+                  "labgrid-coordinator")
+            self.say(f"labgrid-coordinator on {self.coordinator} (pid {coordinator.popen.pid})")
+            for spec, proc in zip(self.boards, boards):
+                self._board_ready(spec, proc)
+            exporters = [self._start_exporter(e) for e in dict.fromkeys(b.exporter for b in self.boards)]
+            self._exporters_ready(exporters)
             self._make_places()
         except BaseException:
             self.stop()
@@ -105,17 +109,15 @@ class LocalLab:
         self._groups.append(popen.pid)
         return proc
 
-    def _start_coordinator(self) -> None:
+    def _start_coordinator(self) -> _Proc:
         port = free_port()
         self.coordinator = f"127.0.0.1:{port}"
         state = self.dir / "coordinator"
         state.mkdir()
-        proc = self._spawn("coordinator", [sys.executable, "-m", "labgrid.remote.coordinator", "-l",
+        return self._spawn("coordinator", [sys.executable, "-m", "labgrid.remote.coordinator", "-l",
                                            self.coordinator], cwd=state)
-        _wait(lambda: _listening(port), 20, proc, "labgrid-coordinator")
-        self.say(f"labgrid-coordinator on {self.coordinator} (pid {proc.popen.pid})")
 
-    def _start_board(self, spec: BoardSpec) -> None:
+    def _start_board(self, spec: BoardSpec) -> _Proc:
         ports = {"serial": free_port(), "http": free_port()}
         self.ports[spec.name] = ports
         argv = [sys.executable, "-m", "harness.lab_board", "--name", spec.name, "--machine", spec.machine,
@@ -123,12 +125,14 @@ class LocalLab:
                 str(ports["http"]), "--dir", str(self.dir / spec.name)]
         if spec.firmware != "blank":
             argv += ["--elf", str(self._firmware(spec))]
-        env_root = Path(__file__).resolve().parent.parent
-        proc = self._spawn(f"board-{spec.name}", argv, cwd=env_root)
+        return self._spawn(f"board-{spec.name}", argv, cwd=Path(__file__).resolve().parent.parent)
+
+    def _board_ready(self, spec: BoardSpec, proc: _Proc) -> None:
+        ports = self.ports[spec.name]
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['http']}/info"), 30, proc, f"board {spec.name}")
         self.say(f"board {spec.name}: QEMU {spec.machine}, UART {spec.serial} on 127.0.0.1:{ports['serial']}"
                  + (" (ser2net RFC 2217 on a pty)" if spec.serial == "rfc2217" else "")
-                 + ("" if spec.firmware != "blank" else ", blank (no firmware yet)"))
+                 + {"blank": ", blank (no firmware yet)", "stale": ", running another build"}.get(spec.firmware, ""))
 
     def _firmware(self, spec: BoardSpec) -> Path:
         if spec.firmware not in ("current", "stale"):
@@ -155,14 +159,24 @@ class LocalLab:
                                      "index": 0}}
         return out
 
-    def _start_exporter(self, exporter: str) -> None:
+    def _start_exporter(self, exporter: str) -> _Proc:
         cfg = self.dir / f"{exporter}.yaml"
         cfg.write_text(yaml.safe_dump(self.exports(exporter), sort_keys=False))
-        proc = self._spawn(exporter, [sys.executable, "-m", "labgrid.remote.exporter", "-c", self.coordinator,
+        return self._spawn(exporter, [sys.executable, "-m", "labgrid.remote.exporter", "-c", self.coordinator,
                                       "-n", exporter, "--hostname", "127.0.0.1", str(cfg)])
-        want = {f"{exporter}/{b.name}/NetworkSerialPort" for b in self.boards if b.exporter == exporter}
-        _wait(lambda: want <= set(self.client().run("resources").split()), 30, proc, f"labgrid-exporter {exporter}")
-        self.say(f"labgrid-exporter {exporter} (pid {proc.popen.pid}): {', '.join(sorted(want))}")
+
+    def _exporters_ready(self, procs: list[_Proc]) -> None:
+        want = {f"{b.exporter}/{b.name}/NetworkSerialPort" for b in self.boards}
+        seen: set[str] = set()
+
+        def ready() -> bool:
+            seen.clear()
+            seen.update(self.client().run("resources").split())
+            return want <= seen
+
+        for proc in procs:  # each waits for the same condition; a dead exporter is named
+            _wait(ready, 30, proc, f"labgrid-exporter {proc.name}")
+        self.say(f"labgrid-exporter(s) {', '.join(p.name for p in procs)}: {', '.join(sorted(want))}")
 
     def _make_places(self) -> None:
         def one(spec: BoardSpec) -> None:

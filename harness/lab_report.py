@@ -48,7 +48,8 @@ def write(rd: RunDir, meta: dict) -> Path:
     doc.h(1, f"Lab report — {meta['lab_id']}")
     doc.p(f"labgrid coordinator {meta['coordinator']}; places matching {' '.join(req['places'])!r}: "
           f"{', '.join(meta['matched'])}; {meta['slots']} board(s); config {req['config']}; status {meta['status']}.")
-    done = [a for a in meta["attempts"] if a.get("status") == "complete" and a.get("run_dir")]
+    done = sorted((a for a in meta["attempts"] if a.get("status") == "complete" and a.get("run_dir")),
+                  key=lambda a: a["place"])
     rows = [r for a in done for r in _board_rows(a["place"], Path(a["run_dir"]))]
     doc.h(2, "Per board")
     doc.table(["place", "board", "CPU", "model", "samples", "exact vs TFLM %", "max |Δ| LSB", "p50 µs",

@@ -37,6 +37,7 @@ class BenchResult:
     run_dir: str
     place: str | None = None
     update_baselines: bool = False  # --harness-update-baselines: check_baseline() writes instead
+    baselines: str = ""  # folder that relative baseline paths are in (--harness-baselines)
 
     @classmethod
     def from_run(cls, run_dir: Path, model: str | None = None) -> "BenchResult":
@@ -62,7 +63,7 @@ class BenchResult:
 
     def properties(self) -> dict[str, object]:
         """The measured values, for junit properties (None left out)."""
-        skip = ("model", "verdict", "update_baselines")
+        skip = ("model", "verdict", "update_baselines", "baselines")
         return {k: v for k, v in asdict(self).items() if v is not None and k not in skip}
 
     def require(self, max_lsb: int | None = None, min_exact_pct: float | None = None,
@@ -85,7 +86,7 @@ class BenchResult:
                        max_exact_drop_pct: float = 0.0, max_latency_increase_pct: float = 10.0,
                        max_swapped_increase_pct: float = 0.0) -> "BenchResult":
         """Against a baseline JSON (written with update=True); AssertionError naming what regressed."""
-        path = Path(path)
+        path = Path(self.baselines or ".") / path
         if self.update_baselines if update is None else update:
             write_atomic(path, (json.dumps({k: getattr(self, k) for k in BASELINE_KEYS}, indent=2) + "\n").encode())
             return self

@@ -7,7 +7,7 @@
     def test_kws(bench):
         r = bench("models/kws.tflite", float_model="models/kws_float.tflite", runs=100)
         r.require(max_lsb=0, min_exact_pct=100)
-        r.check_baseline("baselines/kws.json", max_latency_increase_pct=5)
+        r.check_baseline(f"{r.board}-kws.json", max_latency_increase_pct=5)  # in --harness-baselines
 
 `bench(...)` runs one bench (harness/bench.py: journaled batches, host references) and returns a
 lab_result.BenchResult; its figures become junit properties (`<model>.p50_us`, …). With
@@ -37,6 +37,7 @@ def pytest_addoption(parser) -> None:
     g.addoption("--harness-coordinator", help="labgrid coordinator HOST[:PORT] (default LG_COORDINATOR)")
     g.addoption("--harness-wait", type=float, default=0.0, help="seconds to wait for a place someone holds")
     g.addoption("--harness-results", default="results/pytest", help="results folder (default results/pytest)")
+    g.addoption("--harness-baselines", default="baselines", help="folder of baseline files (default baselines/)")
     g.addoption("--harness-update-baselines", action="store_true", help="write baselines instead of checking")
 
 
@@ -46,6 +47,7 @@ class HarnessSession:
     def __init__(self, config, request) -> None:
         self.results = Path(config.getoption("harness_results")) / time.strftime("%Y%m%d-%H%M%S")
         self.update = config.getoption("harness_update_baselines")
+        self.baselines = Path(config.getoption("harness_baselines"))
         self.lock = None
         self.count = 0
         self.target = self._target(config, request)
@@ -129,7 +131,8 @@ def bench(harness_session, record_property):
     def run(model: str, float_model: str | None = None, dataset: str | None = None, runs: int = 50,
             name: str | None = None) -> BenchResult:
         result = harness_session.run(model, float_model, dataset, runs, name)
-        result = dataclasses.replace(result, update_baselines=harness_session.update)
+        result = dataclasses.replace(result, update_baselines=harness_session.update,
+                                     baselines=str(harness_session.baselines))
         for key, value in result.properties().items():
             record_property(f"{result.model}.{key}", value)
         return result
