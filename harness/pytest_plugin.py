@@ -53,7 +53,7 @@ class HarnessSession:
         self.target = self._target(config, request)
 
     def _write(self, name: str, doc: dict) -> str:
-        path = self.results / "targets" / f"{name}.yaml"
+        path = self.results / "targets" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return str(path)
@@ -86,8 +86,7 @@ class HarnessSession:
             cls = type(res).__name__
             if cls in SERIAL_CLASSES:
                 params = {k: getattr(res, k, None) for k in ("host", "port", "protocol", "speed")}
-                name = re.sub(r"[^A-Za-z0-9_.-]", "_", lg_target.name)
-                return self._write(name, {"kind": "mcu", "description": f"labgrid target {lg_target.name}",
+                return self._write(lg_target.name, {"kind": "mcu", "description": f"labgrid target {lg_target.name}",
                                           "options": {"url": serial_url(cls, params),
                                                       "baud": int(params.get("speed") or 115200)}})
         pytest.fail(f"labgrid target {lg_target.name}: no serial resource ({', '.join(SERIAL_CLASSES)})")

@@ -156,7 +156,15 @@ class LabgridClient:
         return parse_places(self.run("-v", "places"))
 
     def place(self, name: str) -> PlaceState:
+        """One place by name, or `+TOKEN` / `+` (LG_TOKEN): the place of a reservation, as labgrid-client."""
         places = self.places()
+        if name.startswith("+"):
+            token = name[1:] or os.environ.get("LG_TOKEN", "")
+            found = [p for p in places.values() if token and p.reservation == token]
+            if not found:
+                raise ConfigError(f"labgrid coordinator {self.address}: no place is allocated to reservation "
+                                  f"{token or '(LG_TOKEN unset)'}; wait for it (labgrid-client wait {token})")
+            return found[0]
         if name not in places:
             known = ", ".join(sorted(places)) or "none"
             raise ConfigError(f"labgrid coordinator {self.address}: no place {name!r}; places: {known}")

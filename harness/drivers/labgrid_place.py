@@ -78,7 +78,7 @@ class PlaceLock:
                     if state.acquired is None:
                         continue
             if state.acquired == identity() and not self._ours_alive():
-                self._note(f"labgrid place {self.place} is already acquired by you ({state.acquired}); "
+                self._note(f"labgrid place {state.name} is already acquired by you ({state.acquired}); "
                            "using it and leaving it acquired")
                 break
             if deadline.expired():
