@@ -29,7 +29,7 @@ from . import __version__, lab_report
 from .config import ROOT, load_bench, load_target
 from .deadline import Deadline
 from .drivers.labgrid_client import LabgridClient, PlaceState, identity
-from .errors import ConfigError, HarnessError
+from .errors import ConfigError, HarnessError, TargetError
 from .results import RunDir, new_run_id, read_json, write_json
 from .ui import UI
 
@@ -112,6 +112,8 @@ class Lab:
 
     def start(self) -> Path:
         req = self.req
+        if req.count < 0 or req.wait < 0 or (req.runs is not None and req.runs < 1) or not all(req.places):
+            raise ConfigError("harness lab: --count and --wait must be >= 0, --runs >= 1, --places non-empty terms")
         load_bench(req.config)  # bad input fails before any board is touched
         self.base = _template(req)
         places = self.client.places()
@@ -142,10 +144,24 @@ class Lab:
                     raise
         finally:
             self._save()
-        self.meta["status"] = "complete"
+        unfinished = self._unfinished(slots)
+        self.meta["status"] = f"failed: {unfinished}" if unfinished else "complete"
         report = lab_report.write(self.rd, self.meta)
         self._save()
+        if unfinished:
+            raise TargetError(f"{unfinished}; lab report: {report}")
         return report
+
+    def _unfinished(self, slots: int) -> str:
+        """'' when every board finished, else which did not and why."""
+        last = {}
+        for a in self.attempts:
+            last[a["slot"]] = a
+        bad = [a for a in last.values() if a["status"] != "complete"]
+        if not bad:
+            return ""
+        why = "; ".join(f"{a.get('place') or '(no place)'}: {a['status']} {a.get('error', '')}".strip() for a in bad)
+        return f"{len(bad)} of {slots} boards did not finish ({why})"
 
     def _wait(self, jobs) -> None:
         while not all(j.done() for j in jobs):

@@ -20,7 +20,27 @@ CHUNK = 1 << 16
 HIGH_WATER = 1 << 18  # stop reading a side while the other side's buffer holds this much
 
 
-class TcpEnd:
+class _Buffered:
+    """An end with an outgoing buffer; subclasses say how bytes leave (_send)."""
+
+    out: bytearray
+
+    def _send(self, data: bytearray) -> int:
+        raise NotImplementedError
+
+    def flush(self) -> bool:
+        """Send what the buffer holds; False once the peer is gone."""
+        try:
+            n = self._send(self.out)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        del self.out[:n]
+        return True
+
+
+class TcpEnd(_Buffered):
     """A connected, non-blocking socket with its outgoing buffer."""
 
     def __init__(self, sock: socket.socket) -> None:
@@ -45,16 +65,8 @@ class TcpEnd:
             return None
         return data or None
 
-    def flush(self) -> bool:
-        """Send what the buffer holds; False once the peer is gone."""
-        try:
-            n = self.sock.send(self.out)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        del self.out[:n]
-        return True
+    def _send(self, data: bytearray) -> int:
+        return self.sock.send(data)
 
     def close(self) -> None:
         self.sock.close()
@@ -84,7 +96,7 @@ class TcpListener:
         self.sock.close()
 
 
-class PtyEnd:
+class PtyEnd(_Buffered):
     """The master of a pty whose slave (path: a symlink to /dev/pts/N) ser2net opens per connection."""
 
     def __init__(self, master: int, link: Path) -> None:
@@ -121,15 +133,8 @@ class PtyEnd:
                 return None
             raise
 
-    def flush(self) -> bool:
-        try:
-            n = os.write(self.master, self.out)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        del self.out[:n]
-        return True
+    def _send(self, data: bytearray) -> int:
+        return os.write(self.master, data)
 
     def close(self) -> None:
         os.close(self.master)

@@ -46,24 +46,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", default="results")
     a = p.parse_args(argv)
     ui = UI()
+    local, report, problems = LocalLab(say=ui.say), None, []
     try:
-        with LocalLab(say=ui.say) as local:
+        with local:
             req = lab.LabRequest(("board=mps2-*",), a.config, local.coordinator, wait=60.0, runs=a.runs,
                                  results=a.results)
             report = lab.start(req, ui)
-        left = local.leftovers()
-        problems = check_exact(report.parent) + [f"left running: {x}" for x in left]
     except HarnessError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    print(report.read_text())
+        problems.append(str(e))
+    left = local.leftovers()
+    problems += [f"left running: {x}" for x in left]
+    if report is not None:
+        print(report.read_text())
+        problems = check_exact(report.parent) + problems
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)
-    print(f"lab report: {report}\nlab report: {report.with_suffix('.html')}")
+    if report is not None:
+        print(f"lab report: {report}\nlab report: {report.with_suffix('.html')}")
     print("lab stopped: no coordinator, exporter, ser2net or QEMU process of it is left" if not left else
           f"lab stopped, but {len(left)} process(es) are left")
     return RegressionFailed.exit_code if problems else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

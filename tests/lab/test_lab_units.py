@@ -101,3 +101,5 @@ def test_lab_cli_errors_are_one_line(tmp_path):
     assert "127.0.0.1:1 is not reachable" in r.stderr
     r = subprocess.run(env_cmd + ["--config", "no-such-config"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unknown config 'no-such-config'" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run(env_cmd + ["--count", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--count and --wait must be >= 0" in r.stderr and "Traceback" not in r.stderr
