@@ -29,6 +29,7 @@ from . import __version__, lab_report
 from .config import ROOT, load_bench, load_target
 from .deadline import Deadline
 from .drivers.labgrid_client import LabgridClient, PlaceState, identity
+from .drivers.qemu import _die_with_parent
 from .errors import ConfigError, HarnessError, TargetError
 from .results import RunDir, new_run_id, read_json, write_json
 from .ui import UI
@@ -212,8 +213,9 @@ class Lab:
         cmd += ["--runs", str(self.req.runs)] if self.req.runs else []
         cmd += ["--models", *self.req.models] if self.req.models else []
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-        with open(folder / "worker.log", "wb") as log:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=os.getcwd())
+        with open(folder / "worker.log", "wb") as log:  # own session: a Ctrl-C reaches it once, from _interrupt
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=os.getcwd(),
+                                    start_new_session=True, preexec_fn=_die_with_parent)
         self.procs[proc.pid] = proc
         try:
             return proc.wait()
@@ -226,12 +228,9 @@ class Lab:
         self._save()
 
     def _interrupt(self) -> None:
-        """Ctrl-C: no new attempts; every worker gets SIGINT (once) and releases its place."""
+        """Ctrl-C: no new attempts; every worker gets one SIGINT and releases its place."""
         self.pool.stopped.set()
         self.meta["status"] = "interrupted"
-        end = time.monotonic() + 1.0
-        while self.procs and time.monotonic() < end:  # a terminal's Ctrl-C already reached them
-            time.sleep(0.05)
         for proc in list(self.procs.values()):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

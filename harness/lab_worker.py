@@ -3,7 +3,8 @@
     python -m harness.lab_worker --target T.yaml --config C --results DIR --out result.json [--runs N] [--models …]
 
 Its own process per board: a board's run cannot stall or crash another's, host references are
-computed on both cores, and Ctrl-C reaches every worker so each releases its place. The result
+computed on both cores. A worker runs in its own session: `harness lab` forwards one SIGINT on
+Ctrl-C, and the worker gets SIGTERM if the lab process dies; either way it releases its place. The result
 file says how it ended and, for a failure, whether the board/place failed (the lab may retry the
 job on a spare place) or the input did (it would fail anywhere).
 """
@@ -23,7 +24,11 @@ from .ui import UI
 
 
 def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM too: finally blocks run, the place is released
+    """SIGINT or SIGTERM, the first time: unwind (finally blocks release the place); later ones are
+    ignored, so a second signal cannot cut the release short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def run_dir_of(results: Path) -> Path | None:
@@ -42,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", nargs="*", default=[])
     a = p.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     out = {"status": "complete", "error": "", "board_failed": False}
     code = 0
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -88,6 +89,18 @@ def test_pytest_plugin_suite_on_a_place(lab, tmp_path):
     assert float(props["conv2d_valid_s1.p50_us"]) > 0 and props["conv2d_valid_s1.place"] == M7
     assert "digits_int8.swapped_pct" in props and props["digits_int8.board"] == "mps2-an500"
     assert holder(lab, M7) is None
+
+
+def test_ctrl_c_stops_the_fanout_and_releases_every_place(lab, tmp_path):
+    results = tmp_path / "results"
+    p = cli(*_lab_args(lab, tmp_path, _config(tmp_path, 300, 20)))
+    wait_for(lambda: batches(results) >= 2 or p.poll() is not None, 120, "first batches on both boards")
+    os.killpg(p.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the lab and its workers
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    meta = read_json(next(results.glob("lab/*/lab.json")))
+    assert meta["status"] == "interrupted" and {a["status"] for a in meta["attempts"]} == {"interrupted"}
+    assert holder(lab, M4) is None and holder(lab, M7) is None
 
 
 def test_exporter_killed_mid_run_moves_the_job_to_a_spare(lab, tmp_path):
