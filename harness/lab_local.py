@@ -103,6 +103,7 @@ class LocalLab:
         log = self.dir / f"{name}.log"
         with open(log, "wb") as f:
             popen = subprocess.Popen(argv, cwd=cwd or self.dir, stdin=subprocess.DEVNULL, stdout=f, stderr=f,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"},  # logs as they happen
                                      start_new_session=True, preexec_fn=_die_with_parent)
         proc = _Proc(name, popen, log)
         self.procs.append(proc)

@@ -77,6 +77,7 @@ class LabgridDriver(Driver):
         self._model: tuple[bytes, str] | None = None
         self.recoveries = 0
         self.flashed: list[str] = []
+        self._owns_lock = False
 
     # ---- open / close ----
     def open(self) -> TargetInfo:
@@ -85,8 +86,9 @@ class LabgridDriver(Driver):
             raise ConfigError(f"{self.target.path or self.target.name}: options.place is empty; name a labgrid place "
                               "(labgrid-client places)")
         try:
-            self.lock = held(self.client.address, o.place) or PlaceLock(
-                self.client, o.place, o.state_dir, o.acquire_timeout).acquire()
+            theirs = held(self.client.address, o.place)  # the pytest session's lock, say: not ours to release
+            self._owns_lock = theirs is None
+            self.lock = theirs or PlaceLock(self.client, o.place, o.state_dir, o.acquire_timeout).acquire()
             self.access = board_access(self.client.resources(o.place), o.place)
             self.board_info = qemu_board(self.access.power)
             info = self._open_board()
@@ -180,7 +182,7 @@ class LabgridDriver(Driver):
                 self.inner.close()
         finally:
             self.inner = None
-            if self.lock is not None and self.lock.acquired:
+            if self.lock is not None and self._owns_lock:
                 self.lock.release()
             self.lock = None
 

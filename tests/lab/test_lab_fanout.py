@@ -70,6 +70,11 @@ def test_fanout_on_two_boards_then_compare_n_runs(lab, tmp_path):
     assert r.returncode == 0 and "All runs computed identical bytes." in r.stdout, r.stderr
 
 
+def _acquisitions(lab, place: str) -> int:
+    """How often the coordinator logged the place acquired."""
+    return (lab.dir / "coordinator.log").read_text().count(f"{place}: place acquired by")
+
+
 def test_pytest_plugin_suite_on_a_place(lab, tmp_path):
     """The example suite (docs/lab.md) as ordinary pytest tests; junit.xml carries the figures."""
     baselines = tmp_path / "baselines"
@@ -77,6 +82,7 @@ def test_pytest_plugin_suite_on_a_place(lab, tmp_path):
     (baselines / "mps2-an500-conv2d.json").write_text(json.dumps(
         {"exact_pct": 100.0, "max_lsb": 0, "p50_us": 1e9, "swapped_pct": None}))
     junit = tmp_path / "junit.xml"
+    before = _acquisitions(lab, M7)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
                         str(ROOT / "tests" / "lab" / "plugin_suite" / "check_lab_regression.py"),
@@ -88,6 +94,8 @@ def test_pytest_plugin_suite_on_a_place(lab, tmp_path):
     assert props["conv2d_valid_s1.exact_pct"] == "100.0" and props["conv2d_valid_s1.max_lsb"] == "0"
     assert float(props["conv2d_valid_s1.p50_us"]) > 0 and props["conv2d_valid_s1.place"] == M7
     assert "digits_int8.swapped_pct" in props and props["digits_int8.board"] == "mps2-an500"
+    assert len(list((tmp_path / "results").rglob("run.json"))) == 2
+    assert _acquisitions(lab, M7) == before + 1, "the place is acquired once for the whole session"
     assert holder(lab, M7) is None
 
 
