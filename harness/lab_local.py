@@ -46,6 +46,18 @@ class BoardSpec:
     firmware: str = "current"
 
 
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A Linux board reached over SSH: a place with a NetworkService (e.g. a loopback sshd)."""
+
+    name: str
+    address: str
+    username: str
+    port: int = 22
+    exporter: str = "lab-exp1"
+    tags: tuple[tuple[str, str], ...] = ()
+
+
 DEMO_BOARDS = (BoardSpec("lab-m4-1", "mps2-an386", "mps2-an386", "rfc2217"),
                BoardSpec("lab-m7-1", "mps2-an500", "mps2-an500", "raw"),
                BoardSpec("lab-m4-2", "mps2-an386", "mps2-an386", "raw", firmware="stale"))
@@ -69,6 +81,7 @@ class LocalLab:
     """Construction does nothing; start() brings the lab up, stop() takes all of it down."""
 
     boards: tuple[BoardSpec, ...] = DEMO_BOARDS
+    services: tuple[ServiceSpec, ...] = ()
     say: object = print
     coordinator: str = ""
     dir: Path | None = None
@@ -88,7 +101,7 @@ class LocalLab:
             self.say(f"labgrid-coordinator on {self.coordinator} (pid {coordinator.popen.pid})")
             for spec, proc in zip(self.boards, boards):
                 self._board_ready(spec, proc)
-            exporters = [self._start_exporter(e) for e in dict.fromkeys(b.exporter for b in self.boards)]
+            exporters = [self._start_exporter(e) for e in dict.fromkeys(b.exporter for b in self.boards + self.services)]
             self._exporters_ready(exporters)
             self._make_places()
         except BaseException:
@@ -158,6 +171,10 @@ class LocalLab:
                                       "speed": 115200},
                 "NetworkPowerPort": {"model": "simplerest", "host": f"http://127.0.0.1:{p['http']}/power/{{value}}",
                                      "index": 0}}
+        for svc in self.services:
+            if svc.exporter == exporter:
+                out[svc.name] = {"NetworkService": {"address": svc.address, "username": svc.username,
+                                                    "port": svc.port}}
         return out
 
     def _start_exporter(self, exporter: str) -> _Proc:
@@ -168,6 +185,7 @@ class LocalLab:
 
     def _exporters_ready(self, procs: list[_Proc]) -> None:
         want = {f"{b.exporter}/{b.name}/NetworkSerialPort" for b in self.boards}
+        want |= {f"{s.exporter}/{s.name}/NetworkService" for s in self.services}
         seen: set[str] = set()
 
         def ready() -> bool:
@@ -180,16 +198,21 @@ class LocalLab:
         self.say(f"labgrid-exporter(s) {', '.join(p.name for p in procs)}: {', '.join(sorted(want))}")
 
     def _make_places(self) -> None:
-        def one(spec: BoardSpec) -> None:
+        def one(spec) -> None:
+            if isinstance(spec, BoardSpec):
+                tags = {"board": spec.board, "machine": spec.machine, "cpu": CPU.get(spec.machine, "unknown"),
+                        "serial": spec.serial}
+            else:
+                tags = dict(spec.tags)
             c = self.client()
             c.run("create", place=spec.name)
             c.run("add-match", f"{spec.exporter}/{spec.name}/*", place=spec.name)
-            c.run("set-tags", f"board={spec.board}", f"machine={spec.machine}",
-                  f"cpu={CPU.get(spec.machine, 'unknown')}", f"serial={spec.serial}", place=spec.name)
+            if tags:
+                c.run("set-tags", *(f"{k}={v}" for k, v in tags.items()), place=spec.name)
 
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(one, self.boards))
-        self.say(f"places: {', '.join(b.name for b in self.boards)}")
+            list(pool.map(one, self.boards + self.services))
+        self.say(f"places: {', '.join(b.name for b in self.boards + self.services)}")
 
     def proc(self, name: str) -> _Proc:
         return next(p for p in self.procs if p.name == name)

@@ -36,9 +36,9 @@ def need_lab_tools() -> None:
         pytest.skip("ser2net not installed (apt-get install ser2net; make test installs it)")
 
 
-def start_lab(boards) -> LocalLab:
+def start_lab(boards, services=()) -> LocalLab:
     need_lab_tools()
-    return LocalLab(tuple(boards), say=lambda _msg: None).start()
+    return LocalLab(tuple(boards), tuple(services), say=lambda _msg: None).start()
 
 
 def stop_lab(lab: LocalLab) -> None:

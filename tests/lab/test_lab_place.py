@@ -1,8 +1,10 @@
 """kind labgrid against a real coordinator/exporter on loopback: acquire/release, someone else's lock,
-a stale build flashed, a board reset and a hung board mid-run, Ctrl-C and SIGKILL of a run.
+a stale build flashed, a board reset and a hung board mid-run, Ctrl-C and SIGKILL of a run, and a
+Linux board behind a NetworkService.
 
 One lab for the module (~10 s to start): two emulated Cortex-M4 boards on one exporter, one behind
-a real ser2net RFC 2217 port on a pty, one on raw TCP starting with another build.
+a real ser2net RFC 2217 port on a pty, one on raw TCP starting with another build; on a second
+exporter a NetworkService pointing at a real OpenSSH sshd on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 import urllib.request
@@ -18,19 +21,37 @@ import numpy as np
 import pytest
 
 from harness.drivers.labgrid_client import PlaceBusy, identity
-from harness.lab_local import BoardSpec
+from harness.lab_local import BoardSpec, ServiceSpec
 
-from .conftest import (MODEL, as_someone_else, batches, cli, holder, open_driver, random_inputs, start_lab,
+from .conftest import (MODEL, ROOT, as_someone_else, batches, cli, holder, open_driver, random_inputs, start_lab,
                        stop_lab, target_file, tflm_outputs, wait_for)
 
+sys.path.insert(0, str(ROOT / "tools"))
+import loopback_sshd  # noqa: E402
+
 pytestmark = [pytest.mark.lab, pytest.mark.qemu]
-RFC, RAW = "t-m4-rfc", "t-m4-raw"
+RFC, RAW, PI = "t-m4-rfc", "t-m4-raw", "t-pi"
 
 
 @pytest.fixture(scope="module")
-def lab():
+def sshd(tmp_path_factory):
+    """A real OpenSSH sshd on 127.0.0.1 for the NetworkService place (None if it cannot start)."""
+    server = loopback_sshd.LoopbackSshd(tmp_path_factory.mktemp("sshd"))
+    try:
+        server.start()
+    except RuntimeError:
+        yield None
+        return
+    yield server.state()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(sshd):
+    services = [ServiceSpec(PI, sshd["host"], sshd["user"], sshd["port"], exporter="t-exp2",
+                            tags=(("board", "rpi4"),))] if sshd else []
     local = start_lab([BoardSpec(RFC, serial="rfc2217", exporter="t-exp1"),
-                       BoardSpec(RAW, serial="raw", exporter="t-exp1", firmware="stale")])
+                       BoardSpec(RAW, serial="raw", exporter="t-exp1", firmware="stale")], services)
     yield local
     stop_lab(local)
 
@@ -137,3 +158,21 @@ def test_killed_run_leaves_a_stale_lock_that_the_next_start_reports(lab, tmp_pat
         assert len(notes) == 1 and f"stale lock: labgrid place {RFC} was acquired by harness pid {p.pid}" in notes[0]
         assert holder(lab, RFC) == identity()
     assert holder(lab, RFC) is None
+
+
+def test_networkservice_place_runs_the_ssh_driver(lab, sshd, tmp_path):
+    """The remote python is this machine's (as in tests/ssh); reference kernels equal TFLM."""
+    if sshd is None:
+        pytest.skip("cannot start a loopback sshd")
+    ssh = {"key_file": sshd["key_file"], "known_hosts": sshd["known_hosts"], "python": sys.executable,
+           "remote_dir": str(tmp_path / "remote"), "ssh_config": str(tmp_path / "none"), "connect_timeout": 10,
+           "kernels": "reference"}
+    with open_driver(lab, PI, tmp_path, flash="never", ssh=ssh) as d:
+        info = d.open()
+        assert holder(lab, PI) == identity() and info.facts["transport"] == "ssh"
+        assert info.facts["host"] == "127.0.0.1" and info.time_unit == "ns" and info.kind == "labgrid"
+        data = MODEL.read_bytes()
+        li = d.load(data, MODEL.stem)
+        xs = random_inputs(li.inputs, 10, seed=3)
+        assert np.array_equal(d.run(xs).outputs[0], tflm_outputs(data, xs)[0])
+    assert holder(lab, PI) is None
