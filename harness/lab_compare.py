@@ -87,6 +87,6 @@ def render(results: dict[str, dict], doc: Doc | None = None, title: str = "Acros
         doc.table(["exact %"] + labels, [[a] + [pct(v) for v in row] for a, row in zip(labels, r["exact_pct"])])
         spread = r["p50_spread_pct"]
         doc.table(["run", "p50 µs"], [[a, v] for a, v in zip(labels, r["p50_us"])])
-        doc.p(f"p50 latency spread: {min(r['p50_us']):.4g}–{max(r['p50_us']):.4g} µs"
+        doc.p(f"p50 latency spread: {min(r['p50_us']):.6g}–{max(r['p50_us']):.6g} µs"
               + (f" ({spread:.2f} % of the fastest)" if spread is not None else ""))
     return doc
