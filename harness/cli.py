@@ -75,7 +75,8 @@ def _lab_parser(sub) -> None:
     lab.add_argument("--config", default="default", help="configs/<name>.yaml or a path")
     lab.add_argument("--coordinator", help="labgrid coordinator HOST[:PORT] (default LG_COORDINATOR, else :20408)")
     lab.add_argument("--count", type=int, default=0, help="boards to bench (default all matching; the rest are spares)")
-    lab.add_argument("--wait", type=float, default=0.0, help="seconds to wait for places someone else holds")
+    lab.add_argument("--wait", type=float, default=300.0,
+                     help="seconds to wait for places someone else holds (default 300)")
     lab.add_argument("--template", help="a kind-labgrid target file whose options every board gets")
     lab.add_argument("--models", nargs="*", default=[])
     lab.add_argument("--runs", type=int)

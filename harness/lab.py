@@ -41,7 +41,7 @@ class LabRequest:
     config: str = "default"
     coordinator: str | None = None
     count: int = 0  # boards to bench; 0: every matching place
-    wait: float = 0.0  # seconds to wait for places someone else holds
+    wait: float = 300.0  # seconds to wait for places someone else holds
     template: str | None = None  # a kind-labgrid target file: its options are every worker's base
     runs: int | None = None
     models: tuple[str, ...] = ()
@@ -71,9 +71,10 @@ def _template(req: LabRequest) -> dict:
 class PlacePool:
     """The matching places not used yet; take() hands out a free one, waiting up to the deadline."""
 
-    def __init__(self, client: LabgridClient, names: list[str], wait_s: float) -> None:
-        self.client, self.unused, self.deadline = client, list(names), Deadline(wait_s)
+    def __init__(self, client: LabgridClient, names: list[str], wait_s: float, say=print) -> None:
+        self.client, self.unused, self.deadline, self.say = client, list(names), Deadline(wait_s), say
         self._lock = threading.Lock()
+        self._told = False
         self._seen: tuple[float, dict[str, PlaceState]] = (0.0, {})
         self.stopped = threading.Event()
 
@@ -96,7 +97,10 @@ class PlacePool:
                         return name, ""
                 busy = ", ".join(f"{n} (held by {states[n].acquired if n in states else '?'})" for n in self.unused)
             if self.deadline.expired():
-                return None, f"no place free within {self.deadline.seconds:g} s: {busy}; try --wait"
+                return None, f"no place free within {self.deadline.seconds:g} s: {busy}; try a longer --wait"
+            if not self._told:
+                self._told = True
+                self.say(f"waiting up to {self.deadline.remaining():.0f} s for a place: {busy}")
             self.stopped.wait(1.0)
         return None, "interrupted"
 
@@ -134,7 +138,7 @@ class Lab:
                      "request": asdict(req), "matched": names, "slots": slots, "attempts": self.attempts}
         self._save()
         self.ui.say(f"lab {self.rd.path}: {slots} board(s) from {', '.join(names)}")
-        self.pool = PlacePool(self.client, names, req.wait)
+        self.pool = PlacePool(self.client, names, req.wait, self.ui.say)
         try:
             with ThreadPoolExecutor(slots) as ex:
                 jobs = [ex.submit(self._slot, i) for i in range(slots)]

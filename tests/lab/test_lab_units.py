@@ -103,3 +103,18 @@ def test_lab_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "unknown config 'no-such-config'" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run(env_cmd + ["--count", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--count and --wait must be >= 0" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_fanout_pool_waits_for_a_held_place_then_gives_up():
+    """A place someone holds: the lab says whom it waits for, then the slot is `not run` with why."""
+    from harness.drivers.labgrid_client import PlaceState
+    from harness.lab import PlacePool
+
+    class HeldLab:  # stands in for the coordinator: one place, held by a colleague throughout
+        def places(self):
+            return {"a": PlaceState("a", acquired="ci-host/colleague")}
+
+    said: list[str] = []
+    name, why = PlacePool(HeldLab(), ["a"], 1.0, said.append).take()
+    assert name is None and "no place free within 1 s: a (held by ci-host/colleague)" in why
+    assert said == ["waiting up to 1 s for a place: a (held by ci-host/colleague)"]
