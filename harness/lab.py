@@ -29,6 +29,7 @@ from . import __version__, lab_report
 from .config import ROOT, load_bench, load_target
 from .deadline import Deadline
 from .drivers.labgrid_client import LabgridClient, PlaceState, identity
+from .drivers.labgrid_place import safe_name
 from .drivers.qemu import _die_with_parent
 from .errors import ConfigError, HarnessError, TargetError
 from .results import RunDir, new_run_id, read_json, write_json
@@ -192,9 +193,9 @@ class Lab:
 
     def _attempt(self, slot: int, place: str) -> dict:
         n = len(self.attempts) + 1
-        folder = self.rd.file("attempts", f"{n:02d}-{place}")
+        folder = self.rd.file("attempts", f"{n:02d}-{safe_name(place)}")
         folder.mkdir(parents=True)
-        target = folder / f"{place}.yaml"
+        target = folder / f"{safe_name(place)}.yaml"
         options = {"board": self.tags[place].get("board", ""), **self.base, "place": place,
                    "coordinator": self.client.address,
                    "acquire_timeout": max(5.0, self.pool.deadline.remaining()),

@@ -18,7 +18,6 @@ any of the three options the `bench` fixture skips, so the plugin is inert in ot
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from pathlib import Path
 
@@ -53,7 +52,9 @@ class HarnessSession:
         self.target = self._target(config, request)
 
     def _write(self, name: str, doc: dict) -> str:
-        path = self.results / "targets" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.yaml"
+        from .drivers.labgrid_place import safe_name
+
+        path = self.results / "targets" / f"{safe_name(name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return str(path)

@@ -56,7 +56,7 @@ class PlaceLock:
     def __init__(self, client: LabgridClient, place: str, state_dir: str | Path, wait_s: float = 0.0,
                  poll_s: float = 2.0) -> None:
         self.client, self.place = client, place
-        self.dir = Path(state_dir) / "locks" / _safe(client.address) / _safe(place)
+        self.dir = Path(state_dir) / "locks" / safe_name(client.address) / safe_name(place)
         self.own = self.dir / f"{os.getpid()}.json"
         self.wait_s, self.poll_s = wait_s, poll_s
         self.holding = False  # we hold the place (acquired or borrowed)
@@ -171,8 +171,9 @@ class PlaceLock:
         return self.state.tags
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+def safe_name(name: str) -> str:
+    """A place or coordinator name as one path component (names are data, never paths)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "_"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from harness.config import TargetConfig
 from harness.drivers import driver_class
 from harness.drivers.labgrid_client import coordinator_address, parse_places
-from harness.drivers.labgrid_place import board_access, serial_url
+from harness.drivers.labgrid_place import board_access, safe_name, serial_url
 from harness.errors import ConfigError
 from harness.lab import matches
 from harness.lab_compare import pct
@@ -64,6 +64,7 @@ def test_serial_urls_and_resources():
     assert serial_url("USBSerialPort", {"port": "/dev/ttyACM0"}) == "/dev/ttyACM0"
     acc = board_access([("NetworkService", {"address": "10.0.0.7", "username": "pi"})], "pi-01")
     assert acc.ssh == {"host": "10.0.0.7", "user": "pi", "port": 22} and not acc.serial_url
+    assert safe_name("../../etc") == "_.._etc" and safe_name("127.0.0.1:20408") == "127.0.0.1_20408"
     with pytest.raises(ConfigError, match=r"no serial port.*\(NetworkPowerPort\)"):
         board_access([("NetworkPowerPort", {"model": "simplerest"})], "p")
 
