@@ -13,7 +13,8 @@ PYTEST_ARGS ?=
 HARNESS := cd $(ROOT) && $(PY) -m harness
 
 APT_FW := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-APT_TEST := $(APT_FW) qemu-user-static openssh-server clang
+APT_LAB := ser2net
+APT_TEST := $(APT_FW) qemu-user-static openssh-server clang $(APT_LAB)
 
 # What `make bench` needs besides the venv, by kind of target.
 ifneq ($(filter qemu-%,$(TARGET)),)
@@ -27,7 +28,7 @@ endif
 BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
   $(if $(filter command line,$(origin USER)),HB_USER=$(USER))
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
@@ -46,6 +47,11 @@ test: $(STAMPS)/venv $(STAMPS)/apt-test
 
 test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long
 	@cd $(ROOT) && $(PY) -m pytest -q -m long $(PYTEST_ARGS)
+
+# A labgrid lab on loopback (coordinator, exporter, QEMU boards, ser2net) and `harness lab` on it (docs/lab.md).
+lab-demo: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/apt-lab
+	@echo "== make lab-demo"
+	@cd $(ROOT) && $(PY) -m harness.lab_demo $(if $(RUNS),--runs '$(RUNS)')
 
 perf: $(STAMPS)/venv
 	@cd $(ROOT) && $(PY) bench/perf.py
@@ -76,15 +82,27 @@ $(STAMPS)/apt-test:
 	@bash $(ROOT)/tools/apt-ensure.sh $(APT_TEST)
 	@touch $@
 
+$(STAMPS)/apt-lab:
+	@mkdir -p $(STAMPS)
+	@bash $(ROOT)/tools/apt-ensure.sh $(APT_LAB)
+	@touch $@
+
 $(STAMPS)/apt-long:
 	@mkdir -p $(STAMPS)
 	@bash $(ROOT)/tools/apt-ensure.sh chromium
 	@touch $@
 
-$(STAMPS)/venv: requirements.txt $(STAMPS)/apt-host
+# pyserial-labgrid (labgrid's dependency) provides the `serial` module: a pyserial left from an older
+# venv is removed and the fork reinstalled over it, so one `serial` module remains. The project is
+# installed editable (no dependencies) so its pytest11 entry point, the lab plugin, is registered.
+$(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/apt-host
 	@echo "== python venv $(VENV) (pinned requirements.txt)"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@if $(PY) -m pip show -q pyserial >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall -q -y pyserial && \
+	  $(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$$(grep '^pyserial-labgrid==' requirements.txt)"; fi
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e $(ROOT)
 	@touch $@
 
 models:
