@@ -13,7 +13,8 @@ PYTEST_ARGS ?=
 HARNESS := cd $(ROOT) && $(PY) -m harness
 
 APT_FW := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-APT_TEST := $(APT_FW) qemu-user-static openssh-server clang
+APT_LAB := ser2net
+APT_TEST := $(APT_FW) qemu-user-static openssh-server clang $(APT_LAB)
 
 # User values (TARGET, CONFIG, MODELS, RUNS, PER_LAYER, HOST, PORT, USER) reach the harness as HB_* environment
 # variables, never through a shell or a second make expansion: $(value …) is the text as typed, and
@@ -48,7 +49,7 @@ BENCH_DEPS := $(STAMPS)/apt-emu
 BENCH_WRAP := $(PY) tools/rpi4_emu.py run --
 endif
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@printf '== make bench TARGET=%s CONFIG=%s\n' "$$HB_TARGET" "$$HB_CONFIG"
@@ -66,6 +67,12 @@ test: $(STAMPS)/venv $(STAMPS)/apt-test
 
 test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long
 	@cd $(ROOT) && $(PY) -m pytest -q -m long $(PYTEST_ARGS)
+
+# A labgrid lab on loopback (coordinator, exporter, QEMU boards, ser2net) and `harness lab` on it (docs/lab.md).
+lab-demo: export HB_RUNS = $(value RUNS)
+lab-demo: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/apt-lab
+	@echo "== make lab-demo"
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m harness.lab_demo $${HB_RUNS:+--runs "$$HB_RUNS"}
 
 perf: $(STAMPS)/venv
 	@cd $(ROOT) && $(PY) bench/perf.py
@@ -96,15 +103,27 @@ $(STAMPS)/apt-test:
 	@bash $(ROOT)/tools/apt-ensure.sh $(APT_TEST)
 	@touch $@
 
+$(STAMPS)/apt-lab:
+	@mkdir -p $(STAMPS)
+	@bash $(ROOT)/tools/apt-ensure.sh $(APT_LAB)
+	@touch $@
+
 $(STAMPS)/apt-long:
 	@mkdir -p $(STAMPS)
 	@bash $(ROOT)/tools/apt-ensure.sh chromium
 	@touch $@
 
-$(STAMPS)/venv: requirements.txt $(STAMPS)/apt-host
+# pyserial-labgrid (labgrid's dependency) provides the `serial` module: a pyserial left from an older
+# venv is removed and the fork reinstalled over it, so one `serial` module remains. The project is
+# installed editable (no dependencies) so its pytest11 entry point, the lab plugin, is registered.
+$(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/apt-host
 	@echo "== python venv $(VENV) (pinned requirements.txt)"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@if $(PY) -m pip show -q pyserial >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall -q -y pyserial && \
+	  $(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$$(grep '^pyserial-labgrid==' requirements.txt)"; fi
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e $(ROOT)
 	@touch $@
 
 models:

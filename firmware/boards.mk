@@ -43,12 +43,23 @@ BOARD_DIR := build/$(BOARD)
 BOARD_SRCS := $(CORE_SRCS) $(LINK_SRCS) $(wildcard port/$(BOARD)/*.c) $(PORT_SRCS_$(BOARD))
 BOARD_OBJS := $(patsubst %.c,$(BOARD_DIR)/obj/%.o,$(BOARD_SRCS))
 BOARD_CFLAGS := $(filter-out -O2,$(CORE_CFLAGS)) -O2 $(CPU_$(BOARD)) -ffunction-sections -fdata-sections \
-  -Iport/$(BOARD)
+  -Iport/$(BOARD) -I$(BOARD_DIR)
 BOARD_LDFLAGS := $(CPU_$(BOARD)) -nostartfiles --specs=nano.specs -Wl,--gc-sections \
   -Wl,-T,$(LDSCRIPT) -Wl,-Map,$(BOARD_DIR)/harness.map
 
-.PHONY: board
+.PHONY: board FORCE
 board: $(BOARD_DIR)/harness.elf
+
+# Build id: a hash of all that makes the image (sources, headers, linker script, flags, compiler).
+# HELLO reports it; the labgrid driver flashes a board whose id differs (docs/lab.md).
+# build_id.h is rewritten only when the id changes, so an unchanged tree rebuilds nothing.
+BUILD_ID := $(shell (cat $(BOARD_SRCS) $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) $(LDSCRIPT); \
+  echo '$(BOARD_CFLAGS) $(BOARD_LDFLAGS)'; $(ARM_CC) --version | head -1) | sha256sum | cut -c1-16)
+$(BOARD_DIR)/build_id.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define HB_BUILD_ID "%s"\n' '$(BUILD_ID)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BOARD_DIR)/obj/$(CORE_DIR)/commands.o: $(BOARD_DIR)/build_id.h
 
 $(BOARD_DIR)/obj/%.o: %.c $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) boards.mk
 	@mkdir -p $(dir $@)

@@ -1,4 +1,4 @@
-"""`python -m harness …`: bench, compare, report, targets, doctor. Errors are one line; --debug shows tracebacks."""
+"""`python -m harness …`: bench, compare, report, targets, doctor, lab. Errors are one line; --debug shows tracebacks."""
 
 from __future__ import annotations
 
@@ -42,9 +42,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="SSH targets: record an unknown host key (like OpenSSH accept-new); a changed key is refused")
     b.add_argument("--per-layer", type=int, nargs="?", const=3, metavar="N",
                    help="per-layer drift on the first N samples (N default 3; default $HB_PER_LAYER, else off)")
-    c = sub.add_parser("compare", help="compare the raw outputs of two runs")
+    c = sub.add_parser("compare", help="compare the raw outputs of two runs (or more: agreement matrix)")
     c.add_argument("run_a")
     c.add_argument("run_b")
+    c.add_argument("more", nargs="*", help="further run directories")
     r = sub.add_parser("report", help="rebuild metrics and reports of a run directory")
     r.add_argument("run_dir")
     r.add_argument("--baseline", metavar="RUN_DIR")
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--results", default="results")
     _explain_parser(sub)
     sub.add_parser("targets", help="list the target files")
+    _lab_parser(sub)
     d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
     d.add_argument("--target", help="also check a remote target (e.g. rpi4)")
     d.add_argument("--install-runtime", action="store_true", help="install the runtime on the remote target")
@@ -140,9 +142,43 @@ def cmd_bench(a, ui) -> int:
     return 0
 
 
+def _lab_parser(sub) -> None:
+    lab = sub.add_parser("lab", help="the same bench on every matching labgrid place at once; one lab report")
+    lab.add_argument("--places", nargs="+", required=True, metavar="TERM",
+                     help="key=glob on place tags (board=stm32f746g*) or a glob on place names; all must match")
+    lab.add_argument("--config", default="default", help="configs/<name>.yaml or a path")
+    lab.add_argument("--coordinator", help="labgrid coordinator HOST[:PORT] (default LG_COORDINATOR, else :20408)")
+    lab.add_argument("--count", type=int, default=0, help="boards to bench (default all matching; the rest are spares)")
+    lab.add_argument("--wait", type=float, default=300.0,
+                     help="seconds to wait for places someone else holds (default 300)")
+    lab.add_argument("--template", help="a kind-labgrid target file whose options every board gets")
+    lab.add_argument("--models", nargs="*", default=[])
+    lab.add_argument("--runs", type=int)
+    lab.add_argument("--results", default="results")
+
+
+def cmd_lab(a, ui) -> int:
+    import signal
+
+    from . import lab
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: workers release their places
+    req = lab.LabRequest(tuple(a.places), a.config, a.coordinator, a.count, a.wait, a.template, a.runs,
+                         tuple(a.models), a.results)
+    print(f"lab report: {lab.start(req, ui)}")
+    return 0
+
+
 def cmd_compare(a, ui) -> int:
     from .compare import compare_runs, render
 
+    if a.more:
+        from .lab_compare import compare_many
+        from .lab_compare import render as render_many
+
+        runs = [Path(r) for r in (a.run_a, a.run_b, *a.more)]
+        print(render_many(compare_many(runs)).markdown())
+        return 0
     print(render(compare_runs(Path(a.run_a), Path(a.run_b)), f"{a.run_a} vs {a.run_b}").markdown())
     return 0
 
@@ -216,7 +252,7 @@ def _doctor_remote(name: str, install: bool) -> int:
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
-            "explain": cmd_explain, "targets": cmd_targets, "doctor": cmd_doctor}
+            "explain": cmd_explain, "targets": cmd_targets, "doctor": cmd_doctor, "lab": cmd_lab}
 
 
 def _terminated(signum, frame) -> None:

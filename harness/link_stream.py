@@ -26,7 +26,7 @@ class SerialStream:
     def __init__(self, ser, where: str) -> None:
         self.ser, self.where = ser, where
         ser.timeout = 0.02
-        self.sock = getattr(ser, "_socket", None)  # socket:// — small frames must not wait for Nagle
+        self.sock = _raw_socket(ser)  # socket:// — small frames must not wait for Nagle
         if self.sock is not None:
             import socket
 
@@ -67,3 +67,11 @@ class SerialStream:
 
     def close(self) -> None:
         self.ser.close()
+
+
+def _raw_socket(ser):
+    """The TCP socket of a socket:// port, else None. An rfc2217:// port has a `_socket` too, but its
+    bytes are telnet: pyserial's reader thread must decode them (reading it here lost every reply)."""
+    from serial.urlhandler import protocol_socket
+
+    return ser._socket if isinstance(ser, protocol_socket.Serial) else None

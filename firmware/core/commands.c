@@ -20,6 +20,17 @@ static uint8_t rx_buf[HB_FRAME_RAW];
 static uint8_t expected;        /* seq of the next new request */
 static uint32_t boot_hi, boot_lo;
 
+/* The image's build id (boards.mk writes build_id.h: a hash of sources, flags and compiler), so
+ * the host can tell whether a board runs the firmware it just built; "dev" elsewhere. */
+#if defined(__has_include)
+#if __has_include("build_id.h")
+#include "build_id.h"
+#endif
+#endif
+#ifndef HB_BUILD_ID
+#define HB_BUILD_ID "dev"
+#endif
+
 /* ---- HELLO: a JSON object built without stdio ---- */
 typedef struct { uint8_t *p; size_t n, cap; } jbuf_t;
 
@@ -45,6 +56,7 @@ static size_t hello_body(uint8_t *out, int boot, uint32_t nonce) {
   j_u32(&j, HB_PROTOCOL_VERSION);
   j_kv_str(&j, "board", b->board);
   j_kv_str(&j, "cpu", b->cpu);
+  j_kv_str(&j, "build", HB_BUILD_ID);
   j_kv_str(&j, "timer", b->timer);
   j_kv_u32(&j, "clock_hz", b->clock_hz);
   j_kv_u32(&j, "max_body", HB_MAX_BODY);

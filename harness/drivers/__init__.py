@@ -20,6 +20,7 @@ _MODULES = {
     "eembc": "harness.drivers.eembc",
     "qemu-eembc": "harness.drivers.eembc_qemu",
     "eembc-fake": "harness.drivers.eembc_fake",
+    "labgrid": "harness.drivers.labgrid",
 }
 _REGISTRY: dict[str, type[Driver]] = {}
 

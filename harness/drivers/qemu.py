@@ -54,6 +54,14 @@ class QemuOptions(McuOptions, QemuLaunch):
     """targets/qemu-*.yaml `options:` (plus every mcu option except url)."""
 
 
+def icount_tick_scale(icount: int, clock_hz: int, hello: dict | None) -> float:
+    """Instructions per SysTick tick under -icount shift=<icount>: 1e9 / (clock_hz * 2^icount), the clock
+    from the target file, else the one the firmware announced in HELLO (32 MHz on mps3-an547: 31.25
+    instructions a tick; 25 MHz on mps2: 40)."""
+    clock = clock_hz or int((hello or {}).get("clock_hz", 0)) or 25_000_000
+    return 1e9 / (clock * (1 << icount))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -256,11 +264,7 @@ class QemuDriver(QemuProcess, McuDriver):
     def tick_scale(self) -> float:
         if self.opts.icount is None:
             return 1.0
-        # Per board: the target file's clock_hz, else the one the firmware announced in HELLO
-        # (32 MHz on mps3-an547: 31.25 instructions a tick; 25 MHz on mps2: 40).
-        hello = getattr(self, "hello_facts", None) or {}
-        clock = self.opts.clock_hz or int(hello.get("clock_hz", 0)) or 25_000_000
-        return 1e9 / (clock * (1 << self.opts.icount))
+        return icount_tick_scale(self.opts.icount, self.opts.clock_hz, getattr(self, "hello_facts", None))
 
     def open(self) -> TargetInfo:
         self.build()
