@@ -39,6 +39,7 @@ class Tally:
     examples: dict = field(default_factory=dict)             # (op, reason) -> first seed
     outputs: dict = field(default_factory=dict)              # (seed, op) -> TFLM outputs (keep=True)
     seconds: float = 0.0
+    where: str = "every build"
 
     def merge(self, other: "Tally") -> None:
         self.cases += other.cases
@@ -52,7 +53,7 @@ class Tally:
             self.examples.setdefault(k, v)
 
     def summary(self) -> str:
-        lines = [f"{self.cases} cases ({sum(self.exact.values())} exact on every build, "
+        lines = [f"{self.cases} cases ({sum(self.exact.values())} exact on {self.where}, "
                  f"{sum(self.tflm_refused.values())} refused by TFLM, {sum(self.ours_refused.values())} "
                  f"refused by us within documented limits, {len(self.failures)} failing), "
                  f"{self.samples} samples, {self.seconds:.0f} s"]

@@ -130,6 +130,7 @@ def prove_on_qemu(seeds: list[tuple[int, str]], elf: Path, workers: int = 2, mac
 
     tally = prove(seeds, {}, workers=workers, keep=True)
     tally.exact.clear()
+    tally.where = f"{machine} (KERNELS as built)"
     ran = [(s, op) for s, op in seeds if (s, op) in tally.outputs]
     cases = {key: make_case(*key) for key in ran}
     for group in split_batches([(cases[k].model, cases[k].samples) for k in ran]):
@@ -147,6 +148,7 @@ def _tally_qemu(tally, case, res: BatchResult, want, limits, regressions, fail, 
     if res.status:
         if res.status == 2 and any(re.search(p, res.text) for p in limits):
             tally.ours_refused[(case.op, reason(res.text))] += 1
+            tally.examples.setdefault((case.op, reason(res.text)), case.seed)
         else:
             tally.failures.append(fail(case, regressions, f"qemu: refused ({res.status}): {res.text}"))
         return
