@@ -22,7 +22,8 @@ from pathlib import Path
 
 from opgen import OPS, TflmRefused, make_case, tflm_run
 
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+# Where failing cases are saved (HB_PROOF_REGRESSIONS: elsewhere, e.g. for deliberate mutants).
+REGRESSIONS = Path(os.environ.get("HB_PROOF_REGRESSIONS") or Path(__file__).resolve().parent / "regressions")
 # Where our engine deliberately refuses what TFLM accepts (docs/firmware.md, "Deliberate
 # differences"): TFLM's own arithmetic overflows there (a left shift by 31 or more).
 LIMITS = (r"requantisation multiplier too large", r"ADD output scale too small for its inputs")
@@ -184,12 +185,21 @@ def prove(seeds: list[tuple[int, str]], libs: dict[str, str], workers: int = 2,
     t0, total, parts = time.monotonic(), Tally(), [Tally() for _ in range(workers)]
     per = -(-len(seeds) // workers)
     chunks = [seeds[i * per:(i + 1) * per] for i in range(workers)]
-    threads = [threading.Thread(target=_run_chunk, args=(c, libs, regressions, keep, p))
-               for c, p in zip(chunks, parts)]
+    errors: list[BaseException] = []
+
+    def run(chunk, part):
+        try:
+            _run_chunk(chunk, libs, regressions, keep, part)
+        except BaseException as e:  # re-raised below, in the caller's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(c, p)) for c, p in zip(chunks, parts)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+    if errors:
+        raise errors[0]
     for p in parts:
         total.merge(p)
     total.seconds = time.monotonic() - t0
