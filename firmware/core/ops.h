@@ -21,6 +21,8 @@ const hb_kernel_t *hb_kernel_for(int code, uint8_t *kind);
 const hb_kernel_t *hb_kernel_by_kind(uint8_t kind);
 
 /* ---- prepare helpers (prepare.c) ---- */
+/* The activation type an op runs in: int16 (16x8 models, kernels/s16.h) or int8. */
+static inline int hb_act_type(const hb_tensor_t *t) { return t->type == HB_INT16 ? HB_INT16 : HB_INT8; }
 #define HB_T(e, op, i) (&(e)->tensors[(op)->in[i]])
 #define HB_OUT(e, op) (&(e)->tensors[(op)->out])
 

@@ -84,7 +84,8 @@ static int quantize_bound(float scale, int32_t zp, float v, int32_t *q) {
 int hb_act_range(const hb_engine_t *e, int idx, int act, const hb_tensor_t *out, int32_t *lo, int32_t *hi,
                  hb_error_t *err) {
   int32_t q;
-  *lo = -128; *hi = 127;
+  *lo = out->type == HB_INT16 ? -32768 : -128;
+  *hi = out->type == HB_INT16 ? 32767 : 127;
   if (act == 0) return HB_OK;
   if (act != 1 && act != 2 && act != 3) return hb_unsupported(e, idx, "fused activation", err);
   if (quantize_bound(out->scale, out->zp, act == 2 ? -1.0f : 0.0f, &q)) goto range;

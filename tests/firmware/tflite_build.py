@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import flatbuffers
 import numpy as np
 
-TYPES = {np.float32: 0, np.int32: 2, np.int8: 9, np.int64: 4}
+TYPES = {np.float32: 0, np.int32: 2, np.int8: 9, np.int64: 4, np.int16: 7}
 # BuiltinOperator codes and the BuiltinOptions union number of their options table.
 OPS = {"ADD": (0, 11), "AVERAGE_POOL_2D": (1, 5), "CONCATENATION": (2, 10), "CONV_2D": (3, 1),
        "DEPTHWISE_CONV_2D": (4, 2), "DEQUANTIZE": (6, 0), "FULLY_CONNECTED": (9, 8), "LOGISTIC": (14, 0),
