@@ -12,7 +12,7 @@ import numpy as np
 
 from fbutil import field, root, vector, vector_tables
 
-INT8, FLOAT32 = 9, 0
+INT8, FLOAT32, INT16 = 9, 0, 7
 EDGE_INPUTS = 5
 _CACHE: dict = {}
 
@@ -35,13 +35,26 @@ def is_int8_model(path: Path) -> bool:
     return INT8 in io_types(path.read_bytes())
 
 
+def is_quantized_model(data: bytes) -> bool:
+    """An int8 or int16x8 model (graph inputs or outputs int8 or int16)."""
+    return bool({INT8, INT16} & set(io_types(data)))
+
+
 def model_input(info: list, name: str, k: int) -> list[np.ndarray]:
     """Input k of model `name`; info: (shape, dtype, scale, zero point) per graph input."""
     if k < EDGE_INPUTS:
         return [_edge(shape, dtype, scale, zp, k) for shape, dtype, scale, zp in info]
     rng = np.random.default_rng([zlib.crc32(name.encode()), k])
     return [rng.uniform(-160, 160, shape).astype(np.float32) * np.float32(scale or 0.05) if dtype == np.float32
-            else rng.integers(-128, 128, shape, dtype=np.int8) for shape, dtype, scale, zp in info]
+            else _random_int(rng, shape, np.dtype(dtype)) for shape, dtype, scale, zp in info]
+
+
+def _random_int(rng, shape, dtype: np.dtype) -> np.ndarray:
+    """int8: the whole range; int16: the whole range or, half the time, +-2^12 (activations that
+    do not saturate the first layers)."""
+    info = np.iinfo(dtype)
+    hi = info.max + 1 if dtype.itemsize == 1 or rng.random() < 0.5 else 4096
+    return rng.integers(max(-hi, info.min), hi, shape, dtype=dtype)
 
 
 def _edge(shape, dtype, scale, zp, k: int) -> np.ndarray:
@@ -51,8 +64,9 @@ def _edge(shape, dtype, scale, zp, k: int) -> np.ndarray:
         if k == 4:
             return ((np.arange(int(np.prod(shape))) - 64.5) * (scale or 1.0)).reshape(shape).astype(np.float32)
         return np.resize(np.array(pat, np.float32), shape)
-    pat = [[-128], [127], [-128, 127], [127, -128], [zp]][k]
-    return np.resize(np.array(pat, np.int8), shape)
+    lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+    pat = [[lo], [hi], [lo, hi], [hi, lo], [zp]][k]
+    return np.resize(np.array(pat, dtype), shape)
 
 
 def run_chunk(path: str, libs: dict[str, str], start: int, count: int) -> dict:

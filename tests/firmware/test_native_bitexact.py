@@ -105,8 +105,8 @@ def test_unsupported_op_named_with_node(native_build):
     from harness.native import EngineError
 
     data = _shared("tflm/hello_world_int8.tflite").read_bytes()
-    with pytest.raises(EngineError, match=r"^unsupported op TANH at node 0: not supported \(no kernel in this engine\)$"):
-        native_build.engine(_patched_opcode(data, 28, 28))
+    with pytest.raises(EngineError, match=r"^unsupported op SUB at node 0: not supported \(no kernel in this engine\)$"):
+        native_build.engine(_patched_opcode(data, 41, 41))
     # A code only in builtin_code (deprecated_builtin_code holds the 127 placeholder).
     with pytest.raises(EngineError, match=r"^unsupported op GELU at node 0: not supported \(no kernel in this engine\)$"):
         native_build.engine(_patched_opcode(data, 127, 150))

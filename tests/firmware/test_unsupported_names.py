@@ -73,12 +73,21 @@ def test_lstm_names_op_and_variable_tensors(native_build):
     assert text == "unsupported op UNIDIRECTIONAL_SEQUENCE_LSTM at node 1: not supported (variable tensors)"
 
 
-def test_op_without_kernel(native_build):
+def _unary(op: str) -> ModelBuilder:
     m = ModelBuilder()
     x, y = m.tensor((4,), np.int8, 0.1, 0), m.tensor((4,), np.int8, 1 / 128, 0)
-    m.op("TANH", [x], [y])
+    m.op(op, [x], [y])
     m.inputs, m.outputs = [x], [y]
-    assert _refusal(native_build, m) == "unsupported op TANH at node 0: not supported (no kernel in this engine)"
+    return m
+
+
+def test_op_without_kernel(native_build):
+    assert _refusal(native_build, _unary("GELU")) == "unsupported op GELU at node 0: not supported (no kernel in this engine)"
+
+
+def test_int16_only_op_names_the_type(native_build):
+    """TANH runs on int16 (16x8 models) only; int8 TANH names op and type."""
+    assert _refusal(native_build, _unary("TANH")) == "unsupported TANH at node 0: input type int8 (needs int16)"
 
 
 @pytest.mark.parametrize("kw, why", [
