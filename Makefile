@@ -26,12 +26,28 @@ endif
 BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
   $(if $(filter command line,$(origin USER)),HB_USER=$(USER))
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware recipes recipes-venv
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
 	@cd $(ROOT) && $(BENCH_ENV) $(BENCH_WRAP) $(PY) -m harness bench --target $(TARGET) --config $(CONFIG) \
 	  $(if $(MODELS),--models $(MODELS)) $(if $(RUNS),--runs $(RUNS))
+
+# `harness recipes` for the digits model: TensorFlow in its own venv (.venv-recipes), the targets
+# qemu-m4 and host unless TARGET= is given; comparisons in results/recipes/<target>/.
+RECIPE_TARGETS := $(if $(filter command line environment,$(origin TARGET)),$(TARGET),qemu-m4 host)
+recipes: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/recipes-venv $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(STAMPS)/apt-emu)
+	@echo "== make recipes (digits) on $(RECIPE_TARGETS)"
+	@cd $(ROOT) && $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(PY) tools/rpi4_emu.py run --) $(PY) -m harness recipes --digits \
+	  $(foreach t,$(RECIPE_TARGETS),--target $(t)) $(if $(RUNS),--runs $(RUNS))
+
+recipes-venv: $(STAMPS)/recipes-venv
+
+$(STAMPS)/recipes-venv: tools/requirements-recipes.txt $(STAMPS)/apt-host
+	@echo "== TensorFlow venv $(ROOT)/.venv-recipes (pinned tools/requirements-recipes.txt)"
+	@test -x $(ROOT)/.venv-recipes/bin/python || python3 -m venv $(ROOT)/.venv-recipes
+	@$(ROOT)/.venv-recipes/bin/pip install -q --disable-pip-version-check -r tools/requirements-recipes.txt
+	@mkdir -p $(STAMPS) && touch $@
 
 firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386
@@ -43,7 +59,7 @@ test: $(STAMPS)/venv $(STAMPS)/apt-test
 	@echo "== make test"
 	@cd $(ROOT) && $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long
+test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long $(STAMPS)/recipes-venv
 	@cd $(ROOT) && $(PY) -m pytest -q -m long $(PYTEST_ARGS)
 
 perf: $(STAMPS)/venv
@@ -97,4 +113,4 @@ clean:
 	find $(ROOT) -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(ROOT)/.venv-models $(STAMPS) $(ROOT)/.cache
+	rm -rf $(VENV) $(ROOT)/.venv-models $(ROOT)/.venv-recipes $(STAMPS) $(ROOT)/.cache

@@ -121,6 +121,7 @@ class ModelEntry:
     name: str | None = None
     classification: bool | None = None  # None: guess from the output shape
     runs: int | None = None  # overrides the config's runs for this model
+    float_io: bool = False  # a float model benched as it is (harness recipes: fp32/fp16/dynamic range)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> 
         name += "_"
     taken.add(name)
     data, info = models.load(path, name)
-    models.require_int8(info)
+    if not entry.float_io:
+        models.require_int8(info)
     twin = None
     if entry.float:
         fdata, finfo = models.load(resolve(cfg, entry.float))
