@@ -44,6 +44,8 @@ def check(req: RecipeRequest) -> None:
     """Every argument, before a model is converted or a target opened."""
     if sum([req.digits, bool(req.keras), bool(req.from_tflite)]) != 1:
         raise ConfigError("give one of --digits, --model PATH (a Keras model) or --from-tflite NAME=PATH ...")
+    if req.from_tflite:
+        pre_converted(list(req.from_tflite))  # names and files, read and inspected
     if not req.digits and not req.eval:
         raise ConfigError("--dataset NPZ is needed (a labelled evaluation set: x float inputs, y labels)")
     unknown = [r for r in req.recipes if r not in RECIPES]

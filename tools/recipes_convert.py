@@ -123,11 +123,34 @@ def convert(fn, recipe: str, x_repr: np.ndarray) -> bytes:
     return conv.convert()
 
 
+def qat_friendly(model):
+    """tfmot's QAT wraps only some fused activations (linear, relu, softmax, sigmoid, tanh): in a
+    plain chain of layers, a fused relu6 becomes the layer plus a ReLU(6) layer (same weights; the
+    converter fuses them back). Other graphs are returned as they are."""
+    layers = model.layers[1:]
+    chain = all(len(ly._inbound_nodes) == 1 and ly._inbound_nodes[0].inbound_layers is prev
+                for prev, ly in zip(model.layers, layers))
+    if not chain or not any(ly.get_config().get("activation") == "relu6" for ly in layers):
+        return model
+    x = inp = tf.keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
+    for ly in layers:
+        cfg = ly.get_config()
+        relu6 = cfg.get("activation") == "relu6"
+        if relu6:
+            cfg["activation"] = "linear"
+        new = ly.__class__.from_config(cfg)
+        x = new(x)
+        new.set_weights(ly.get_weights())
+        if relu6:
+            x = tf.keras.layers.ReLU(max_value=6.0, name=f"{ly.name}_relu6")(x)
+    return tf.keras.Model(inp, x, name=model.name)
+
+
 def qat(model, train, epochs: int, shape):
     """tfmot's default 8-bit QAT wrappers, a short fine-tune on the training data."""
     import tensorflow_model_optimization as tfmot
 
-    q = tfmot.quantization.keras.quantize_model(model)
+    q = tfmot.quantization.keras.quantize_model(qat_friendly(model))
     q.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     q.fit(train[0], train[1], epochs=epochs, batch_size=32, shuffle=True, verbose=0)
     return q, concrete(q, shape)
@@ -181,7 +204,8 @@ def make_all(a, out: Path) -> dict:
         (out / f"{recipe}.tflite").write_bytes(data)
         settings = dict(SETTINGS[recipe])
         if recipe == "int8_qat":
-            settings["qat"] = {"wrapper": "tfmot.quantization.keras.quantize_model", "epochs": a.qat_epochs,
+            settings["qat"] = {"wrapper": "tfmot.quantization.keras.quantize_model (fused relu6 split into ReLU(6))",
+                               "epochs": a.qat_epochs,
                                "optimizer": "Adam(1e-4)", "batch": 32, "train_samples": len(xs)}
         res["recipes"][recipe] = {"file": f"{recipe}.tflite", "size": len(data),
                                   "sha256": hashlib.sha256(data).hexdigest(), "settings": settings,
