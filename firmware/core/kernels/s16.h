@@ -10,6 +10,8 @@
  * point, some refuse it). A non-zero int16 zero point is refused, naming op and tensor. */
 #ifndef HB_S16_H
 #define HB_S16_H
+#include <string.h>
+
 #include "../ops.h"
 #include "conv_common.h"
 
@@ -82,7 +84,11 @@ static inline int16_t hb_mac_out16(int64_t acc, const uint8_t *bias, int acc32, 
     if (bias) a = hb_add_wrap(a, ((const int32_t *)(const void *)bias)[oc]);
     v = hb_requant(a, mult, shift);
   } else {
-    if (bias) acc += ((const int64_t *)(const void *)bias)[oc];
+    if (bias) {  /* int64 biases may be only 4-byte aligned in the model (model.c) */
+      int64_t b;
+      memcpy(&b, bias + 8u * (uint32_t)oc, sizeof b);
+      acc += b;
+    }
     v = hb_requant64(acc, mult, shift);
   }
   v = v < lo ? lo : v;
