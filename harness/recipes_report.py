@@ -5,6 +5,7 @@ results/recipes/<target>/<id>/. How to read it: docs/recipes.md."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def _pair(d: dict | None) -> str | None:
 
 def _cells(row: dict) -> list:
     ece = None if row.get("ece_recipe") is None else f"{row['ece_float']:.4f} → {row['ece_recipe']:.4f}"
-    return [row["label"], row["status"], row.get("size"), row.get("latency_p50_us"), row.get("accuracy_pct"),
+    lat = row.get("latency_p50_us")
+    return [row["label"], row["status"], row.get("size"), None if lat is None else f"{lat:.1f}", row.get("accuracy_pct"),
             row.get("delta_error_pp"), row.get("swapped_pct"), row.get("swaps_per_abs_delta_error"), ece,
             _pair(row.get("vs_tflm")), _pair(row.get("vs_reference")), row.get("mae_vs_float"),
             row.get("tf_accuracy_pct")]
@@ -83,7 +85,7 @@ def render(tab: dict[str, dict], tcfg: TargetConfig, made: Made, ev: Path) -> Do
           + (" (QEMU: instructions at the board's nominal clock, not a real core's time)" if unit == "instructions"
              else "") + ". How to read it: docs/recipes.md.")
     doc.table(HEADERS, [_cells(r) for r in tab.values()])
-    why = [[r["label"], r.get("cannot_run") or r.get("not_made")] for r in tab.values() if r["status"] != "measured"]
+    why = not_measured(tab)
     if why:
         doc.h(2, "Not measured")
         doc.table(["recipe", "why"], why)
@@ -97,6 +99,13 @@ def render(tab: dict[str, dict], tcfg: TargetConfig, made: Made, ev: Path) -> Do
     doc.table(["recipe", "run directory (report.md, metrics.json, outputs)"],
               [[r["label"], r["run"]] for r in tab.values() if "run" in r])
     return doc
+
+
+def not_measured(tab: dict[str, dict]) -> list[list[str]]:
+    """[label, why] of the rows without a measurement; the link's address (a fresh port per run)
+    left out of the text."""
+    return [[r["label"], re.sub(r"socket://[^ ]+: |rfc2217://[^ ]+: ", "", r.get("cannot_run") or r.get("not_made", ""))]
+            for r in tab.values() if r["status"] != "measured"]
 
 
 def _settings(s) -> str:
