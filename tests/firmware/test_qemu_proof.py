@@ -36,7 +36,9 @@ def _prove_ops(elf, seeds) -> None:
     tally = prove_on_qemu(seeds, elf)
     print("\nqemu-m4 (mps2-an386, KERNELS=dsp): " + tally.summary())
     assert not tally.failures, "\n".join(tally.failures)
-    assert sum(tally.exact.values()) >= 0.97 * len(seeds)
+    skipped = sum(tally.tflm_refused.values()) + sum(tally.ours_refused.values())
+    assert sum(tally.exact.values()) + skipped == tally.cases == len(seeds)
+    assert sum(tally.exact.values()) >= 0.9 * len(seeds)
 
 
 def subset(seeds, dsp_stride: int, other_stride: int):
