@@ -79,8 +79,15 @@ def main(argv=None) -> int:
     if not (a.run / "run.json").is_file() or not (a.run / "outputs").is_dir():
         print(f"{a.run}: not a run directory (no run.json / outputs/); give results/<target>/<run-id>")
         return 2
-    models = _model_paths(a.run)
+    try:
+        models = _model_paths(a.run)
+    except (OSError, ValueError) as e:
+        print(f"{a.run / 'run.json'}: unreadable ({e}); give a bench run directory")
+        return 2
     for m in a.models:
+        if not m.exists():
+            print(f"{m}: no such model file or folder")
+            return 2
         for p in ([m] if m.is_file() else sorted(m.rglob("*.tflite"))):
             models[p.stem] = p
     return check(a.run, models)

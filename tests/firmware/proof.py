@@ -145,26 +145,28 @@ def _run_chunk(seeds, libs, regressions, keep, out: Tally) -> None:
         proc = ctx.Process(target=_child, args=(child, seeds, libs, regressions, keep), daemon=True)
         proc.start()
         child.close()
-        current, tflm_done = None, False
+        current, stage = None, ""
         while True:
             try:
                 msg = parent.recv()
             except EOFError:
                 break
             if msg[0] == "start":
-                current, tflm_done = (msg[1], msg[2]), False
+                current, stage = (msg[1], msg[2]), "started"
             elif msg[0] == "tflm_done":
-                tflm_done = True
+                stage = "tflm_done"
             elif msg[0] == "result":
                 out.merge(msg[1])
+                stage = "tallied"
             else:
                 seeds = []
                 break
         proc.join()
         if seeds and current is None:
             raise RuntimeError(f"proof child exited with {proc.exitcode} before its first case")
-        if seeds:  # the child died on `current`
-            out.merge(_died(current, tflm_done, proc.exitcode, regressions))
+        if seeds:  # the child died on (or just after) `current`
+            if stage != "tallied":
+                out.merge(_died(current, stage == "tflm_done", proc.exitcode, regressions))
             seeds = seeds[seeds.index(current) + 1:]
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 
 from model_proof import model_input
-from opgen import DSP_OPS
+from opgen import DSP_OPS, tflm_run
 from proof import seeds_for
 from test_proof_models import _id, _int8_models
 from test_proof_ops import LONG, QUICK
@@ -36,7 +35,9 @@ def _prove_ops(elf, seeds) -> None:
     tally = prove_on_qemu(seeds, elf)
     print("\nqemu-m4 (mps2-an386, KERNELS=dsp): " + tally.summary())
     assert not tally.failures, "\n".join(tally.failures)
-    assert sum(tally.exact.values()) >= 0.97 * len(seeds)
+    skipped = sum(tally.tflm_refused.values()) + sum(tally.ours_refused.values())
+    assert sum(tally.exact.values()) + skipped == tally.cases == len(seeds)
+    assert sum(tally.exact.values()) >= 0.9 * len(seeds)
 
 
 def subset(seeds, dsp_stride: int, other_stride: int):
@@ -54,35 +55,31 @@ def test_generated_ops_on_m4_long(batch_elf):
     _prove_ops(batch_elf, subset(seeds_for(LONG, start=QUICK), 9, 97))
 
 
-def _prove_models(elf, n: int) -> None:
+def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
+    """Each model's n inputs, in items of at most ~chunk_bytes (a model's samples may span
+    several items, so vww's 1 000 inputs fit the RAM window), all against TFLM."""
     from harness.native import NativeEngine
     from qemu_batch import run_batch, split_batches
-    from tflite_micro.python.tflite_micro import runtime as tflm
 
     items, wants = [], []
     for path in _int8_models():
         data = path.read_bytes()
-        eng, oracle = NativeEngine(data), tflm.Interpreter.from_bytes(data, arena_size=16 << 20)
+        eng = NativeEngine(data)
         info = [(i.shape, i.dtype, i.scale, i.zero_point) for i in map(eng.input_info, range(eng.num_inputs))]
         samples = [model_input(info, path.name, k) for k in range(n)]
-        want = []
-        for xs in samples:
-            for i, x in enumerate(xs):
-                oracle.set_input(x, i)
-            oracle.invoke()
-            want.append([np.array(oracle.get_output(j)).tobytes() for j in range(eng.num_outputs)])
-        items.append((data, samples))
-        wants.append((path, want))
-    done = 0
+        want = [[o.tobytes() for o in outs] for outs in tflm_run(data, samples, arena_size=16 << 20)]
+        per = max(1, (chunk_bytes - len(data)) // max(1, sum(x.nbytes for x in samples[0])))
+        for s in range(0, n, per):
+            items.append((data, samples[s:s + per]))
+            wants.append((path, s, want[s:s + per]))
     for group in split_batches(items):
         part, wants = wants[:len(group)], wants[len(group):]
-        sizes = [[len(b) for b in w[0]] for _, w in part]
-        for (path, want), res in zip(part, run_batch(elf, group, out_sizes=sizes)):
+        sizes = [[len(b) for b in w[0]] for _, _, w in part]
+        for (path, start, want), res in zip(part, run_batch(elf, group, out_sizes=sizes)):
             assert res.status == 0, f"{_id(path)} refused on qemu-m4: {res.text}"
-            bad = [k for k in range(n) if res.outputs[k] != want[k]]
+            bad = [start + k for k in range(len(want)) if res.outputs[k] != want[k]]
             assert not bad, f"{_id(path)}: inputs {bad[:10]} differ from TFLM on qemu-m4"
-            done += 1
-    print(f"\nqemu-m4: {done} models x {n} inputs, every output byte equal to TFLM's")
+    print(f"\nqemu-m4: {len(_int8_models())} models x {n} inputs, every output byte equal to TFLM's")
 
 
 def test_models_on_m4(batch_elf):
