@@ -26,7 +26,7 @@ endif
 BENCH_ENV := $(if $(HOST),HB_HOST=$(HOST)) $(if $(PORT),HB_PORT=$(PORT)) \
   $(if $(filter command line,$(origin USER)),HB_USER=$(USER))
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware recipes recipes-venv
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware recipes recipes-venv recipes-doc
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@echo "== make bench TARGET=$(TARGET) CONFIG=$(CONFIG)"
@@ -42,6 +42,12 @@ recipes: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/recipes-venv $(if $(filter rp
 	  $(foreach t,$(RECIPE_TARGETS),--target $(t)) $(if $(RUNS),--runs $(RUNS))
 
 recipes-venv: $(STAMPS)/recipes-venv
+
+# docs/recipes.md's tables: make recipes on qemu-m4, host and rpi4-emu, then tools/recipes_doc.py.
+recipes-doc:
+	@$(MAKE) -s recipes TARGET="qemu-m4 host"
+	@$(MAKE) -s recipes TARGET=rpi4-emu
+	@cd $(ROOT) && $(PY) tools/recipes_doc.py
 
 $(STAMPS)/recipes-venv: tools/requirements-recipes.txt $(STAMPS)/apt-host
 	@echo "== TensorFlow venv $(ROOT)/.venv-recipes (pinned tools/requirements-recipes.txt)"
