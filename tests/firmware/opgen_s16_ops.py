@@ -8,14 +8,9 @@ import numpy as np
 import opgen_ops as g8
 import opgen_s16 as mac
 from opgen_quant import SAME, VALID, Draw, conv_out, f32
+from opgen_ops import _single
 from opgen_s16 import I16, out_scale16, zp16
 from tflite_build import ModelBuilder
-
-
-def _single(m: ModelBuilder, op: str, x: int, y: int, ins=None, options=None) -> ModelBuilder:
-    m.op(op, ins or [x], [y], options)
-    m.inputs, m.outputs = [x], [y]
-    return m
 
 
 def pool(d: Draw, op: str) -> ModelBuilder:
