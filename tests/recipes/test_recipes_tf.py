@@ -94,3 +94,30 @@ def test_recipe_models_exact_on_qemu_m4(digits):
     for kernels in ("dsp", "c"):
         assert prove_items(build_batch_elf("mps2-an386", kernels), items) == 3000
     assert np.all([len(s) == 1000 for _, _, s in items])
+
+
+KERAS3 = """
+import sys, numpy as np, keras
+rng = np.random.default_rng(0)
+x = rng.uniform(0, 1, (64, 8, 8, 1)).astype(np.float32); y = (x.mean(axis=(1, 2, 3)) > 0.5).astype(np.int64)
+m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+m.save(sys.argv[1]); np.savez(sys.argv[2], x=x, y=y)
+"""
+
+
+def test_keras3_model_other_recipes_made_qat_says_why(tmp_path):
+    """A Keras 3 model (--model .keras): fp32 and int8 are made and benched, the QAT row says
+    that tfmot needs a tf_keras model instead of failing the run."""
+    import subprocess
+
+    if not TF_PYTHON.exists():
+        pytest.skip(f"{TF_PYTHON} absent: `make test-long` installs it (make recipes-venv)")
+    model, data = tmp_path / "k3.keras", tmp_path / "d.npz"
+    subprocess.run([str(TF_PYTHON), "-c", KERAS3, str(model), str(data)], check=True, capture_output=True, timeout=600)
+    r = run_cli("recipes", "--model", str(model), "--dataset", str(data), "--recipes", "fp32", "int8", "int8_qat",
+                "--target", "host", "--results", str(tmp_path / "results"), timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    (path,) = (tmp_path / "results" / "recipes" / "host").glob("*/recipes.json")
+    rows = json.loads(path.read_text())["recipes"]
+    assert rows["fp32"]["status"] == rows["int8"]["status"] == "measured"
+    assert rows["int8_qat"]["status"] == "not made" and "needs a tf_keras model" in rows["int8_qat"]["not_made"]
