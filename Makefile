@@ -49,11 +49,36 @@ BENCH_DEPS := $(STAMPS)/apt-emu
 BENCH_WRAP := $(PY) tools/rpi4_emu.py run --
 endif
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo recipes recipes-venv recipes-doc
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@printf '== make bench TARGET=%s CONFIG=%s\n' "$$HB_TARGET" "$$HB_CONFIG"
 	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(BENCH_WRAP) $(PY) -m harness bench
+
+# `harness recipes` for the digits model: TensorFlow in its own venv (.venv-recipes), the targets
+# qemu-m4 and host unless TARGET= is given; comparisons in results/recipes/<target>/. Values reach the
+# harness as HB_RECIPE_TARGETS / HB_RUNS (never through a shell), as for bench.
+RECIPE_TARGETS := $(if $(filter command line environment,$(origin TARGET)),$(value TARGET),qemu-m4 host)
+recipes: export HB_RECIPE_TARGETS = $(RECIPE_TARGETS)
+recipes: export HB_RUNS = $(value RUNS)
+recipes: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/recipes-venv $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(STAMPS)/apt-emu)
+	@echo "== make recipes (digits) on $$HB_RECIPE_TARGETS"
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(PY) tools/rpi4_emu.py run --) \
+	  $(PY) -m harness recipes --digits
+
+recipes-venv: $(STAMPS)/recipes-venv
+
+# docs/recipes.md's tables: make recipes on qemu-m4, host and rpi4-emu, then tools/recipes_doc.py.
+recipes-doc:
+	@$(MAKE) -s recipes TARGET="qemu-m4 host"
+	@$(MAKE) -s recipes TARGET=rpi4-emu
+	@cd $(ROOT) && $(PY) tools/recipes_doc.py
+
+$(STAMPS)/recipes-venv: tools/requirements-recipes.txt $(STAMPS)/apt-host
+	@echo "== TensorFlow venv $(ROOT)/.venv-recipes (pinned tools/requirements-recipes.txt)"
+	@test -x $(ROOT)/.venv-recipes/bin/python || python3 -m venv $(ROOT)/.venv-recipes
+	@$(ROOT)/.venv-recipes/bin/pip install -q --disable-pip-version-check -r tools/requirements-recipes.txt
+	@mkdir -p $(STAMPS) && touch $@
 
 firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386
@@ -65,7 +90,7 @@ test: $(STAMPS)/venv $(STAMPS)/apt-test
 	@echo "== make test"
 	@cd $(ROOT) && $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long
+test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long $(STAMPS)/recipes-venv
 	@cd $(ROOT) && $(PY) -m pytest -q -m long $(PYTEST_ARGS)
 
 # A labgrid lab on loopback (coordinator, exporter, QEMU boards, ser2net) and `harness lab` on it (docs/lab.md).
@@ -137,4 +162,4 @@ clean:
 	find $(ROOT) -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(ROOT)/.venv-models $(STAMPS) $(ROOT)/.cache
+	rm -rf $(VENV) $(ROOT)/.venv-models $(ROOT)/.venv-recipes $(STAMPS) $(ROOT)/.cache

@@ -52,12 +52,13 @@ def _explain(res: dict, specs: list[TensorSpec]) -> list[str]:
     if any(t["vs"].get("tflm", {}).get("max_abs", 0) for t in res["tensors"].values()):
         notes.append(ROUNDING_NOTE)
     for (k, t), spec in zip(res["tensors"].items(), specs):
-        if t["sanity"].get("negative_confidences"):
-            low = (-128 - spec.zero_point) * spec.scale
+        if t["sanity"].get("negative_confidences") and spec.dtype in ("int8", "int16"):
+            qmin = int(np.iinfo(spec.dtype).min)
+            low = (qmin - spec.zero_point) * spec.scale
             notes.append(f"{k}: {t['sanity']['negative_confidences']} negative confidences: the output zero point is "
-                         f"{spec.zero_point} (scale {spec.scale:.6g}), so q = -128 dequantises to "
-                         f"(-128 - ({spec.zero_point})) x {spec.scale:.6g} = {low:.6g} < 0; a softmax output "
-                         "quantised with zero point -128 and scale 1/256 cannot go below 0")
+                         f"{spec.zero_point} (scale {spec.scale:.6g}), so q = {qmin} dequantises to "
+                         f"({qmin} - ({spec.zero_point})) x {spec.scale:.6g} = {low:.6g} < 0; a softmax output "
+                         "quantised with zero point -128 and scale 1/256 (int16: 0 and 1/32768) cannot go below 0")
     return notes
 
 

@@ -1,4 +1,4 @@
-"""`python -m harness …`: bench, compare, report, targets, doctor, lab. Errors are one line; --debug shows tracebacks."""
+"""`python -m harness …`: bench, compare, report, sweep, explain, recipes, lab, targets, doctor. Errors are one line; --debug shows tracebacks."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--runs", type=int, help="samples per k (default 200, capped by the dataset)")
     w.add_argument("--results", default="results")
     _explain_parser(sub)
+    _add_recipes(sub)
     sub.add_parser("targets", help="list the target files")
     _lab_parser(sub)
     d = sub.add_parser("doctor", help="check runtimes and toolchains; say how to install what is missing")
@@ -209,6 +210,39 @@ def cmd_sweep(a, ui) -> int:
     return 0
 
 
+def _add_recipes(sub) -> None:
+    from .recipes_make import RECIPES
+
+    r = sub.add_parser("recipes", help="fp32 / fp16 / dynamic range / int8 / 16x8 / QAT of one model, benched and compared")
+    src = r.add_mutually_exclusive_group()
+    src.add_argument("--digits", action="store_true", help="the project's digits model (tools/make_models.py)")
+    src.add_argument("--model", dest="keras", help="a Keras model (.keras, .h5, SavedModel folder) to convert")
+    src.add_argument("--from-tflite", nargs="+", default=[], metavar="NAME=PATH",
+                     help=f"pre-converted models instead (names: {', '.join(RECIPES)}; fp32 is the float twin)")
+    r.add_argument("--dataset", dest="eval", help=".npz with x (float inputs) and y (labels): the evaluation set")
+    r.add_argument("--train-data", dest="train", help=".npz with x, y for calibration and QAT (default: --dataset)")
+    r.add_argument("--target", action="append", dest="targets", help="target (repeat for several; default host)")
+    r.add_argument("--recipes", nargs="+", default=list(RECIPES), help="which recipes (default all)")
+    r.add_argument("--runs", type=int, help="samples per recipe (default: the whole evaluation set)")
+    r.add_argument("--qat-epochs", type=int, default=3, help="QAT fine-tune epochs (default 3)")
+    r.add_argument("--tf-python", help="python of a venv with TensorFlow (default .venv-recipes/bin/python)")
+    r.add_argument("--results", default="results")
+
+
+def cmd_recipes(a, ui) -> int:
+    from . import recipes
+
+    env = os.environ  # `make recipes` passes TARGET= and RUNS= as HB_RECIPE_TARGETS and HB_RUNS
+    targets = a.targets or env.get("HB_RECIPE_TARGETS", "").split() or ["host"]
+    runs = _runs(a.runs, "--runs") if a.runs is not None else _runs(env.get("HB_RUNS"), "RUNS= (HB_RUNS)")
+    req = recipes.RecipeRequest(tuple(targets), a.digits, a.keras, a.eval, a.train,
+                                tuple(a.from_tflite), tuple(a.recipes), runs, a.qat_epochs, a.results, a.tf_python)
+    for path in recipes.run(req, ui):
+        print((path / "recipes.md").read_text())
+        print(f"comparison: {path / 'recipes.md'}\ncomparison: {path / 'recipes.html'}")
+    return 0
+
+
 def cmd_targets(a, ui) -> int:
     from .config import ROOT, load_target
 
@@ -252,7 +286,7 @@ def _doctor_remote(name: str, install: bool) -> int:
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,
-            "explain": cmd_explain, "targets": cmd_targets, "doctor": cmd_doctor, "lab": cmd_lab}
+            "explain": cmd_explain, "recipes": cmd_recipes, "targets": cmd_targets, "doctor": cmd_doctor, "lab": cmd_lab}
 
 
 def _terminated(signum, frame) -> None:

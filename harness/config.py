@@ -207,6 +207,7 @@ class ModelEntry:
     name: str | None = opt(None, name=True)  # outputs/<name>.npz, parts/<name>/…
     classification: bool | None = None  # None: guess from the output shape
     runs: int | None = opt(None, min=1, max=MAX_RUNS)  # overrides the config's runs for this model
+    float_io: bool = False  # a float model benched as it is (harness recipes: fp32/fp16/dynamic range)
 
 
 @dataclass(frozen=True)

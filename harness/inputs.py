@@ -263,7 +263,8 @@ def file_inputs(path: Path, specs: Sequence[TensorSpec], n: int | None) -> Input
         return runner_inputs(Path(path), specs, n)
     data = load_arrays(path, InputError, "input file not found")
     if len(specs) == 1:
-        key = "x_int8" if "x_int8" in data else "x" if "x" in data else "inputs_0"
+        # x_int8 holds int8 codes: only an int8 input takes them (an int16 one quantises x itself)
+        key = "x_int8" if "x_int8" in data and specs[0].dtype == "int8" else "x" if "x" in data else "inputs_0"
         keys = [key]
     else:
         keys = [f"inputs_{i}" for i in range(len(specs))]

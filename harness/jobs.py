@@ -146,7 +146,8 @@ def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> 
     taken.add(name)
     files: list[dict] = []
     data, info = _load(path, "model", files, name)
-    models.require_int8(info)
+    if not entry.float_io:
+        models.require_int8(info)
     twin = None
     if entry.float:
         twin = _load(resolve(cfg, entry.float), "float", files)

@@ -61,7 +61,7 @@ def compare(ops: list[OpTensor], dev: dict[int, np.ndarray], oracle: dict[int, n
         row = {"index": o.index, "op": o.op, "tensor": o.tensor, "name": o.spec.name,
                "exact_pct": lsb["exact_pct"] if lsb else None, "max_abs": lsb["max_abs"] if lsb else None}
         f = (floats or {}).get(o.spec.name)
-        if f is not None and f.size == d.size and o.spec.dtype == "int8":
+        if f is not None and f.size == d.size and o.spec.dtype in ("int8", "int16"):
             row["float_mae"] = float(np.abs(dequantize(d, o.spec) - f.reshape(-1)).mean())
         rows.append(row)
     return rows

@@ -20,8 +20,8 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
     if not size:
         return {"elements": 0, "exact_pct": 100.0, "mean_abs": 0.0, "max_abs": 0,
                 "samples_differing_pct": 0.0, "hist": {}}
-    d = dev.astype(np.int16)
-    d -= ref  # int16 holds any int8/uint8 difference
+    d = dev.astype(np.int16 if dev.itemsize == 1 else np.int32)
+    d -= ref  # int16 holds any int8/uint8 difference, int32 any int16 one (16x8 models)
     mask = d != 0
     nz = d[mask].astype(np.int32)
     hist = {"0": size - len(nz)} if len(nz) < size else {}
@@ -98,15 +98,18 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def sanity(q: np.ndarray, scale: float, zero_point: int, softmax: bool) -> dict:
-    """Saturation and dead outputs; for softmax outputs also negative confidences and Σp − 1."""
+    """Saturation (at the int8 / int16 range's ends) and dead outputs; for softmax outputs also
+    negative confidences and Σp − 1."""
     flat = q.reshape(len(q), -1)
+    is_int = q.dtype in (np.int8, np.int16)
+    lo, hi = (np.iinfo(q.dtype).min, np.iinfo(q.dtype).max) if is_int else (0, 0)
     out = {
-        "saturated_low_pct": _F(100 * np.mean(flat == -128)) if q.dtype == np.int8 else 0.0,
-        "saturated_high_pct": _F(100 * np.mean(flat == 127)) if q.dtype == np.int8 else 0.0,
+        "saturated_low_pct": _F(100 * np.mean(flat == lo)) if is_int else 0.0,
+        "saturated_high_pct": _F(100 * np.mean(flat == hi)) if is_int else 0.0,
         "dead_outputs": int(np.sum(np.all(flat == flat[:1], axis=0))) if len(flat) > 1 else 0,
     }
-    if softmax:
-        p = (flat.astype(np.float64) - zero_point) * scale
+    if softmax:  # float outputs (float recipes, DEQUANTIZE) are probabilities as they are
+        p = flat.astype(np.float64) if q.dtype.kind == "f" else (flat.astype(np.float64) - zero_point) * scale
         s = np.abs(p.sum(axis=1) - 1.0)
         out.update({"negative_confidences": int(np.sum(p < 0)), "worst_confidence": _F(p.min()),
                     "softmax_sum_dev_mean": _F(s.mean()), "softmax_sum_dev_max": _F(s.max())})

@@ -45,11 +45,11 @@ def latency_distribution(times_us: np.ndarray, title: str) -> bytes:
     return _png(fig)
 
 
-def reliability_diagram(rel_float: dict, rel_device: dict, title: str) -> bytes:
+def reliability_diagram(rel_float: dict, rel_device: dict, title: str, device_label: str = "device int8") -> bytes:
     """Accuracy vs confidence per bin, float twin and device on one plot; the diagonal is perfect."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
-    for rel, name, style in ((rel_float, "float", "o-"), (rel_device, "device int8", "s--")):
+    for rel, name, style in ((rel_float, "float", "o-"), (rel_device, device_label, "s--")):
         conf, acc, n = map(np.asarray, (rel["confidence"], rel["accuracy"], rel["count"]))
         keep = n > 0
         ax.plot(conf[keep], acc[keep], style, label=f"{name} (ECE {rel['ece']:.3f})")

@@ -75,6 +75,7 @@ typedef struct { int32_t bias2, mult, k, r; } hb_rq_t;
 
 typedef struct {  /* CONV_2D, DEPTHWISE_CONV_2D */
   int16_t stride_w, stride_h, dil_w, dil_h, pad_w, pad_h, depth_mult;
+  uint8_t acc32;          /* int16 kernels: an int32 accumulator (int32 bias), else int64 */
   int32_t in_offset, out_offset, act_min, act_max;
   int32_t *mult, *shift;  /* per output channel, in the arena */
   hb_rq_t *rq;            /* DSP builds: per channel, or NULL when a channel rules it out */
@@ -84,6 +85,7 @@ typedef struct {
   int32_t in_offset, filter_offset, out_offset, act_min, act_max;
   int32_t batches, out_depth, accum_depth;
   int32_t *mult, *shift;
+  uint8_t acc32;          /* int16 kernels: an int32 accumulator (int32 bias), else int64 */
 } hb_fc_params_t;
 
 typedef struct {

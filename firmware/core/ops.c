@@ -2,6 +2,7 @@
  * hb_op_t.kind stores; a prepare may switch an op to a sibling kind (QUANTIZE
  * from float32 vs int8). */
 #include "ops.h"
+#include "kernels/s16.h"
 
 enum { /* BuiltinOperator codes we implement */
   OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
@@ -37,16 +38,18 @@ const hb_kernel_t *hb_kernel_for(int code, uint8_t *kind) {
   for (unsigned i = 0; i < K_COUNT; i++) {
     if (k_table[i].code == code && code >= 0) { *kind = (uint8_t)i; return &k_table[i]; }
   }
-  return 0;
+  return hb_kernel_for_s16(code, kind);  /* ops only the int16 table has */
 }
 
 const hb_kernel_t *hb_kernel_by_kind(uint8_t kind) {
+  if (kind & HB_KIND_S16) return hb_kernel_by_kind_s16(kind);
   return kind < K_COUNT ? &k_table[kind] : 0;
 }
 
 uint8_t hb_kind_quantize_f32(void) { return (uint8_t)(K_COUNT - 1); }
 
 const char *hb_engine_supported_op(int i) {
-  if (i < 0 || (unsigned)i >= K_COUNT || k_table[i].code < 0) return 0;
-  return hb_builtin_name(k_table[i].code);
+  for (unsigned k = 0; k < K_COUNT && i >= 0; k++)  /* siblings (code < 0) are not listed */
+    if (k_table[k].code >= 0 && i-- == 0) return hb_builtin_name(k_table[k].code);
+  return i >= 0 ? hb_supported_op_s16(i) : 0;
 }

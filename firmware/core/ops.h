@@ -21,6 +21,8 @@ const hb_kernel_t *hb_kernel_for(int code, uint8_t *kind);
 const hb_kernel_t *hb_kernel_by_kind(uint8_t kind);
 
 /* ---- prepare helpers (prepare.c) ---- */
+/* The activation type an op runs in: int16 (16x8 models, kernels/s16.h) or int8. */
+static inline int hb_act_type(const hb_tensor_t *t) { return t->type == HB_INT16 ? HB_INT16 : HB_INT8; }
 #define HB_T(e, op, i) (&(e)->tensors[(op)->in[i]])
 #define HB_OUT(e, op) (&(e)->tensors[(op)->out])
 
@@ -31,6 +33,7 @@ int hb_need_const(const hb_engine_t *e, int idx, const hb_tensor_t *t, const cha
 int hb_need_ndims(const hb_engine_t *e, int idx, const hb_tensor_t *t, int ndims, const char *role, hb_error_t *err);
 int hb_need_input(const hb_engine_t *e, int idx, int i, hb_error_t *err);  /* input i present */
 int hb_unsupported(const hb_engine_t *e, int idx, const char *what, hb_error_t *err);
+const char *hb_type_name(int type);  /* TensorType name, "int8"; "unknown" past the schema's */
 int hb_bad_shape(const hb_engine_t *e, int idx, const char *what, hb_error_t *err);
 uint32_t hb_elems(const hb_tensor_t *t);
 int hb_same_shape(const hb_tensor_t *a, const hb_tensor_t *b);

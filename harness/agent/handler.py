@@ -93,8 +93,9 @@ class Handler:
             raise AgentError(wire.E_RUNTIME, str(e)) from None
         except (ValueError, RuntimeError) as e:
             lines = str(e).strip().splitlines() or [type(e).__name__]
+            why = lines[-1][:300] if len(lines) < 2 else f"{lines[0][:240]} ({lines[-1][:60]})"  # first: the op
             raise AgentError(wire.E_UNSUPPORTED, f"{self.runtime} ({self.kernels} kernels) cannot load the model: "
-                                                 f"{lines[-1][:300]}") from None
+                                                 f"{why}") from None
         m = self.model
         ntensors = max(m.details_by_index, default=-1) + 1  # indices may skip tensors the runtime hides
         head = struct.pack("<BBHHII", len(m.inputs), len(m.outputs), len(m.ops), ntensors, 0, 0)

@@ -25,12 +25,15 @@ from typing import Iterator
 import numpy as np
 
 from opgen_ops import BUILDERS, Draw
+from opgen_s16_ops import BUILDERS16
 
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
        "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "PAD", "PADV2", "MEAN", "CONCATENATION")
 # The ops with DSP (SIMD-MAC, Thumb-2 asm) kernels besides their plain C ones.
 DSP_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 EDGES = ("min", "max", "alternating", "zero_point")
+# int16 activations with int8 weights (16x8): the ops above on int16, and TANH (opgen_s16*.py).
+OPS16 = tuple(BUILDERS16)
 
 
 class TflmRefused(RuntimeError):
@@ -69,10 +72,10 @@ class Case:
 def make_case(seed: int, op: str | None = None) -> Case:
     """The case of `seed` (its op: `op`, or OPS[seed % 16]); deterministic."""
     op = op or OPS[seed % len(OPS)]
-    if op not in BUILDERS:
-        raise ValueError(f"unknown op {op!r}; the generator knows {', '.join(OPS)}")
-    draw = Draw(np.random.default_rng([seed, OPS.index(op)]))
-    m = BUILDERS[op](draw)
+    if op not in BUILDERS and op not in BUILDERS16:
+        raise ValueError(f"unknown op {op!r}; the generator knows {', '.join(OPS + OPS16)}")
+    draw = Draw(np.random.default_rng([seed, (OPS + OPS16).index(op)]))
+    m = (BUILDERS.get(op) or BUILDERS16[op])(draw)
     specs = [m.tensors[t] for t in m.inputs]
     samples = [[_sample(draw.rng, t, kind) for t in specs] for kind in ("uniform", "uniform", "near_zp", *EDGES)]
     return Case(op, seed, dict(draw.params), m.build(), samples)
@@ -89,6 +92,8 @@ def _sample(rng: np.random.Generator, t, kind: str) -> np.ndarray:
     if t.dtype == np.float32:
         return _float_sample(rng, t.shape, kind)
     zp = t.zps[0] if t.zps else 0
+    if t.dtype == np.int16:
+        return _int16_sample(rng, t.shape, kind, zp)
     if kind == "uniform":
         return rng.integers(-128, 128, t.shape, dtype=np.int8)
     if kind == "near_zp":
@@ -96,6 +101,19 @@ def _sample(rng: np.random.Generator, t, kind: str) -> np.ndarray:
     if kind == "alternating":
         return np.resize(np.array([-128, 127], np.int8), t.shape)
     return np.full(t.shape, {"min": -128, "max": 127, "zero_point": zp}[kind], np.int8)
+
+
+def _int16_sample(rng: np.random.Generator, shape, kind: str, zp: int) -> np.ndarray:
+    """int16 inputs: uniform over the whole range or over +-256 (typical activations), near the
+    zero point, the edges."""
+    if kind == "uniform":
+        hi = 32768 if rng.random() < 0.5 else 256
+        return rng.integers(-hi, hi, shape).clip(-32768, 32767).astype(np.int16)
+    if kind == "near_zp":
+        return np.clip(zp + rng.integers(-3, 4, shape), -32768, 32767).astype(np.int16)
+    if kind == "alternating":
+        return np.resize(np.array([-32768, 32767], np.int16), shape)
+    return np.full(shape, {"min": -32768, "max": 32767, "zero_point": zp}[kind], np.int16)
 
 
 def _float_sample(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
@@ -111,14 +129,15 @@ def _float_sample(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
             "alternating": np.resize(np.array([-big, big, -0.0, 0.0]), shape)}[kind].astype(np.float32)
 
 
-def tflm_run(model: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+def tflm_run(model: bytes, samples: list[list[np.ndarray]], arena_size: int | None = None) -> list[list[np.ndarray]]:
     """TFLM's outputs for each sample (outputs[k][j]: sample k, graph output j). Raises
-    TflmRefused when the interpreter does not accept the model or fails to invoke it."""
+    TflmRefused when the interpreter does not accept the model or fails to invoke it.
+    arena_size: TFLM's arena (default: enough for a single-op case)."""
     from tflite_micro.python.tflite_micro import runtime as tflm
 
     with _StderrTail() as log:
         try:
-            oracle = tflm.Interpreter.from_bytes(model, arena_size=_arena_size(model, samples))
+            oracle = tflm.Interpreter.from_bytes(model, arena_size=arena_size or _arena_size(model, samples))
         except Exception as e:  # the binding says "failed to allocate"; TFLM's reason went to stderr
             raise TflmRefused(log.text() or _first_line(e)) from None
     outs, n_out = [], _num_outputs(model)

@@ -7,6 +7,7 @@
 #include "simd.h"
 #include "conv_common.h"
 #include "requant_fast.h"
+#include "s16.h"
 
 /* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
  * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
@@ -34,8 +35,9 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   conv_opts_t o;
   if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, f, HB_INT8, "filter", err) ||
-      hb_need_type(e, idx, out, HB_INT8, "output", err) || hb_need_const(e, idx, f, "non-constant filter", err) ||
+  const int at = hb_act_type(in);
+  if (hb_need_type(e, idx, in, at, "input", err) || hb_need_type(e, idx, f, HB_INT8, "filter", err) ||
+      hb_need_type(e, idx, out, at, "output", err) || hb_need_const(e, idx, f, "non-constant filter", err) ||
       hb_need_ndims(e, idx, in, 4, "input", err) || hb_need_ndims(e, idx, f, 4, "filter", err) ||
       hb_need_ndims(e, idx, out, 4, "output", err) || read_opts(e, idx, dw, &o, err))
     return err->code;
@@ -59,6 +61,7 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   p->depth_mult = (int16_t)(dw ? oc / in->dims[3] : 1);
   p->in_offset = -in->zp;
   p->out_offset = out->zp;
+  if (at == HB_INT16) return hb_conv_s16(e, idx, dw, o.act, err);
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, oc, err) ||
       hb_channel_params(e, idx, in, f, out, oc, dw ? 3 : 0, &p->mult, &p->shift, err))
     return err->code;

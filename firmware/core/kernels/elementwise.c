@@ -3,6 +3,7 @@
  * algorithm); MUL requantises the product of the offset inputs once. */
 #include "../fixedpoint.h"
 #include "../ops.h"
+#include "s16.h"
 
 /* Pads both input shapes to 6-D and derives strides (0 on broadcast dims). */
 static int broadcast_plan(hb_engine_t *e, int idx, hb_binary_params_t *p, hb_error_t *err) {
@@ -42,8 +43,9 @@ static int prepare_binary(hb_engine_t *e, int idx, hb_error_t *err) {
   if (r < 0 || (r > 0 && fb_u8(&t, 0, 0, &act) < 0)) return hb_opt_corrupt(e, idx, err);
   if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
   const hb_tensor_t *a = HB_T(e, op, 0), *b = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, a, HB_INT8, "input 1", err) || hb_need_type(e, idx, b, HB_INT8, "input 2", err) ||
-      hb_need_type(e, idx, out, HB_INT8, "output", err) || hb_need_quant(e, idx, a, "input 1", err) ||
+  const int at = hb_act_type(a);
+  if (hb_need_type(e, idx, a, at, "input 1", err) || hb_need_type(e, idx, b, at, "input 2", err) ||
+      hb_need_type(e, idx, out, at, "output", err) || (at == HB_INT16 && hb_binary_s16(e, idx, err)) || hb_need_quant(e, idx, a, "input 1", err) ||
       hb_need_quant(e, idx, b, "input 2", err) || hb_need_quant(e, idx, out, "output", err) ||
       broadcast_plan(e, idx, p, err))
     return err->code;
@@ -67,10 +69,10 @@ int hb_prepare_add(hb_engine_t *e, int idx, hb_error_t *err) {
   hb_binary_params_t *p = &op->p.bin;
   float s1 = HB_T(e, op, 0)->scale, s2 = HB_T(e, op, 1)->scale;
   double twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
-  p->left_shift = 20;
+  p->left_shift = HB_OUT(e, op)->type == HB_INT16 ? 15 : 20;  /* TFLM: 15 for int16 */
   if (small_multiplier(e, idx, (double)s1 / twice_max, &p->in1_mult, &p->in1_shift, err) ||
       small_multiplier(e, idx, (double)s2 / twice_max, &p->in2_mult, &p->in2_shift, err) ||
-      small_multiplier(e, idx, twice_max / ((double)(1 << 20) * (double)HB_OUT(e, op)->scale), &p->out_mult,
+      small_multiplier(e, idx, twice_max / ((double)(1 << p->left_shift) * (double)HB_OUT(e, op)->scale), &p->out_mult,
                        &p->out_shift, err))
     return err->code;
   return HB_OK;

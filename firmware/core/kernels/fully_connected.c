@@ -5,6 +5,7 @@
 #include "quant_params.h"
 #include "simd.h"
 #include "conv_common.h" /* hb_requant */
+#include "s16.h"
 
 /* FullyConnectedOptions: act(0) weights_format(1) keep_num_dims(2). */
 int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
@@ -17,8 +18,9 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   if (fmt != 0) return hb_unsupported(e, idx, "shuffled weights format", err);
   if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, f, HB_INT8, "weights", err) ||
-      hb_need_type(e, idx, out, HB_INT8, "output", err) || hb_need_const(e, idx, f, "non-constant weights", err) ||
+  const int at = hb_act_type(in);
+  if (hb_need_type(e, idx, in, at, "input", err) || hb_need_type(e, idx, f, HB_INT8, "weights", err) ||
+      hb_need_type(e, idx, out, at, "output", err) || hb_need_const(e, idx, f, "non-constant weights", err) ||
       hb_need_ndims(e, idx, f, 2, "weights", err))
     return err->code;
   if (out->ndims < 1) return hb_bad_shape(e, idx, "scalar output", err);
@@ -34,6 +36,7 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   if (p->accum_depth > (p->filter_offset ? 32768 : 65536))
     return hb_unsupported(e, idx, "accumulation depth too large for int32 sums", err);
   p->out_offset = out->zp;
+  if (at == HB_INT16) return hb_fc_s16(e, idx, act, err);
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, p->out_depth, err) ||
       hb_channel_params(e, idx, in, f, out, p->out_depth, 0, &p->mult, &p->shift, err))
     return err->code;

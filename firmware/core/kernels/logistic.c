@@ -3,6 +3,7 @@
  * radius saturate. */
 #include "../fixedpoint.h"
 #include "../ops.h"
+#include "s16.h"
 
 #define INPUT_INT_BITS 4
 
@@ -10,6 +11,7 @@ int hb_prepare_logistic(hb_engine_t *e, int idx, hb_error_t *err) {
   hb_op_t *op = &e->ops[idx];
   hb_logistic_params_t *p = &op->p.logistic;
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
+  if (in->type == HB_INT16) return hb_prepare_logistic_s16(e, idx, err);
   if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_INT8, "output", err) ||
       hb_need_quant(e, idx, in, "input", err))
     return err->code;

@@ -1,6 +1,7 @@
 /* AVERAGE_POOL_2D and MAX_POOL_2D, int8 NHWC. The window is clipped to the input;
  * the average divides by the clipped count, rounding half away from zero. */
 #include "../ops.h"
+#include "s16.h"
 
 /* Pool2DOptions: padding(0) stride_w(1) stride_h(2) filter_w(3) filter_h(4) act(5). */
 static int prepare_pool(hb_engine_t *e, int idx, hb_error_t *err) {
@@ -14,7 +15,8 @@ static int prepare_pool(hb_engine_t *e, int idx, hb_error_t *err) {
                           fb_i32(&t, 3, 1, &fw) < 0 || fb_i32(&t, 4, 1, &fh) < 0 || fb_u8(&t, 5, 0, &act) < 0)))
     return hb_opt_corrupt(e, idx, err);
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_INT8, "output", err) ||
+  const int at = hb_act_type(in);
+  if (hb_need_type(e, idx, in, at, "input", err) || hb_need_type(e, idx, out, at, "output", err) ||
       hb_need_ndims(e, idx, in, 4, "input", err) || hb_need_ndims(e, idx, out, 4, "output", err))
     return err->code;
   if (sw < 1 || sh < 1 || fw < 1 || fh < 1 || sw > 32767 || sh > 32767 || fw > 32767 || fh > 32767)
@@ -33,6 +35,7 @@ static int prepare_pool(hb_engine_t *e, int idx, hb_error_t *err) {
   p->pad_w = (int16_t)pw; p->pad_h = (int16_t)ph;
   if ((int64_t)fw * fh > 65536) return hb_unsupported(e, idx, "pooling window above 65536", err);
   if (hb_need_quant(e, idx, out, "output", err)) return err->code;
+  if (at == HB_INT16) op->kind = hb_kind_s16(op->code);
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }
 

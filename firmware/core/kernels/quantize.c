@@ -3,6 +3,7 @@
  * like the reference; out-of-range values saturate. */
 #include "../fixedpoint.h"
 #include "../ops.h"
+#include "s16.h"
 
 uint8_t hb_kind_quantize_f32(void);
 
@@ -16,6 +17,7 @@ int hb_prepare_quantize(hb_engine_t *e, int idx, hb_error_t *err) {
   hb_op_t *op = &e->ops[idx];
   hb_quant_params_t *p = &op->p.quant;
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
+  if (in->type == HB_INT16 || out->type == HB_INT16) return hb_prepare_quantize_s16(e, idx, err);
   if (hb_need_type(e, idx, out, HB_INT8, "output", err) || hb_need_quant(e, idx, out, "output", err) ||
       check_sizes(e, idx, err))
     return err->code;
@@ -33,6 +35,7 @@ int hb_prepare_dequantize(hb_engine_t *e, int idx, hb_error_t *err) {
   hb_op_t *op = &e->ops[idx];
   hb_quant_params_t *p = &op->p.quant;
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
+  if (in->type == HB_INT16) return hb_prepare_dequantize_s16(e, idx, err);
   if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_FLOAT32, "output", err) ||
       hb_need_quant(e, idx, in, "input", err) || check_sizes(e, idx, err))
     return err->code;

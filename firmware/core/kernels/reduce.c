@@ -1,4 +1,4 @@
-/* MEAN int8 over constant axes: sum (int32), remove n * zero point, then one
+/* MEAN int8 (or int16) over constant axes: sum (int32), remove n * zero point, then one
  * requantisation whose multiplier already holds the 1/n (the reference's scheme). */
 #include "../fixedpoint.h"
 #include "../ops.h"
@@ -40,14 +40,16 @@ int hb_prepare_mean(hb_engine_t *e, int idx, hb_error_t *err) {
   uint8_t reduced[HB_MAX_DIMS];
   if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_INT8, "output", err) ||
+  const int at = hb_act_type(in);
+  if (hb_need_type(e, idx, in, at, "input", err) || hb_need_type(e, idx, out, at, "output", err) ||
       hb_need_quant(e, idx, in, "input", err) || hb_need_quant(e, idx, out, "output", err) ||
       read_axes(e, idx, in, reduced, err))
     return err->code;
   uint32_t n = 1;
   for (int d = 0; d < in->ndims; d++) n *= reduced[d] ? (uint32_t)in->dims[d] : 1u;
   if (hb_elems(in) / n != hb_elems(out)) return hb_bad_shape(e, idx, "output size does not match the kept dims", err);
-  if (n > (1u << 23)) return hb_unsupported(e, idx, "more than 2^23 elements per mean", err);
+  if (n > (at == HB_INT16 ? 1u << 15 : 1u << 23))  /* the int32 sum of n values minus n * zp */
+    return hb_unsupported(e, idx, at == HB_INT16 ? "more than 2^15 int16 elements per mean" : "more than 2^23 elements per mean", err);
   split_dims(p, in, reduced);
   int32_t m, s;
   if (hb_multiplier(e, idx, (double)in->scale / (double)out->scale, &m, &s, err)) return err->code;
@@ -63,7 +65,8 @@ int hb_prepare_mean(hb_engine_t *e, int idx, hb_error_t *err) {
   return HB_OK;
 }
 
-static int32_t sum_reduced(const hb_mean_params_t *p, const int8_t *x) {
+/* The int32 sum over the reduced dims of int8 (or, wide, int16) x; strides in elements. */
+static int32_t sum_reduced(const hb_mean_params_t *p, const uint8_t *x, int wide) {
   const int32_t *D = p->red_dims, *S = p->red_str;
   int32_t sum = 0;
   for (int i0 = 0; i0 < D[0]; i0++)
@@ -71,24 +74,34 @@ static int32_t sum_reduced(const hb_mean_params_t *p, const int8_t *x) {
       for (int i2 = 0; i2 < D[2]; i2++)
         for (int i3 = 0; i3 < D[3]; i3++)
           for (int i4 = 0; i4 < D[4]; i4++) {
-            const int8_t *r = x + (size_t)i0 * S[0] + (size_t)i1 * S[1] + (size_t)i2 * S[2] + (size_t)i3 * S[3] +
+            const size_t at = (size_t)i0 * S[0] + (size_t)i1 * S[1] + (size_t)i2 * S[2] + (size_t)i3 * S[3] +
                               (size_t)i4 * S[4];
-            for (int i5 = 0; i5 < D[5]; i5++) sum += r[(size_t)i5 * S[5]];
+            if (wide) {
+              const int16_t *r = (const int16_t *)(const void *)x + at;
+              for (int i5 = 0; i5 < D[5]; i5++) sum += r[(size_t)i5 * S[5]];
+            } else {
+              const int8_t *r = (const int8_t *)x + at;
+              for (int i5 = 0; i5 < D[5]; i5++) sum += r[(size_t)i5 * S[5]];
+            }
           }
   return sum;
 }
 
 void hb_eval_mean(hb_engine_t *e, const hb_op_t *op) {
   const hb_mean_params_t *p = &op->p.mean;
-  const int8_t *x = (const int8_t *)HB_T(e, op, 0)->data;
-  int8_t *y = (int8_t *)HB_OUT(e, op)->data;
+  const int wide = HB_T(e, op, 0)->type == HB_INT16;
+  const uint8_t *x = HB_T(e, op, 0)->data;
+  uint8_t *y = HB_OUT(e, op)->data;
+  const int32_t lo = wide ? -32768 : -128, hi = wide ? 32767 : 127;
   int32_t idx[HB_MAX_DIMS] = { 0 };
   for (int32_t o = 0; o < p->outputs; o++) {
     size_t base = 0;
     for (int d = 0; d < HB_MAX_DIMS; d++) base += (size_t)idx[d] * p->kept_str[d];
-    int32_t v = sum_reduced(p, x + base) - p->in_zp * p->n;
+    int32_t v = sum_reduced(p, x + base * (wide ? 2u : 1u), wide) - p->in_zp * p->n;
     v = hb_add_wrap(hb_mbqm(v, p->mult, p->shift), p->out_zp);
-    y[o] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
+    v = v > hi ? hi : (v < lo ? lo : v);
+    if (wide) ((int16_t *)(void *)y)[o] = (int16_t)v;
+    else ((int8_t *)y)[o] = (int8_t)v;
     for (int d = HB_MAX_DIMS - 1; d >= 0; d--) {  /* odometer over the kept dims */
       if (++idx[d] < p->kept_dims[d]) break;
       idx[d] = 0;

@@ -1,4 +1,4 @@
-/* Byte movers: RESHAPE (copy), PAD / PADV2 (fill with the zero point or the given
+/* Byte movers (int8 or int16 elements): RESHAPE (copy), PAD / PADV2 (fill with the zero point or the given
  * constant), CONCATENATION (same quantisation on every input, like the reference). */
 #include <string.h>
 
@@ -22,12 +22,17 @@ int hb_prepare_pad(hb_engine_t *e, int idx, hb_error_t *err) {
   hb_move_params_t *p = &op->p.move;
   if (hb_need_input(e, idx, 0, err) || hb_need_input(e, idx, 1, err)) return err->code;
   const hb_tensor_t *in = HB_T(e, op, 0), *pads = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_INT8, "output", err) ||
+  const int at = hb_act_type(in);
+  if (hb_need_type(e, idx, in, at, "input", err) || hb_need_type(e, idx, out, at, "output", err) ||
       hb_need_type(e, idx, pads, HB_INT32, "paddings", err) || hb_need_const(e, idx, pads, "non-constant paddings", err))
     return err->code;
   if (in->ndims != out->ndims || hb_elems(pads) != 2u * in->ndims || in->ndims < 1)
     return hb_bad_shape(e, idx, "paddings do not match the input rank", err);
   if (in->zp != out->zp || in->scale != out->scale) return hb_unsupported(e, idx, "input and output quantisation differ", err);
+  if (out->zp < (at == HB_INT16 ? -32768 : -128) || out->zp > (at == HB_INT16 ? 32767 : 127))
+    return hb_bad_shape(e, idx, "zero point outside the output type", err);
+  if (at == HB_INT16 && op->nin < 3 && out->zp)  /* TFLM fills int16 PAD with 0, whatever the zero point */
+    return hb_unsupported(e, idx, "int16 zero point must be 0 (TFLM pads int16 with 0)", err);
   const int32_t *pd = (const int32_t *)(const void *)pads->data;
   p->ndims = in->ndims;
   for (int d = 0; d < in->ndims; d++) {
@@ -39,20 +44,22 @@ int hb_prepare_pad(hb_engine_t *e, int idx, hb_error_t *err) {
   p->fill = out->zp;
   if (op->nin > 2 && op->in[2] >= 0) {  /* PADV2 constant_values: an int8 scalar */
     const hb_tensor_t *cv = HB_T(e, op, 2);
-    if (hb_need_type(e, idx, cv, HB_INT8, "constant", err) || hb_need_const(e, idx, cv, "non-constant pad value", err))
+    if (hb_need_type(e, idx, cv, at, "constant", err) || hb_need_const(e, idx, cv, "non-constant pad value", err))
       return err->code;
     if (hb_elems(cv) != 1) return hb_bad_shape(e, idx, "pad value is not a scalar", err);
-    p->fill = ((const int8_t *)cv->data)[0];
+    p->fill = at == HB_INT16 ? ((const int16_t *)(const void *)cv->data)[0] : ((const int8_t *)cv->data)[0];
   }
+  p->elem = at == HB_INT16 ? 2 : 1;
   return HB_OK;
 }
 
-/* Recursive over dims (at most 6 deep): rows of the last dim are copied into the filled output. */
-static void pad_dim(const hb_move_params_t *p, int d, const int8_t *x, int8_t *y, const size_t *out_str,
+/* Recursive over dims (at most 6 deep): rows of the last dim are copied into the filled output;
+ * strides and offsets in bytes (elements of p->elem bytes: int8 or int16). */
+static void pad_dim(const hb_move_params_t *p, int d, const uint8_t *x, uint8_t *y, const size_t *out_str,
                     const size_t *in_str) {
   int32_t before = p->before[d], n = p->in_dims[d];
   if (d == p->ndims - 1) {
-    memcpy(y + before, x, (size_t)n);
+    memcpy(y + (size_t)before * (size_t)p->elem, x, (size_t)n * (size_t)p->elem);
     return;
   }
   for (int32_t i = 0; i < n; i++)
@@ -62,14 +69,19 @@ static void pad_dim(const hb_move_params_t *p, int d, const int8_t *x, int8_t *y
 void hb_eval_pad(hb_engine_t *e, const hb_op_t *op) {
   const hb_move_params_t *p = &op->p.move;
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
-  size_t out_str[HB_MAX_DIMS], in_str[HB_MAX_DIMS], so = 1, si = 1;
+  size_t out_str[HB_MAX_DIMS], in_str[HB_MAX_DIMS], so = (size_t)p->elem, si = (size_t)p->elem;
   for (int d = p->ndims - 1; d >= 0; d--) {
     out_str[d] = so; in_str[d] = si;
     so *= (size_t)out->dims[d];
     si *= (size_t)p->in_dims[d];
   }
-  memset(out->data, (int8_t)p->fill, out->bytes);  /* fill everything, then copy the input rows in */
-  pad_dim(p, 0, (const int8_t *)in->data, (int8_t *)out->data, out_str, in_str);
+  if (p->elem == 1) {
+    memset(out->data, (int8_t)p->fill, out->bytes);  /* fill everything, then copy the input rows in */
+  } else {
+    int16_t *y = (int16_t *)(void *)out->data;
+    for (size_t i = 0; i < out->bytes / 2; i++) y[i] = (int16_t)p->fill;
+  }
+  pad_dim(p, 0, in->data, out->data, out_str, in_str);
 }
 
 /* ConcatenationOptions: axis(0) act(1). */
@@ -90,7 +102,7 @@ int hb_prepare_concat(hb_engine_t *e, int idx, hb_error_t *err) {
     if (hb_need_input(e, idx, i, err)) return err->code;
     const hb_tensor_t *in = HB_T(e, op, i);
     if (hb_need_type(e, idx, in, out->type, "input", err)) return err->code;
-    if (out->type == HB_INT8 && (in->zp != out->zp || in->scale != out->scale))
+    if ((out->type == HB_INT8 || out->type == HB_INT16) && (in->zp != out->zp || in->scale != out->scale))
       return hb_unsupported(e, idx, "inputs quantised differently from the output", err);
     if (in->ndims != out->ndims) return hb_bad_shape(e, idx, "input rank differs from the output", err);
     for (int d = 0; d < out->ndims; d++)

@@ -2,6 +2,7 @@
  * with the reference's fixed-point exp (Q5.26 input) and reciprocal. */
 #include "../fixedpoint.h"
 #include "../ops.h"
+#include "s16.h"
 
 #define SCALED_DIFF_INT_BITS 5
 #define ACCUM_INT_BITS 12
@@ -12,6 +13,7 @@ int hb_prepare_softmax(hb_engine_t *e, int idx, hb_error_t *err) {
   const hb_tensor_t *in = HB_T(e, op, 0), *out = HB_OUT(e, op);
   fb_table_t t;
   float beta = 0.0f;
+  if (in->type == HB_INT16) return hb_prepare_softmax_s16(e, idx, err);
   int r = hb_options(e, idx, &t);
   if (r < 0 || (r > 0 && fb_f32(&t, 0, 0.0f, &beta) < 0)) return hb_opt_corrupt(e, idx, err);
   if (hb_need_type(e, idx, in, HB_INT8, "input", err) || hb_need_type(e, idx, out, HB_INT8, "output", err) ||
