@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from fbutil import field, root, vector, vector_tables
+from fwbuild import PROJECT_MODELS, SHARED_MODELS
 
 INT8, FLOAT32 = 9, 0
 EDGE_INPUTS = 5
@@ -33,6 +34,17 @@ def io_types(data: bytes) -> list[int]:
 def is_int8_model(path: Path) -> bool:
     """An int8 model: one of its graph inputs or outputs is int8 (float twins have none)."""
     return INT8 in io_types(path.read_bytes())
+
+
+def int8_models() -> list[Path]:
+    """Every int8 model under models/ and ../shared/models (when present), sorted."""
+    found = sorted(PROJECT_MODELS.rglob("*.tflite")) + sorted(SHARED_MODELS.rglob("*.tflite"))
+    return [p for p in found if is_int8_model(p)]
+
+
+def model_id(p: Path) -> str:
+    """folder/stem, e.g. mlperf_tiny/ad01_int8 (test ids, messages)."""
+    return f"{p.parent.name}/{p.stem}"
 
 
 def model_input(info: list, name: str, k: int) -> list[np.ndarray]:
