@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from fbutil import field, root, vector, vector_tables
+from fwbuild import PROJECT_MODELS, SHARED_MODELS
 
 INT8, FLOAT32, INT16 = 9, 0, 7
 EDGE_INPUTS = 5
@@ -38,6 +39,17 @@ def is_int8_model(path: Path) -> bool:
 def is_quantized_model(data: bytes) -> bool:
     """An int8 or int16x8 model (graph inputs or outputs int8 or int16)."""
     return bool({INT8, INT16} & set(io_types(data)))
+
+
+def int8_models() -> list[Path]:
+    """Every int8 model under models/ and ../shared/models (when present), sorted."""
+    found = sorted(PROJECT_MODELS.rglob("*.tflite")) + sorted(SHARED_MODELS.rglob("*.tflite"))
+    return [p for p in found if is_int8_model(p)]
+
+
+def model_id(p: Path) -> str:
+    """folder/stem, e.g. mlperf_tiny/ad01_int8 (test ids, messages)."""
+    return f"{p.parent.name}/{p.stem}"
 
 
 def model_input(info: list, name: str, k: int) -> list[np.ndarray]:

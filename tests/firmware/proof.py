@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opgen import OPS, TflmRefused, make_case, tflm_run
+from opgen import DSP_OPS, OPS, TflmRefused, make_case, tflm_run
 
 # Where failing cases are saved (HB_PROOF_REGRESSIONS: elsewhere, e.g. for deliberate mutants).
 REGRESSIONS = Path(os.environ.get("HB_PROOF_REGRESSIONS") or Path(__file__).resolve().parent / "regressions")
@@ -79,8 +79,8 @@ def check_case(seed: int, op: str, libs: dict[str, str], tally: Tally, regressio
     try:
         want = tflm_run(case.model, case.samples)
     except TflmRefused as e:
-        tally.tflm_refused[(op, _reason(str(e)))] += 1
-        tally.examples.setdefault((op, _reason(str(e))), seed)
+        tally.tflm_refused[(op, reason(str(e)))] += 1
+        tally.examples.setdefault((op, reason(str(e))), seed)
         return None
     if on_tflm_done:
         on_tflm_done()
@@ -88,18 +88,18 @@ def check_case(seed: int, op: str, libs: dict[str, str], tally: Tally, regressio
         try:
             eng = NativeEngine(case.model, arena_bytes=1 << 20, lib=lib)
         except EngineError as e:
-            if e.kind == "unsupported" and any(re.search(p, str(e)) for p in LIMITS):
-                tally.ours_refused[(op, _reason(str(e)))] += 1
-                tally.examples.setdefault((op, _reason(str(e))), seed)
+            if e.kind == "unsupported" and within_limits(str(e)):
+                tally.ours_refused[(op, reason(str(e)))] += 1
+                tally.examples.setdefault((op, reason(str(e))), seed)
                 return want
-            tally.failures.append(_fail(case, regressions, f"{name}: refused: {e}"))
+            tally.failures.append(fail(case, regressions, f"{name}: refused: {e}"))
             return want
         for k, sample in enumerate(case.samples):
             for j, (y, ref) in enumerate(zip(eng.run(*sample), want[k])):
                 if y.tobytes() != ref.tobytes():
                     diff = (y.view("u1").ravel() != ref.view("u1").ravel()).nonzero()[0]
                     at = diff[0] // y.itemsize
-                    tally.failures.append(_fail(case, regressions, f"{name}: sample {k} output {j}: {len(diff)} bytes "
+                    tally.failures.append(fail(case, regressions, f"{name}: sample {k} output {j}: {len(diff)} bytes "
                                                 f"differ, first element {at}: ours {y.ravel()[at]} TFLM {ref.ravel()[at]}"))
                     return want
     tally.samples += len(case.samples)
@@ -107,12 +107,18 @@ def check_case(seed: int, op: str, libs: dict[str, str], tally: Tally, regressio
     return want
 
 
-def _reason(text: str) -> str:
+def reason(text: str) -> str:
     """TFLM's or our message without the node/tensor numbers, so equal reasons count together."""
     return re.sub(r"\b(node|number|tensor) \d+", r"\1 N", text)[:160]
 
 
-def _fail(case, regressions: Path, what: str) -> str:
+def within_limits(text: str) -> bool:
+    """A refusal of ours that the documented limits (LIMITS) allow."""
+    return any(re.search(p, text) for p in LIMITS)
+
+
+def fail(case, regressions: Path, what: str) -> str:
+    """A failing case: saved for replay, announced with its seed; the line for the tally."""
     path = case.save(regressions)
     line = f"seed {case.seed} {case.op}: {what}; saved {path} ({case.describe()})"
     print(f"PROOF FAILURE {line}", flush=True)
@@ -176,7 +182,7 @@ def _died(current, tflm_done: bool, code, regressions: Path) -> Tally:
         t.tflm_refused[(current[1], f"TFLM aborted the process (exit {code})")] += 1
         t.examples[(current[1], f"TFLM aborted the process (exit {code})")] = current[0]
     else:
-        t.failures.append(_fail(make_case(*current), regressions, f"our engine crashed the process (exit {code})"))
+        t.failures.append(fail(make_case(*current), regressions, f"our engine crashed the process (exit {code})"))
     return t
 
 
@@ -213,3 +219,18 @@ def prove(seeds: list[tuple[int, str]], libs: dict[str, str], workers: int = 2,
 def seeds_for(n: int, start: int = 0, ops: tuple[str, ...] = OPS) -> list[tuple[int, str]]:
     """(seed, op) for seeds start..start+n-1, op = ops[seed % len(ops)] (opgen.cases' order)."""
     return [(s, ops[s % len(ops)]) for s in range(start, start + n)]
+
+
+def qemu_subset(seeds, dsp_stride: int, other_stride: int) -> list[tuple[int, str]]:
+    """Every dsp_stride-th case of the ops with asm, every other_stride-th of the rest (strides
+    prime to 16, so every op of the cycle is sampled)."""
+    return [s for i, s in enumerate(seeds) if i % (dsp_stride if s[1] in DSP_OPS else other_stride) == 0]
+
+
+# The proofs' seed sets: make test's, then test-long's (disjoint), and their QEMU subsets.
+QUICK_SEEDS = seeds_for(16 * 313)
+LONG_SEEDS = seeds_for(100_000, start=len(QUICK_SEEDS))
+
+
+def qemu_seeds(long: bool = False) -> list[tuple[int, str]]:
+    return qemu_subset(LONG_SEEDS, 9, 97) if long else qemu_subset(QUICK_SEEDS, 3, 23)

@@ -126,7 +126,7 @@ def prove_on_qemu(seeds: list[tuple[int, str]], elf: Path, workers: int = 2, mac
     child processes (proof.prove, no native builds), then every case TFLM ran in as few QEMU
     boots as the RAM window allows; a differing byte saves the case like the native proofs."""
     from opgen import make_case
-    from proof import LIMITS, REGRESSIONS, Tally, _fail, _reason, prove
+    from proof import prove
 
     tally = prove(seeds, {}, workers=workers, keep=True)
     tally.exact.clear()
@@ -137,25 +137,25 @@ def prove_on_qemu(seeds: list[tuple[int, str]], elf: Path, workers: int = 2, mac
         keys, ran = ran[:len(group)], ran[len(group):]
         sizes = [[o.nbytes for o in tally.outputs[k][0]] for k in keys]
         for key, res in zip(keys, run_batch(elf, group, machine, sizes)):
-            _tally_qemu(tally, cases[key], res, tally.outputs[key], LIMITS, REGRESSIONS, _fail, _reason)
+            _tally_qemu(tally, cases[key], res, tally.outputs[key])
     tally.outputs.clear()
     return tally
 
 
-def _tally_qemu(tally, case, res: BatchResult, want, limits, regressions, fail, reason) -> None:
-    import re
+def _tally_qemu(tally, case, res: BatchResult, want) -> None:
+    from proof import REGRESSIONS, fail, reason, within_limits
 
     if res.status:
-        if res.status == 2 and any(re.search(p, res.text) for p in limits):
+        if res.status == 2 and within_limits(res.text):
             tally.ours_refused[(case.op, reason(res.text))] += 1
             tally.examples.setdefault((case.op, reason(res.text)), case.seed)
         else:
-            tally.failures.append(fail(case, regressions, f"qemu: refused ({res.status}): {res.text}"))
+            tally.failures.append(fail(case, REGRESSIONS, f"qemu: refused ({res.status}): {res.text}"))
         return
     for k, outs in enumerate(res.outputs):
         for j, ref in enumerate(want[k]):
             if outs[j] != ref.tobytes():
-                tally.failures.append(fail(case, regressions, f"qemu: sample {k} output {j} differs from TFLM"))
+                tally.failures.append(fail(case, REGRESSIONS, f"qemu: sample {k} output {j} differs from TFLM"))
                 return
     tally.exact[case.op] += 1
 
@@ -167,16 +167,13 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
-    from proof import seeds_for
-    from test_proof_ops import LONG, QUICK
-    from test_qemu_proof import subset
+    from proof import qemu_seeds
 
     ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     ap.add_argument("--elf", type=Path)
     ap.add_argument("--long", action="store_true", help="test-long's subset (2 920 cases) instead of 490")
     a = ap.parse_args(argv)
-    seeds = subset(seeds_for(LONG, start=QUICK), 9, 97) if a.long else subset(seeds_for(QUICK), 3, 23)
-    tally = prove_on_qemu(seeds, a.elf or build_batch_elf())
+    tally = prove_on_qemu(qemu_seeds(a.long), a.elf or build_batch_elf())
     print(tally.summary())
     sys.stdout.flush()
     return 1 if tally.failures else 0

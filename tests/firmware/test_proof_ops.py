@@ -13,9 +13,7 @@ import pytest
 
 from fwbuild import both_builds  # noqa: F401 (fixture)
 from opgen import OPS, Case, make_case
-from proof import Tally, check_case, prove, seeds_for
-
-QUICK, LONG = 16 * 313, 100_000
+from proof import LONG_SEEDS, QUICK_SEEDS, Tally, check_case, prove
 
 
 def _prove(builds, seeds) -> Tally:
@@ -30,12 +28,12 @@ def _prove(builds, seeds) -> Tally:
 
 
 def test_generated_ops_exact(both_builds):
-    _prove(both_builds, seeds_for(QUICK))
+    _prove(both_builds, QUICK_SEEDS)
 
 
 @pytest.mark.long
 def test_generated_ops_exact_long(both_builds):
-    _prove(both_builds, seeds_for(LONG, start=QUICK))
+    _prove(both_builds, LONG_SEEDS)
 
 
 def test_generator_reaches_the_corners():

@@ -12,11 +12,9 @@ import shutil
 
 import pytest
 
-from model_proof import model_input
-from opgen import DSP_OPS, tflm_run
-from proof import seeds_for
-from test_proof_models import _id, _int8_models
-from test_proof_ops import LONG, QUICK
+from model_proof import int8_models, model_id, model_input
+from opgen import tflm_run
+from proof import qemu_seeds
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +38,13 @@ def _prove_ops(elf, seeds) -> None:
     assert sum(tally.exact.values()) >= 0.9 * len(seeds)
 
 
-def subset(seeds, dsp_stride: int, other_stride: int):
-    """Every dsp_stride-th case of the ops with asm, every other_stride-th of the rest (strides
-    prime to 16, so every op of the cycle is sampled)."""
-    return [s for i, s in enumerate(seeds) if i % (dsp_stride if s[1] in DSP_OPS else other_stride) == 0]
-
-
 def test_generated_ops_on_m4(batch_elf):
-    _prove_ops(batch_elf, subset(seeds_for(QUICK), 3, 23))
+    _prove_ops(batch_elf, qemu_seeds())
 
 
 @pytest.mark.long
 def test_generated_ops_on_m4_long(batch_elf):
-    _prove_ops(batch_elf, subset(seeds_for(LONG, start=QUICK), 9, 97))
+    _prove_ops(batch_elf, qemu_seeds(long=True))
 
 
 def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
@@ -62,7 +54,7 @@ def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
     from qemu_batch import run_batch, split_batches
 
     items, wants = [], []
-    for path in _int8_models():
+    for path in int8_models():
         data = path.read_bytes()
         eng = NativeEngine(data)
         info = [(i.shape, i.dtype, i.scale, i.zero_point) for i in map(eng.input_info, range(eng.num_inputs))]
@@ -76,10 +68,10 @@ def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
         part, wants = wants[:len(group)], wants[len(group):]
         sizes = [[len(b) for b in w[0]] for _, _, w in part]
         for (path, start, want), res in zip(part, run_batch(elf, group, out_sizes=sizes)):
-            assert res.status == 0, f"{_id(path)} refused on qemu-m4: {res.text}"
+            assert res.status == 0, f"{model_id(path)} refused on qemu-m4: {res.text}"
             bad = [start + k for k in range(len(want)) if res.outputs[k] != want[k]]
-            assert not bad, f"{_id(path)}: inputs {bad[:10]} differ from TFLM on qemu-m4"
-    print(f"\nqemu-m4: {len(_int8_models())} models x {n} inputs, every output byte equal to TFLM's")
+            assert not bad, f"{model_id(path)}: inputs {bad[:10]} differ from TFLM on qemu-m4"
+    print(f"\nqemu-m4: {len(int8_models())} models x {n} inputs, every output byte equal to TFLM's")
 
 
 def test_models_on_m4(batch_elf):
