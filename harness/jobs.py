@@ -109,9 +109,10 @@ def _check_labels(labels, classes: int, where: str) -> None:
         raise InputError(f"{where}: label {int(labels[bad][0])} is outside the model's {classes} classes")
 
 
-def _check_twin(q: ModelInfo, f: ModelInfo) -> None:
-    """The float twin is another, float model with the int8 model's IO shapes."""
-    if f.sha256 == q.sha256:
+def _check_twin(q: ModelInfo, f: ModelInfo, float_io: bool = False) -> None:
+    """The float twin is another, float model with the int8 model's IO shapes (a float-IO recipe row,
+    e.g. fp32 in `harness recipes`, may name itself: its drift vs float is then zero by definition)."""
+    if f.sha256 == q.sha256 and not float_io:
         raise ModelError(f"{f.path}: the float twin is the int8 model itself; `float:` must name the float model")
     models.check_twin(q, f)
     ints = [t for t in f.inputs + f.outputs if t.dtype != "float32"]
@@ -151,7 +152,7 @@ def prepare(cfg: BenchConfig, entry: ModelEntry, runs: int, taken: set[str]) -> 
     twin = None
     if entry.float:
         twin = _load(resolve(cfg, entry.float), "float", files)
-        _check_twin(info, twin[1])
+        _check_twin(info, twin[1], entry.float_io)
     ins, source = _inputs(cfg, entry, info, runs)
     if source is not None:
         files.append({"role": "dataset" if entry.dataset else "inputs", "path": str(source),

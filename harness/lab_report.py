@@ -21,7 +21,7 @@ def measured(run_dir: str | None) -> int:
         return 0
     rd = RunDir(Path(run_dir))
     models = {e.get("model") for e in rd.events() if e.get("event") == "batch"}
-    return sum(stop - start for m in models for start, stop in rd.done_batches(m).items())
+    return sum(rd.done_batches(m).rows() for m in models)
 
 
 def _board_rows(place: str, run_dir: Path) -> list[list]:
