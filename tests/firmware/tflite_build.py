@@ -98,10 +98,10 @@ class ModelBuilder:
     @staticmethod
     def _buffer(b, data: bytes):
         vec = None
-        if data:
+        if data:  # 16-byte aligned (the engine reads weights in place), copied in one slice
             b.StartVector(1, len(data), 16)
-            for byte in reversed(data):
-                b.PrependUint8(byte)
+            b.head -= len(data)
+            b.Bytes[b.head:b.head + len(data)] = data
             vec = b.EndVector()
         b.StartObject(3)
         if vec is not None:

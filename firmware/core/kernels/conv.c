@@ -60,7 +60,7 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   p->in_offset = -in->zp;
   p->out_offset = out->zp;
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, oc, err) ||
-      hb_channel_params(e, idx, in, f, out, oc, dw ? 3 : 0, 0, &p->mult, &p->shift, err))
+      hb_channel_params(e, idx, in, f, out, oc, dw ? 3 : 0, &p->mult, &p->shift, err))
     return err->code;
   p->rq = 0;
 #ifdef HB_KERNELS_DSP

@@ -35,7 +35,7 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
     return hb_unsupported(e, idx, "accumulation depth too large for int32 sums", err);
   p->out_offset = out->zp;
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, p->out_depth, err) ||
-      hb_channel_params(e, idx, in, f, out, p->out_depth, 0, f->nscales <= 1, &p->mult, &p->shift, err))
+      hb_channel_params(e, idx, in, f, out, p->out_depth, 0, &p->mult, &p->shift, err))
     return err->code;
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }

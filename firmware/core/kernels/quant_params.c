@@ -5,7 +5,7 @@
 #include "../fb.h"
 
 int hb_channel_params(hb_engine_t *e, int idx, const hb_tensor_t *in, const hb_tensor_t *filter,
-                      const hb_tensor_t *out, int nch, int qdim, int fc_per_tensor, int32_t **mult,
+                      const hb_tensor_t *out, int nch, int qdim, int32_t **mult,
                       int32_t **shift, hb_error_t *err) {
   int per_channel = filter->nscales > 1;
   if (!filter->nscales) return hb_bad_shape(e, idx, "filter has no scale", err);
@@ -17,10 +17,10 @@ int hb_channel_params(hb_engine_t *e, int idx, const hb_tensor_t *in, const hb_t
   for (int c = 0; c < nch; c++) {
     float fs = fb_rd_f32(filter->qscales + 4u * (uint32_t)(per_channel ? c : 0));
     if (!(fs >= 0.0f && fs < 3.0e38f)) return hb_bad_shape(e, idx, "filter scale is not finite and >= 0", err);
-    /* The reference multiplies in double, except per-tensor FULLY_CONNECTED, whose
-     * input*filter product is a float rounded before the double divide. */
-    double real = fc_per_tensor ? (double)(in->scale * fs) / (double)out->scale
-                                : (double)in->scale * (double)fs / (double)out->scale;
+    /* Every scale in double, the product too (TFLM, per-tensor FULLY_CONNECTED included:
+     * a float product, as older TFLite formed it, moved ad01's multiplier by 29 and put
+     * an accumulator on a rounding tie, 1 LSB off). */
+    double real = (double)in->scale * (double)fs / (double)out->scale;
     int32_t m, s;
     if (hb_multiplier(e, idx, real, &m, &s, err)) return err->code;
     if (*mult && *shift) { (*mult)[c] = m; (*shift)[c] = s; }
