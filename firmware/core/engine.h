@@ -84,6 +84,7 @@ typedef struct {
   int32_t in_offset, filter_offset, out_offset, act_min, act_max;
   int32_t batches, out_depth, accum_depth;
   int32_t *mult, *shift;
+  hb_rq_t *rq;            /* DSP builds: one for all channels (requant_fast.h), or NULL */
 } hb_fc_params_t;
 
 typedef struct {

@@ -65,7 +65,9 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   p->rq = 0;
 #ifdef HB_KERNELS_DSP
   const int taps = f->dims[1] * f->dims[2] * (dw ? 1 : f->dims[3]);
-  hb_rq_prepare(e, p, (const int8_t *)f->data, oc, taps, dw ? 1 : taps, dw ? oc : 1, hb_conv_bias(e, op));
+  const hb_rq_src_t src = {p->mult, p->shift, hb_conv_bias(e, op), (const int8_t *)f->data, oc, taps,
+                           dw ? 1 : taps, dw ? oc : 1, p->in_offset, p->out_offset, 0};
+  p->rq = hb_rq_make(e, &src);
 #endif
   return hb_act_range(e, idx, o.act, out, &p->act_min, &p->act_max, err);
 }
