@@ -100,8 +100,9 @@ static void *widen_run(void *e, const int8_t *src, int n, int32_t in_off) {
 #endif
 }
 
-static void *zero_run(void *e, int n) {
+static void *zero_run(void *e, int n, int32_t in_off) {
   uint64_t *s = e;
+  (void)in_off;
   for (; n > 0; n--, s += QB) *s = 0;
   return s;
 }
@@ -118,61 +119,119 @@ static void pix_next(const conv_geo_t *g, pix_t *q) {
 
 #define ANY_MAX_K 256 /* the largest patch widen_patch_any takes (a stack buffer) */
 
-static void *zero16(void *e, int n) {
-  int16_t *t = e;
-  for (; n > 0; n--) *t++ = 0;
+/* n bytes of the input zero point (-in_off): taps outside the input, 0 once widened. */
+static void *zero8(void *e, int n, int32_t in_off) {
+  int8_t *t = e;
+  for (; n > 0; n--) {
+    *t++ = (int8_t)-in_off;
+    HB_OPAQUE(t);
+  }
   return t;
 }
 
-static void *run16(void *e, const int8_t *src, int n, int32_t off) {
-  int16_t *t = e;
-  for (; n > 0; n--) *t++ = (int16_t)(*src++ + off);
+/* n bytes copied, a word at a time (unaligned words are single loads on Cortex-M3 and up). */
+static void *run8(void *e, const int8_t *src, int n, int32_t in_off) {
+  int8_t *t = e;
+  (void)in_off;
+  for (; n >= 4; n -= 4, t += 4, src += 4) {
+    hb_st32(t, hb_ld32(src));
+    HB_OPAQUE(t);
+  }
+  for (; n > 0; n--) {
+    *t++ = *src++;
+    HB_OPAQUE(t);
+  }
   return t;
 }
 
-/* How a patch is written: zero(e, n) and run(e, src, n, in_off) write n units from e and
- * return the end. PAIRS: a unit is 4 taps, one pair every QB; ROW16: one int16 tap. */
+/* n rows of `row` bytes, `stride` bytes apart, copied to e one after the other; returns the end.
+ * The asm: per row 3 instructions per word, 3 per remaining byte, 4 more. */
+static void *rows8(void *e, const int8_t *src, int n, int row, size_t stride) {
+  int8_t *t = e;
+#ifdef HB_DSP_ASM
+  const int words = row >> 2, bytes = row & 3;
+  uint32_t v, k;
+  __asm__("1:\n\t"
+          "movs %[k], %[words]\n\t"
+          "beq 3f\n"
+          "2:\n\t"
+          "ldr %[v], [%[src]], #4\n\t"
+          "str %[v], [%[t]], #4\n\t"
+          "subs %[k], %[k], #1\n\t"
+          "bne 2b\n"
+          "3:\n\t"
+          "movs %[k], %[bytes]\n\t"
+          "beq 5f\n"
+          "4:\n\t"
+          "ldrb %[v], [%[src]], #1\n\t"
+          "strb %[v], [%[t]], #1\n\t"
+          "subs %[k], %[k], #1\n\t"
+          "bne 4b\n"
+          "5:\n\t"
+          "add %[src], %[src], %[skip]\n\t"
+          "subs %[n], %[n], #1\n\t"
+          "bne 1b"
+          : [t] "+r"(t), [src] "+r"(src), [n] "+r"(n), [v] "=&r"(v), [k] "=&r"(k)
+          : [words] "r"(words), [bytes] "r"(bytes), [skip] "r"(stride - (size_t)row)
+          : "cc", "memory");
+  return t;
+#else
+  for (; n > 0; n--, src += stride) t = run8(t, src, row, 0);
+  return t;
+#endif
+}
+
+/* How a patch is written: zero(e, n, in_off) and run(e, src, n, in_off) write n units from e
+ * and return the end. PAIRS: a unit is 4 taps, one pair every QB; BYTES: one int8 tap. */
 typedef struct {
-  void *(*zero)(void *e, int n);
+  void *(*zero)(void *e, int n, int32_t in_off);
   void *(*run)(void *e, const int8_t *src, int n, int32_t in_off);
 } patch_out_t;
 
 static const patch_out_t PAIRS = {zero_run, widen_run};
-static const patch_out_t ROW16 = {zero16, run16};
+static const patch_out_t BYTES = {zero8, run8};
 
 /* Pixel q's patch (input xg, offset to the filter group) in tap order through o: x - in_zp
- * inside the input, 0 outside; u units per tap. A row's taps inside the input are one run when
- * they are adjacent (dil_w 1, one filter group). Returns the end. */
+ * inside the input, 0 outside (BYTES: the input as it is, the zero point outside); u units per
+ * tap. A row's taps inside the input are one run when they are adjacent (dil_w 1, one filter
+ * group). Returns the end. */
 static void *walk_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, void *e, const patch_out_t *o, int u) {
   const hb_conv_params_t *p = g->p;
   const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
   const hb_span_t ys = hb_out_span(q->oy, p->stride_h, p->pad_h, p->dil_h, g->KH, g->H);
   const hb_span_t xs = hb_out_span(q->ox, p->stride_w, p->pad_w, p->dil_w, g->KW, g->W);
   const int ky1 = xs.k0 < xs.k1 ? ys.k1 : ys.k0; /* a dilated window can miss the input */
-  e = o->zero(e, ys.k0 * g->KW * u);
+  const int32_t off = g->in_off;
+  e = o->zero(e, ys.k0 * g->KW * u, off);
   for (int ky = ys.k0; ky < ky1; ky++) {
     const int8_t *src = xb + ((size_t)(ys.i0 + p->dil_h * ky) * g->W + (size_t)(xs.i0 + p->dil_w * xs.k0)) * g->C;
-    e = o->zero(e, xs.k0 * u);
+    e = o->zero(e, xs.k0 * u, off);
     if (p->dil_w == 1 && g->C == g->FC) {
-      e = o->run(e, src, (xs.k1 - xs.k0) * u, g->in_off);
+      e = o->run(e, src, (xs.k1 - xs.k0) * u, off);
     } else {
-      for (int kx = xs.k0; kx < xs.k1; kx++, src += (size_t)p->dil_w * g->C) e = o->run(e, src, u, g->in_off);
+      for (int kx = xs.k0; kx < xs.k1; kx++, src += (size_t)p->dil_w * g->C) e = o->run(e, src, u, off);
     }
-    e = o->zero(e, (g->KW - xs.k1) * u);
+    e = o->zero(e, (g->KW - xs.k1) * u, off);
   }
-  return o->zero(e, (g->KH - ky1) * g->KW * u); /* the rows below, or all */
+  return o->zero(e, (g->KH - ky1) * g->KW * u, off); /* the rows below, or all */
 }
 
-/* widen_patch for any FC: the patch as a row of int16 in t, then its words {x0,x1},{x2,x3}
- * repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB); the last pair zero-padded. */
+/* widen_patch for any FC: the patch as int8 in t (the zero point outside the input), then
+ * widened 4 taps at a time like a run of whole groups; the last group's extra taps meet zero
+ * weights (the pad bytes are set: no uninitialised reads). */
 static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
-  int16_t t[ANY_MAX_K + 4];
-  int16_t *e = walk_patch(g, xg, q, t, &ROW16, g->FC);
-  zero16(e, 4);
-  for (const int16_t *r = t; r < e; r += 4, s += QB) {
-    const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
-    *s = hb_pair(hb_pack16((int32_t)w0, (int32_t)w1), hb_pkhtb(w1, w0));
+  int8_t t[ANY_MAX_K + 4], *e = t;
+  const hb_conv_params_t *p = g->p;
+  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w, row = g->KW * g->C;
+  if (iy0 >= 0 && ix0 >= 0 && iy0 + (g->KH - 1) * p->dil_h < g->H && ix0 + g->KW <= g->W && p->dil_w == 1 &&
+      g->C == g->FC) { /* the whole window inside the input: KH runs */
+    const int8_t *src = xg + (((size_t)q->b * g->H + (size_t)iy0) * g->W + (size_t)ix0) * g->C;
+    e = rows8(e, src, g->KH, row, (size_t)p->dil_h * g->W * g->C);
+  } else {
+    e = walk_patch(g, xg, q, t, &BYTES, g->FC);
   }
+  zero8(e, 3, g->in_off);
+  widen_run(s, t, (g->K + 3) / 4, g->in_off);
 }
 
 /* Pixel q's patch into every second pair from s; the padding groups stay as set up (zero). */
