@@ -58,6 +58,18 @@ $(BOARD_DIR)/harness.elf: $(BOARD_OBJS) $(LDSCRIPT)
 	$(ARM_CC) $(BOARD_LDFLAGS) -o $@ $(BOARD_OBJS) -lc -lgcc
 	@arm-none-eabi-size $@ | tail -1
 
+# batch.elf (QEMU MPS boards only): the engine without link or commands, running a blob of
+# cases that QEMU's loader puts in RAM, outputs on UART0 (tools/batch_main.c; the bulk proofs
+# of tests/firmware/test_qemu_proof.py). `make BOARD=mps2-an386 KERNELS=dsp batch`.
+BATCH_SRCS := $(CORE_SRCS) port/common/cmsdk.c port/common/startup.c tools/batch_main.c
+BATCH_OBJS := $(patsubst %.c,$(BOARD_DIR)/obj/%.o,$(BATCH_SRCS))
+.PHONY: batch
+batch: $(BOARD_DIR)/batch.elf
+$(BOARD_DIR)/batch.elf: $(BATCH_OBJS) $(LDSCRIPT)
+	$(ARM_CC) $(CPU_$(BOARD)) -nostartfiles --specs=nano.specs -Wl,--gc-sections -Wl,-T,$(LDSCRIPT) \
+	  -o $@ $(BATCH_OBJS) -lc -lgcc
+	@arm-none-eabi-size $@ | tail -1
+
 # A raw image for flashers that take one (st-flash, pyOCD): `make BOARD=... bin`.
 .PHONY: bin
 bin: $(BOARD_DIR)/harness.bin

@@ -59,29 +59,48 @@ static int read_quant(hb_tensor_t *t, const fb_table_t *tt, int ti, hb_error_t *
   return HB_OK;
 }
 
-/* Tensor: shape:[int] (0), type (1), buffer:uint (2), quantization (4), is_variable (5), sparsity (6). */
+/* What makes a tensor one we cannot run (checked again for the op that uses it, to name it). */
+enum { T_OK, T_SPARSE, T_VARIABLE, T_TYPE, T_RANK, T_DIM };
+static const char *const k_why[] = {"no kernel in this engine", "sparse tensors", "variable tensors",
+                                    "tensor types we do not run", "tensors of more than 6 dims", "dynamic shapes"};
+
+/* Tensor: shape:[int] (0), type (1), buffer:uint (2), quantization (4), is_variable (5), sparsity (6).
+ * Returns T_* (*val: the type, rank or dim at fault) or -1 when a field is out of bounds. */
+static int tensor_problem(const fb_table_t *tt, int *val) {
+  fb_vec_t shape;
+  fb_table_t sp;
+  uint8_t type, is_var;
+  if (fb_vector(tt, 0, 4, &shape) < 0 || fb_u8(tt, 1, 0, &type) < 0 || fb_u8(tt, 5, 0, &is_var) < 0) return -1;
+  int sparse = fb_table(tt, 6, &sp);
+  if (sparse < 0) return -1;
+  if (sparse) return T_SPARSE;
+  if (is_var) return T_VARIABLE;
+  if (!elem_size(type)) return *val = type, T_TYPE;
+  if (shape.n > HB_MAX_DIMS) return *val = (int)shape.n, T_RANK;
+  for (uint32_t d = 0; d < shape.n; d++)
+    if (fb_vec_i32(&shape, d) <= 0) return *val = fb_vec_i32(&shape, d), T_DIM;
+  return T_OK;
+}
+
+/* Reads a tensor we can run; leaves one we cannot unread (first = -1): an op or graph
+ * input/output that uses it is refused later, naming the op (check_tensors). */
 static int read_tensor(hb_engine_t *e, int ti, const fb_table_t *tt, const fb_vec_t *buffers, hb_error_t *err) {
   hb_tensor_t *t = &e->tensors[ti];
   fb_vec_t shape;
-  fb_table_t bt, sp;
-  uint8_t type, is_var;
+  fb_table_t bt;
+  uint8_t type;
   uint32_t bi;
+  int val = 0, pb = tensor_problem(tt, &val);
   t->first = t->last = -1;
-  if (fb_vector(tt, 0, 4, &shape) < 0) return CORRUPT("tensor %d shape out of bounds", ti);
-  if (shape.n > HB_MAX_DIMS)
-    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: tensor %d has %u dims (max %d)", ti, shape.n, HB_MAX_DIMS);
-  if (fb_u8(tt, 1, 0, &type) < 0 || fb_u32(tt, 2, 0, &bi) < 0 || fb_u8(tt, 5, 0, &is_var) < 0)
+  if (pb < 0 || fb_u8(tt, 1, 0, &type) < 0 || fb_u32(tt, 2, 0, &bi) < 0 || fb_vector(tt, 0, 4, &shape) < 0)
     return CORRUPT("tensor %d fields out of bounds", ti);
-  if (fb_table(tt, 6, &sp) != 0) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: tensor %d is sparse", ti);
-  if (is_var) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: tensor %d is a variable", ti);
-  int es = elem_size(type);
-  if (!es) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: tensor %d has type %d", ti, type);
+  if (pb != T_OK) return HB_OK;
+  const int es = elem_size(type);
   uint64_t bytes = (uint64_t)es;
   t->ndims = (uint8_t)shape.n;
   t->type = type;
   for (uint32_t d = 0; d < shape.n; d++) {
     int32_t v = fb_vec_i32(&shape, d);
-    if (v <= 0) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: tensor %d dim %u is %d", ti, d, v);
     t->dims[d] = v;
     bytes *= (uint64_t)v;
     if (bytes > HB_MAX_TENSOR_BYTES)
@@ -117,7 +136,9 @@ static int read_opcode(const fb_vec_t *codes, uint32_t oi, int idx, int *code, h
 
 static int read_tensor_list(const hb_engine_t *e, const fb_vec_t *v, int16_t *out, int max, int idx,
                             const char *what, hb_error_t *err) {
-  if (v->n > (uint32_t)max) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: node %d has %u %s", idx, v->n, what);
+  if (v->n > (uint32_t)max)
+    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: %u %s (max %d)", hb_builtin_name(e->ops[idx].code),
+                   idx, v->n, what, max);
   for (uint32_t i = 0; i < v->n; i++) {
     int32_t ti = fb_vec_i32(v, i);
     if (ti < -1 || ti >= e->num_tensors)
@@ -127,11 +148,46 @@ static int read_tensor_list(const hb_engine_t *e, const fb_vec_t *v, int16_t *ou
   return HB_OK;
 }
 
+/* The first tensor of an op's inputs/outputs `v` we cannot run (T_*; *ti, *val say which and
+ * why), T_OK, or -1 with err set for an index out of range. */
+static int first_problem(const hb_engine_t *e, const fb_vec_t *tensors, const fb_vec_t *v, int idx, int *ti,
+                         int *val, hb_error_t *err) {
+  fb_table_t tt;
+  for (uint32_t i = 0; i < v->n; i++) {
+    int32_t t = fb_vec_i32(v, i);
+    if (t < -1 || t >= e->num_tensors)
+      return CORRUPT("node %d tensor %u index %d out of range (%d tensors)", idx, i, t, e->num_tensors), -1;
+    int pb = t < 0 || fb_vec_table(tensors, (uint32_t)t, &tt) < 0 ? T_OK : tensor_problem(&tt, val);
+    if (pb > T_OK) return *ti = (int)t, pb;
+  }
+  return T_OK;
+}
+
+/* "unsupported op LSTM at node 3: not supported (variable tensors)" for an op we have no kernel
+ * for; "unsupported ADD at node 0: tensor 2 is a variable" for one we run, but not on that tensor. */
+static int op_refused(int code, int idx, int have_kernel, int pb, int ti, int val, hb_error_t *err) {
+  const char *const *why = k_why;
+  const char *n = hb_builtin_name(code);  /* known whenever we have a kernel */
+  if (!n) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported op BUILTIN_%d at node %d: not supported (%s)", code, idx, why[pb]);
+  if (!have_kernel) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported op %s at node %d: not supported (%s)", n, idx, why[pb]);
+  if (pb == T_SPARSE || pb == T_VARIABLE)
+    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: tensor %d is %s", n, idx, ti,
+                   pb == T_SPARSE ? "sparse" : "a variable");
+  if (pb == T_TYPE)
+    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: tensor %d has type %s", n, idx, ti, hb_type_name(val));
+  if (pb == T_RANK)
+    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: tensor %d has %d dims (max %d)", n, idx, ti, val,
+                   HB_MAX_DIMS);
+  return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: tensor %d has a dim of %d (dynamic shape)", n, idx,
+                 ti, val);
+}
+
 /* Operator: opcode_index (0), inputs (1), outputs (2), builtin_options (4). */
-static int read_op(hb_engine_t *e, int idx, const fb_table_t *ot, const fb_vec_t *codes, hb_error_t *err) {
+static int read_op(hb_engine_t *e, int idx, const fb_table_t *ot, const fb_vec_t *codes, const fb_vec_t *tensors,
+                   hb_error_t *err) {
   hb_op_t *op = &e->ops[idx];
   uint32_t oi;
-  int code = 0;
+  int code = 0, ti = -1, val = 0, pb;
   fb_vec_t ins, outs;
   fb_table_t opt;
   int16_t out[2];
@@ -139,13 +195,12 @@ static int read_op(hb_engine_t *e, int idx, const fb_table_t *ot, const fb_vec_t
   if (read_opcode(codes, oi, idx, &code, err)) return err->code;
   op->code = (int16_t)(code > 32767 ? 32767 : code);
   const hb_kernel_t *k = hb_kernel_for(code, &op->kind);
-  if (!k) {
-    const char *n = hb_builtin_name(code);
-    if (n) return hb_fail(err, HB_E_UNSUPPORTED, "unsupported op %s at node %d", n, idx);
-    return hb_fail(err, HB_E_UNSUPPORTED, "unsupported op BUILTIN_%d at node %d", code, idx);
-  }
   if (fb_vector(ot, 1, 4, &ins) < 0 || fb_vector(ot, 2, 4, &outs) < 0)
     return CORRUPT("node %d inputs/outputs out of bounds", idx);
+  if ((pb = first_problem(e, tensors, &ins, idx, &ti, &val, err)) == T_OK)
+    pb = first_problem(e, tensors, &outs, idx, &ti, &val, err);
+  if (pb < 0) return err->code;
+  if (!k || pb) return op_refused(code, idx, k != 0, pb, ti, val, err);
   if (read_tensor_list(e, &ins, op->in, HB_MAX_OP_INPUTS, idx, "inputs", err)) return err->code;
   if (outs.n != 1) return CORRUPT("node %d has %u outputs (needs 1)", idx, outs.n);
   if (read_tensor_list(e, &outs, out, 1, idx, "outputs", err)) return err->code;
@@ -181,6 +236,20 @@ static int read_io(hb_engine_t *e, const fb_table_t *sg, hb_error_t *err) {
   return HB_OK;
 }
 
+/* A graph input or output that no op uses can still be a tensor we cannot run. */
+static int check_io(const hb_engine_t *e, const fb_vec_t *tensors, hb_error_t *err) {
+  fb_table_t tt;
+  for (int i = 0; i < e->num_inputs + e->num_outputs; i++) {
+    const int in = i < e->num_inputs, ti = in ? e->inputs[i] : e->outputs[i - e->num_inputs];
+    int val = 0, pb = fb_vec_table(tensors, (uint32_t)ti, &tt) < 0 ? -1 : tensor_problem(&tt, &val);
+    if (pb < 0) return CORRUPT("tensor %d table out of bounds", ti);
+    if (pb)
+      return hb_fail(err, HB_E_UNSUPPORTED, "unsupported model: graph %s %d (tensor %d) is not supported (%s)",
+                     in ? "input" : "output", in ? i : i - e->num_inputs, ti, k_why[pb]);
+  }
+  return HB_OK;
+}
+
 /* Model: operator_codes (1), subgraphs (2), buffers (4). SubGraph: tensors (0), inputs (1),
  * outputs (2), operators (3). */
 int hb_model_read(hb_engine_t *e, hb_error_t *err) {
@@ -205,7 +274,7 @@ int hb_model_read(hb_engine_t *e, hb_error_t *err) {
   if (read_io(e, &sg, err)) return err->code;
   for (uint32_t i = 0; i < ops.n; i++) {
     if (fb_vec_table(&ops, i, &t) < 0) return CORRUPT("operator %u table out of bounds", i);
-    if (read_op(e, (int)i, &t, &codes, err)) return err->code;
+    if (read_op(e, (int)i, &t, &codes, &tensors, err)) return err->code;
   }
-  return HB_OK;
+  return check_io(e, &tensors, err);
 }

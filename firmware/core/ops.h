@@ -31,6 +31,7 @@ int hb_need_const(const hb_engine_t *e, int idx, const hb_tensor_t *t, const cha
 int hb_need_ndims(const hb_engine_t *e, int idx, const hb_tensor_t *t, int ndims, const char *role, hb_error_t *err);
 int hb_need_input(const hb_engine_t *e, int idx, int i, hb_error_t *err);  /* input i present */
 int hb_unsupported(const hb_engine_t *e, int idx, const char *what, hb_error_t *err);
+const char *hb_type_name(int type);  /* TensorType name, "int8"; "unknown" past the schema's */
 int hb_bad_shape(const hb_engine_t *e, int idx, const char *what, hb_error_t *err);
 uint32_t hb_elems(const hb_tensor_t *t);
 int hb_same_shape(const hb_tensor_t *a, const hb_tensor_t *b);

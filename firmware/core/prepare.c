@@ -3,18 +3,13 @@
 #include "ops.h"
 #include "fixedpoint.h"
 
-static const char *type_name(int t) {
-  switch (t) {
-    case HB_FLOAT32: return "float32";
-    case HB_FLOAT16: return "float16";
-    case HB_INT32: return "int32";
-    case HB_UINT8: return "uint8";
-    case HB_INT64: return "int64";
-    case HB_BOOL: return "bool";
-    case HB_INT16: return "int16";
-    case HB_INT8: return "int8";
-    default: return "other";
-  }
+const char *hb_type_name(int t) {
+  static const char names[] = "float32\0float16\0int32\0uint8\0int64\0string\0bool\0int16\0complex64\0int8\0"
+                              "float64\0complex128\0uint64\0resource\0variant\0uint32\0uint16\0int4\0bfloat16\0";
+  const char *p = names;
+  if (t < 0 || t > 18) return "unknown";
+  while (t--) { while (*p) p++; p++; }
+  return p;
 }
 
 static const char *op_name(const hb_engine_t *e, int idx) {
@@ -34,7 +29,7 @@ int hb_need_type(const hb_engine_t *e, int idx, const hb_tensor_t *t, int type, 
                  hb_error_t *err) {
   if (t->type == type) return HB_OK;
   return hb_fail(err, HB_E_UNSUPPORTED, "unsupported %s at node %d: %s type %s (needs %s)",
-                 op_name(e, idx), idx, role, type_name(t->type), type_name(type));
+                 op_name(e, idx), idx, role, hb_type_name(t->type), hb_type_name(type));
 }
 
 int hb_need_quant(const hb_engine_t *e, int idx, const hb_tensor_t *t, const char *role, hb_error_t *err) {

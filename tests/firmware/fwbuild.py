@@ -71,3 +71,9 @@ def native_build(request) -> NativeBuild:
 def san_build(request) -> NativeBuild:
     """firmware/build/native[-dsp]-san: the same, with -fsanitize=address,undefined."""
     return _make(request.param, san=True)
+
+
+@pytest.fixture(scope="session")
+def both_builds() -> dict[str, NativeBuild]:
+    """Both kernel sets at once (the proofs compare each case on both against one TFLM run)."""
+    return {k: _make(k, san=False) for k in KERNEL_SETS}

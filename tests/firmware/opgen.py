@@ -16,6 +16,8 @@ point, and the edge patterns (all -128, all 127, alternating, all at the zero po
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -114,10 +116,11 @@ def tflm_run(model: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndar
     TflmRefused when the interpreter does not accept the model or fails to invoke it."""
     from tflite_micro.python.tflite_micro import runtime as tflm
 
-    try:
-        oracle = tflm.Interpreter.from_bytes(model, arena_size=_arena_size(model, samples))
-    except Exception as e:  # the binding raises RuntimeError/ValueError with TFLM's log
-        raise TflmRefused(_first_line(e)) from None
+    with _StderrTail() as log:
+        try:
+            oracle = tflm.Interpreter.from_bytes(model, arena_size=_arena_size(model, samples))
+        except Exception as e:  # the binding says "failed to allocate"; TFLM's reason went to stderr
+            raise TflmRefused(log.text() or _first_line(e)) from None
     outs, n_out = [], _num_outputs(model)
     for sample in samples:
         for i, x in enumerate(sample):
@@ -135,6 +138,29 @@ def _num_outputs(model: bytes) -> int:
     from fbutil import root, vector, vector_tables
 
     return vector(model, vector_tables(model, root(model), 2)[0], 2)[1]
+
+
+class _StderrTail:
+    """Captures what C++ code writes to fd 2 while active (TFLM logs its refusals there)."""
+
+    def __enter__(self):
+        import tempfile
+
+        sys.stderr.flush()
+        self._file = tempfile.TemporaryFile()
+        self._saved = os.dup(2)
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def text(self) -> str:
+        self._file.seek(0)
+        lines = self._file.read().decode(errors="replace").strip().splitlines()
+        return " | ".join(line.strip() for line in lines[:2])
+
+    def __exit__(self, *exc) -> None:
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.close()
 
 
 def _arena_size(model: bytes, samples) -> int:

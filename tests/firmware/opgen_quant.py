@@ -6,6 +6,8 @@ the int32 edges (and, rarely, past them: both sides wrap)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 INT32_MAX = 2**31 - 1
@@ -26,7 +28,8 @@ class Draw:
         self.params: dict = {}
 
     def note(self, **kw) -> None:
-        self.params.update({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kw.items()})
+        """Record choices as JSON values (tuples as lists), so a saved case reloads equal."""
+        self.params.update(json.loads(json.dumps(kw, default=lambda o: o.tolist())))
 
     def pick(self, options, weights=None):
         """One of `options` (weights: relative, any scale)."""

@@ -68,3 +68,20 @@ def test_saved_proof_case_replays_exact(native_build, path):
     for k, (sample, want) in enumerate(zip(case.samples, tflm_run(case.model, case.samples))):
         for j, (y, ref) in enumerate(zip(eng.run(*sample), want)):
             assert y.tobytes() == ref.tobytes(), f"{path.name} sample {k} output {j}: {case.describe()}"
+
+
+def test_softmax_sum_of_512_or_more_gives_minus_128(native_build):
+    """600 equal inputs: each probability is 1/600, below half a 1/256 step, so every output is
+    -128. TFLM asserts on this input (its final shift would be 32); ours was undefined (a
+    32-bit shift by 32) and now rounds like the arithmetic says."""
+    m = ModelBuilder()
+    x = m.tensor((600,), np.int8, 0.05, 0)
+    y = m.tensor((600,), np.int8, 1 / 256, -128)
+    m.op("SOFTMAX", [x], [y], {0: ("f32", 1.0)})
+    m.inputs, m.outputs = [x], [y]
+    model = m.build()
+    eng = native_build.engine(model)
+    assert (eng.run(np.full(600, 7, np.int8))[0] == -128).all()
+    mixed = np.full(600, -100, np.int8)
+    mixed[3] = 100  # one clear maximum: the sum stays small, where TFLM runs
+    assert eng.run(mixed)[0].tolist() == tflm_run(model, [[mixed]])[0][0].tolist()

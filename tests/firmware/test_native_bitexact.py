@@ -1,6 +1,6 @@
-"""The firmware engine, built for this machine, against the TFLM interpreter (the MCU oracle):
-every output byte equal on 20 seeded random inputs per int8 model. Also the engine's API
-contracts: preserve_all, readable intermediates, and the texts of its load errors."""
+"""The engine's API contracts against the TFLM interpreter (the MCU oracle): preserve_all,
+readable intermediates equal to TFLM's, and the texts of its load errors. The whole-model
+bit-exactness proof (1 000 / 10 000 inputs per model) is test_proof_models.py."""
 
 from __future__ import annotations
 
@@ -13,13 +13,7 @@ from fwbuild import PROJECT_MODELS, SHARED_MODELS, native_build  # noqa: F401 (f
 from fbutil import opcode_fields
 
 SHARED_INT8 = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
-               "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite",
-               "tflm/hello_world_int8.tflite", "tflm/simple_add_model.tflite"]
-N_INPUTS = 20
-
-
-def _project_models() -> list[Path]:
-    return sorted(PROJECT_MODELS.glob("ops/*.tflite")) + sorted(PROJECT_MODELS.glob("*int8*.tflite"))
+               "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite"]
 
 
 def _shared(rel: str) -> Path:
@@ -42,38 +36,6 @@ def _random_input(rng: np.random.Generator, info) -> np.ndarray:
         span = 160 * (info.scale or 0.05)
         return rng.uniform(-span, span, info.shape).astype(np.float32)
     return rng.integers(-128, 128, info.shape, dtype=np.int8)
-
-
-def _check_bitexact(build, path: Path) -> None:
-    tflm = _tflm()
-    data = path.read_bytes()
-    eng = build.engine(data)
-    oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20)
-    rng = np.random.default_rng(20261123)
-    for k in range(N_INPUTS):
-        xs = []
-        for i in range(eng.num_inputs):
-            x = _random_input(rng, eng.input_info(i))
-            oracle.set_input(x, i)
-            xs.append(x)
-        oracle.invoke()
-        ours = eng.run(*xs)
-        for j, y in enumerate(ours):
-            ref = oracle.get_output(j)
-            assert y.dtype == ref.dtype and y.shape == tuple(ref.shape), f"{path.name} output {j}"
-            bad = np.flatnonzero(y.view(np.uint8).ravel() != ref.view(np.uint8).ravel())
-            assert bad.size == 0, (f"{path.name}: input {k} output {j}: {bad.size}/{y.nbytes} bytes differ, "
-                                   f"first at {bad[0]}: ours {y.ravel()[bad[0]]} TFLM {ref.ravel()[bad[0]]}")
-
-
-@pytest.mark.parametrize("rel", SHARED_INT8)
-def test_shared_model_bitexact(native_build, rel):
-    _check_bitexact(native_build, _shared(rel))
-
-
-@pytest.mark.parametrize("path", _project_models(), ids=lambda p: p.stem)
-def test_project_model_bitexact(native_build, path):
-    _check_bitexact(native_build, path)
 
 
 def test_supported_op_list(native_build):
@@ -143,10 +105,10 @@ def test_unsupported_op_named_with_node(native_build):
     from harness.native import EngineError
 
     data = _shared("tflm/hello_world_int8.tflite").read_bytes()
-    with pytest.raises(EngineError, match=r"^unsupported op TANH at node 0$"):
+    with pytest.raises(EngineError, match=r"^unsupported op TANH at node 0: not supported \(no kernel in this engine\)$"):
         native_build.engine(_patched_opcode(data, 28, 28))
     # A code only in builtin_code (deprecated_builtin_code holds the 127 placeholder).
-    with pytest.raises(EngineError, match=r"^unsupported op GELU at node 0$"):
+    with pytest.raises(EngineError, match=r"^unsupported op GELU at node 0: not supported \(no kernel in this engine\)$"):
         native_build.engine(_patched_opcode(data, 127, 150))
 
 
@@ -177,7 +139,7 @@ def test_corrupt_buffer_index_is_named(native_build):
     assert ei.value.kind == "corrupt"
 
 
-@pytest.mark.parametrize("rel", SHARED_INT8[:4])
+@pytest.mark.parametrize("rel", SHARED_INT8)
 def test_every_intermediate_matches_tflm(native_build, rel):
     """preserve_all on both sides: each op's output tensor, not just the graph outputs, is bit-exact."""
     tflm = _tflm()

@@ -16,7 +16,8 @@ TYPES = {np.float32: 0, np.int32: 2, np.int8: 9, np.int64: 4}
 OPS = {"ADD": (0, 11), "AVERAGE_POOL_2D": (1, 5), "CONCATENATION": (2, 10), "CONV_2D": (3, 1),
        "DEPTHWISE_CONV_2D": (4, 2), "DEQUANTIZE": (6, 0), "FULLY_CONNECTED": (9, 8), "LOGISTIC": (14, 0),
        "MAX_POOL_2D": (17, 5), "MUL": (18, 21), "RESHAPE": (22, 17), "SOFTMAX": (25, 9), "PAD": (34, 22),
-       "MEAN": (40, 27), "PADV2": (60, 0), "QUANTIZE": (114, 0), "TANH": (28, 0)}
+       "MEAN": (40, 27), "PADV2": (60, 0), "QUANTIZE": (114, 0), "TANH": (28, 0), "SVDF": (27, 0),
+       "UNIDIRECTIONAL_SEQUENCE_LSTM": (44, 0), "GELU": (150, 0)}
 
 
 @dataclass
@@ -27,6 +28,8 @@ class _Tensor:
     zps: list | None
     qdim: int
     buffer: int
+    variable: bool = False
+    sparse: bool = False
 
 
 @dataclass
@@ -37,8 +40,9 @@ class ModelBuilder:
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
 
-    def tensor(self, shape, dtype=np.int8, scale=None, zp=0, data=None, qdim=0) -> int:
-        """A tensor; `scale` a float (per-tensor) or a list (per-channel); `data` makes it constant."""
+    def tensor(self, shape, dtype=np.int8, scale=None, zp=0, data=None, qdim=0, variable=False, sparse=False) -> int:
+        """A tensor; `scale` a float (per-tensor) or a list (per-channel); `data` makes it constant;
+        variable / sparse set is_variable / an (empty) sparsity table, for refusal tests."""
         buf = 0
         if data is not None:
             arr = np.ascontiguousarray(data, dtype=dtype)
@@ -47,7 +51,7 @@ class ModelBuilder:
             buf = len(self.buffers) - 1
         scales = None if scale is None else (list(scale) if np.ndim(scale) else [float(scale)])
         zps = None if scales is None else ([int(zp)] * len(scales) if np.ndim(zp) == 0 else list(zp))
-        self.tensors.append(_Tensor(tuple(int(d) for d in shape), dtype, scales, zps, qdim, buf))
+        self.tensors.append(_Tensor(tuple(int(d) for d in shape), dtype, scales, zps, qdim, buf, variable, sparse))
         return len(self.tensors) - 1
 
     def op(self, name: str, inputs, outputs, options: dict | None = None) -> None:
@@ -125,12 +129,19 @@ class ModelBuilder:
             b.PrependUOffsetTRelativeSlot(3, zp, 0)
             b.PrependInt32Slot(6, t.qdim, 0)
             quant = b.EndObject()
-        b.StartObject(5)
+        sparsity = None
+        if t.sparse:
+            b.StartObject(3)
+            sparsity = b.EndObject()
+        b.StartObject(7)
         b.PrependUOffsetTRelativeSlot(0, shape, 0)
-        b.PrependInt8Slot(1, TYPES[t.dtype], 0)
+        b.PrependInt8Slot(1, TYPES.get(t.dtype, t.dtype), 0)  # a TYPES key, or a raw TensorType number
         b.PrependUint32Slot(2, t.buffer, 0)
         if quant is not None:
             b.PrependUOffsetTRelativeSlot(4, quant, 0)
+        b.PrependBoolSlot(5, t.variable, False)
+        if sparsity is not None:
+            b.PrependUOffsetTRelativeSlot(6, sparsity, 0)
         return b.EndObject()
 
     def _op(self, b, op, names):

@@ -19,10 +19,11 @@ int hb_prepare_logistic(hb_engine_t *e, int idx, hb_error_t *err) {
   int shift;
   double q = hb_frexp((double)in->scale * (double)(1 << (31 - INPUT_INT_BITS)), &shift);
   int64_t qf = (int64_t)hb_round(q * 2147483648.0);
-  if (shift < 0 || shift > 30) return hb_unsupported(e, idx, "input scale out of range", err);
+  if (shift < 0) return hb_unsupported(e, idx, "input scale out of range", err);
   p->mult = qf >= ((int64_t)1 << 31) ? INT32_MIN : (int32_t)qf;
-  p->shift = shift;
-  p->radius = (int32_t)((((int64_t)1 << INPUT_INT_BITS) - 1) << (31 - INPUT_INT_BITS) >> shift);
+  p->shift = shift > 31 ? 31 : shift;
+  /* Scales >= 8 (shift >= 31) give radius 0: every input saturates, as in the reference. */
+  p->radius = shift >= 31 ? 0 : (int32_t)((((int64_t)1 << INPUT_INT_BITS) - 1) << (31 - INPUT_INT_BITS) >> shift);
   p->zp = in->zp;
   p->count = (int32_t)hb_elems(in);
   return HB_OK;

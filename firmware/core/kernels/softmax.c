@@ -26,12 +26,14 @@ int hb_prepare_softmax(hb_engine_t *e, int idx, hb_error_t *err) {
   if (p->depth > 4095) return hb_unsupported(e, idx, "softmax depth above 4095", err);
   double real = (double)beta * (double)in->scale * (double)(1 << (31 - SCALED_DIFF_INT_BITS));
   if (real > 2147483647.0) real = 2147483647.0;
-  int32_t m, s;
-  if (!(real > 1.0) || hb_multiplier(e, idx, real, &m, &s, err))
-    return hb_unsupported(e, idx, "beta * input scale too small", err);
+  int32_t m;
+  int s;
+  if (!(real > 1.0)) return hb_unsupported(e, idx, "beta * input scale too small", err);
+  hb_quantize_multiplier(real, &m, &s);  /* real <= 2^31 - 1: 1 <= s <= 31 */
   p->mult = m;
   p->shift = s;
-  /* Largest |diff| whose rescaled value still fits Q5.26: floor(31 * 2^26 / 2^shift). */
+  /* Largest |diff| whose rescaled value still fits Q5.26: floor(31 * 2^26 / 2^shift) (0 for
+   * shift 31: only the maximum, diff 0, counts, and its left shift by 31 stays 0). */
   p->diff_min = -(int32_t)(((int64_t)31 << 26) >> s);
   return HB_OK;
 }
@@ -56,11 +58,13 @@ void hb_eval_softmax(hb_engine_t *e, const hb_op_t *op) {
     }
     int bits_over_unit;
     int32_t scale = hb_reciprocal(sum, ACCUM_INT_BITS, &bits_over_unit);
+    /* A sum of 512 or more (>= 512 elements near the maximum) makes this 32: every output is
+     * then below half a step, 0 after rounding (TFLM asserts there instead). */
     int exponent = bits_over_unit + 31 - 8;
     for (int c = 0; c < p->depth; c++) {
       int32_t diff = xr[c] - mx, v = -128;
       if (diff >= p->diff_min) {
-        v = hb_rdivpot(hb_srdhm(scale, exp_of_diff(p, diff)), exponent) - 128;
+        v = exponent > 31 ? -128 : hb_rdivpot(hb_srdhm(scale, exp_of_diff(p, diff)), exponent) - 128;
         v = v > 127 ? 127 : (v < -128 ? -128 : v);
       }
       yr[c] = (int8_t)v;
