@@ -22,6 +22,7 @@ import numpy as np
 from fwbuild import FIRMWARE
 
 BATCH_ADDR = 0x21000000  # firmware/tools/batch_main.c HB_BATCH_ADDR (mps2 PSRAM)
+BATCH_ADDRS = {"mps3-an547": 0x60000000}  # firmware/boards.mk BATCH_ADDR_<board> (an547: DDR)
 BATCH_BYTES = 15 << 20   # of its 16 MB
 _EXIT = {3: "the firmware hit a fault (HardFault, MemManage, BusFault or UsageFault)",
          4: "the firmware took an unexpected exception", 5: "invoke failed after a successful load",
@@ -86,7 +87,7 @@ def run_batch(elf: Path, items: list[tuple[bytes, list[list[np.ndarray]]]], mach
         blob.write_bytes(data)
         cmd = ["qemu-system-arm", "-M", machine, "-kernel", str(elf), "-nographic", "-monitor", "none",
                "-serial", f"file:{out}", "-semihosting-config", "enable=on,target=native",
-               "-device", f"loader,file={blob},addr={BATCH_ADDR:#x},force-raw=on"]
+               "-device", f"loader,file={blob},addr={BATCH_ADDRS.get(machine, BATCH_ADDR):#x},force-raw=on"]
         r = subprocess.run(cmd, capture_output=True, timeout=timeout)
         raw = out.read_bytes() if out.exists() else b""
     results = _parse(raw, items, out_sizes)

@@ -7,6 +7,7 @@
 #include "simd.h"
 #include "conv_common.h"
 #include "requant_fast.h"
+#include "mve.h"
 
 /* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
  * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
@@ -76,6 +77,9 @@ int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_c
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_MVE
+  if (hb_conv_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (hb_conv_dsp(e, op)) return;
 #endif
@@ -113,6 +117,9 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 }
 
 void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_MVE
+  if (hb_dwconv_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (hb_dwconv_dsp(e, op)) return;
 #endif

@@ -6,6 +6,7 @@
 #include "simd.h"
 #include "conv_common.h" /* hb_requant */
 #include "requant_fast.h"
+#include "mve.h"
 #ifdef HB_KERNELS_DSP
 #include "fc_pairs_dsp.h"
 #endif
@@ -182,6 +183,9 @@ void hb_eval_fc(hb_engine_t *e, const hb_op_t *op) {
   const int8_t *x = (const int8_t *)HB_T(e, op, 0)->data, *w = (const int8_t *)HB_T(e, op, 1)->data;
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)HB_OUT(e, op)->data;
+#ifdef HB_KERNELS_MVE
+  if (hb_fc_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (fc_dsp(p, x, w, bias, y)) return;
 #endif

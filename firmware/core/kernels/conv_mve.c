@@ -1,0 +1,274 @@
+/* CONV_2D and FULLY_CONNECTED with Helium (MVE, Cortex-M55); mve.h says why the results are
+ * the reference's. Every sum is a run of VMLADAVA.S8 (16 MACs each) of int8 weights against the
+ * raw int8 input.
+ *
+ * CONV_2D: a pixel's window is KH runs of KW * C taps: straight from the input when the window
+ * lies inside it (dil_w 1, one filter group), else from an int8 patch with the zero point outside
+ * the input (x - zp = 0 there, as acc0 assumes), one run per kernel row, each padded to 16 bytes.
+ * The weights of 4 output channels are packed once per invoke (a tile of channel groups at a time)
+ * as, per run and 16 taps, the 4 channels' 16 bytes one after the other, zero-padded: one pointer
+ * walks them. A block of 2 pixels x 4 channels keeps its 8 sums in the 8 even registers
+ * (VMLADAVA's Rda): per 16 taps 2 loads of input, 4 of weights and 8 VMLADAVA, 16 instructions
+ * with the loop for 128 MACs. Channels go 4 at a time; when their count is not a multiple of 4
+ * the last group is the last 4 channels (recomputing a few: the same bytes).
+ *
+ * FULLY_CONNECTED: the weights are read once per batch, so they are not packed: per 16 inputs 1
+ * load of input, 4 of weights (one pointer a row) and 4 VMLADAVA, 11 with the loop for 64 MACs.
+ *
+ * Shapes they do not take (groups, under 4 output channels, a weights zero point, patches that do
+ * not fit the scratch) go to the DSP kernels. */
+#include "simd.h"
+#ifdef HB_KERNELS_MVE
+#include "conv_common.h"
+#include "mve.h"
+
+/* sum of n int8 at w */
+static int32_t sum8(const int8_t *w, int n) {
+  int32_t s = 0;
+  for (; n >= 16; n -= 16, w += 16) s = vaddvaq_s8(s, vldrbq_s8(w));
+  if (n > 0) {
+    const mve_pred16_t p = vctp8q((uint32_t)n);
+    s = vaddvaq_p_s8(s, vldrbq_z_s8(w, p), p);
+  }
+  return s;
+}
+
+/* Channel c into lane `lane` of the group at g (5 vectors of 4 lanes). */
+static void rq_lane(int32_t *g, int lane, const hb_mve_rq_src_t *s, int c) {
+  const int32_t sum = sum8(s->w + (size_t)c * s->wstride, s->K), sh = s->shift[c * s->mstep];
+  g[lane] = (int32_t)((uint32_t)(s->bias ? s->bias[c] : 0) + (uint32_t)s->in_offset * (uint32_t)sum);
+  g[4 + lane] = s->mult[c * s->mstep];
+  g[8 + lane] = sh > 0 ? sh : 0;
+  g[12 + lane] = sh < 0 ? sh : 0;
+  g[16 + lane] = sh < 0 ? -1 : 0;
+}
+
+/* Group j holds channels min(4 j, n - 4) + lane (n >= 4). */
+static int group_c0(int j, int n) { return 4 * j < n - 4 ? 4 * j : n - 4; }
+
+void hb_mve_rq_fill(hb_mve_rq4_t *t, int n, const hb_mve_rq_src_t *s) {
+  for (int j = 0; j < (n + 3) / 4; j++)
+    for (int lane = 0; lane < 4; lane++) rq_lane((int32_t *)(void *)&t[j], lane, s, group_c0(j, n) + lane);
+}
+
+/* The 2 x 4 blocks of a pixel pair: for each of ng groups (packed weights one after the other
+ * from w: per run, per 16 taps, 4 x 16 bytes), the runs of xa and xb (nseg runs of len bytes;
+ * `skip` bytes from a run's end to the next) against the group's weights; 8 sums a group to
+ * `sums` (pixel A's 4 channels, then B's). The 8 sums live in the 8 even registers (VMLADAVA's
+ * Rda); the loop state in the job (r9). The sums leave through memory, not by VMOV of
+ * two registers to two lanes: QEMU 7.2 fills that instruction's lanes the other way round from
+ * GCC 12 (vcreateq_s32(a | b << 32, c | d << 32) reads back as {c, d, a, b} there). */
+typedef struct {
+  const int8_t *xa, *xb; /*  0,  4 */
+  int32_t skip, full;    /*  8, 12: bytes between runs, 16-byte chunks in a run */
+  int32_t tail, nseg;    /* 16, 20: bytes after the chunks, runs */
+  int32_t ng;            /* 24: groups left */
+  int32_t *sums;         /* 28 */
+} mac_job_t;
+
+static void mac_pair(mac_job_t *j, const int8_t *w) {
+  register mac_job_t *r9 __asm__("r9") = j;
+  register const int8_t *r5 __asm__("r5") = w;
+#define MAC_W(ra, rb) "vldrb.u8 q2, [r5], #16\n\tvmlava.s8 " ra ", q0, q2\n\tvmlava.s8 " rb ", q1, q2\n\t"
+#define MAC_16 MAC_W("r0", "r8") MAC_W("r2", "r10") MAC_W("r4", "r12") MAC_W("r6", "lr")
+  __asm__ volatile("0:\n\t" /* group */
+                   "ldrd r1, r3, [r9]\n\t"
+                   "ldr r11, [r9, #20]\n\t"
+                   "movs r0, #0\n\tmovs r2, #0\n\tmovs r4, #0\n\tmovs r6, #0\n\t"
+                   "mov r8, #0\n\tmov r10, #0\n\tmov r12, #0\n\tmov lr, #0\n"
+                   "1:\n\t" /* run */
+                   "ldr r7, [r9, #12]\n\t"
+                   "cbz r7, 3f\n"
+                   "2:\n\t"
+                   "vldrb.u8 q0, [r1], #16\n\t"
+                   "vldrb.u8 q1, [r3], #16\n\t" MAC_16
+                   "subs r7, r7, #1\n\t"
+                   "bne 2b\n"
+                   "3:\n\t"
+                   "ldr r7, [r9, #16]\n\t"
+                   "cbz r7, 4f\n\t"
+                   "vctp.8 r7\n\t"
+                   "vpstt\n\t"
+                   "vldrbt.u8 q0, [r1]\n\t"
+                   "vldrbt.u8 q1, [r3]\n\t" MAC_16
+                   "add r1, r1, r7\n\t"
+                   "add r3, r3, r7\n"
+                   "4:\n\t"
+                   "ldr r7, [r9, #8]\n\t"
+                   "add r1, r1, r7\n\t"
+                   "add r3, r3, r7\n\t"
+                   "subs r11, r11, #1\n\t"
+                   "bne 1b\n\t"
+                   "ldr r7, [r9, #28]\n\t"
+                   "stm r7!, {r0, r2, r4, r6}\n\t"
+                   "stm r7!, {r8, r10, r12, lr}\n\t"
+                   "str r7, [r9, #28]\n\t"
+                   "ldr r7, [r9, #24]\n\t"
+                   "subs r7, r7, #1\n\t"
+                   "str r7, [r9, #24]\n\t"
+                   "bne 0b"
+                   : "+r"(r9), "+r"(r5)
+                   :
+                   : "r0", "r1", "r2", "r3", "r4", "r6", "r7", "r8", "r10", "r11", "r12", "lr", "q0", "q1", "q2",
+                     "cc", "memory");
+#undef MAC_16
+#undef MAC_W
+}
+
+typedef struct {
+  const hb_tensor_t *in;
+  const hb_conv_params_t *p;
+  int KH, KW, C, len, len16, OH, OW; /* len: taps in a run (KW * C); len16: rounded up to 16 */
+} geo_t;
+
+/* Channels c0..c0+3's weights (K = KH * len each) packed as mac_pair reads them. */
+static void pack4(const int8_t *w, const geo_t *g, int c0, int8_t *dst) {
+  const int K = g->KH * g->len;
+  for (int s = 0; s < g->KH; s++)
+    for (int j = 0; j < g->len; j += 16)
+      for (int c = 0; c < 4; c++, dst += 16) {
+        const mve_pred16_t q = vctp8q((uint32_t)(g->len - j));
+        vstrbq_s8(dst, vldrbq_z_s8(w + (size_t)(c0 + c) * K + (size_t)s * g->len + j, q));
+      }
+}
+
+/* Pixel P's patch in pb: KH runs len16 apart, the zero point where the window leaves the input. */
+static void patch8(const geo_t *g, size_t P, int8_t *pb) {
+  const hb_conv_params_t *p = g->p;
+  const int H = g->in->dims[1], W = g->in->dims[2], C = g->C;
+  const int b = (int)(P / ((size_t)g->OH * g->OW)), r = (int)(P % ((size_t)g->OH * g->OW));
+  const int8_t zp = (int8_t)-p->in_offset;
+  for (int ky = 0; ky < g->KH; ky++, pb += g->len16) {
+    const int iy = (r / g->OW) * p->stride_h - p->pad_h + ky * p->dil_h;
+    for (int kx = 0; kx < g->KW; kx++) {
+      const int ix = (r % g->OW) * p->stride_w - p->pad_w + kx * p->dil_w;
+      const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+      const int8_t *src = (const int8_t *)g->in->data + (((size_t)b * H + (size_t)(inside ? iy : 0)) * W +
+                                                         (size_t)(inside ? ix : 0)) * C;
+      for (int c = 0; c < C; c += 16) {
+        const mve_pred16_t q = vctp8q((uint32_t)(C - c));
+        vstrbq_p_s8(pb + kx * C + c, inside ? vldrbq_z_s8(src + c, q) : vdupq_n_s8(zp), q);
+      }
+    }
+  }
+}
+
+/* Pixel P's first run when its window lies inside the input (dil_w 1), else NULL. */
+static const int8_t *window(const geo_t *g, size_t P) {
+  const hb_conv_params_t *p = g->p;
+  const int H = g->in->dims[1], W = g->in->dims[2];
+  const int b = (int)(P / ((size_t)g->OH * g->OW)), r = (int)(P % ((size_t)g->OH * g->OW));
+  const int iy = (r / g->OW) * p->stride_h - p->pad_h, ix = (r % g->OW) * p->stride_w - p->pad_w;
+  if (p->dil_w != 1 || iy < 0 || iy + (g->KH - 1) * p->dil_h >= H || ix < 0 || ix + g->KW > W) return 0;
+  return (const int8_t *)g->in->data + (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * g->C;
+}
+
+/* Requantised sums of groups [j0, j0 + n) (8 sums each: pixel A, then B) to pixels ya and yb.
+ * Everything the loop reads is in locals first: the byte stores could alias it otherwise. */
+static void requant_pair(const int32_t *sums, const hb_mve_rq4_t *t, int j0, int n, int OC, const hb_conv_params_t *p,
+                         int8_t *ya, int8_t *yb) {
+  const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+  const int32_t off = p->out_offset;
+  for (int j = j0; j < j0 + n; j++, sums += 8) {
+    const hb_mve_rq4_t q = t[j];
+    const int c0 = group_c0(j, OC);
+    const int32x4_t a = hb_mve_requant(vldrwq_s32(sums), &q, off), b = hb_mve_requant(vldrwq_s32(sums + 4), &q, off);
+    vstrbq_s32(ya + c0, vminq_s32(vmaxq_s32(a, lo), hi));
+    if (yb) vstrbq_s32(yb + c0, vminq_s32(vmaxq_s32(b, lo), hi));
+  }
+}
+
+/* Groups [j0, j1) (weights packed at pk) against every pixel pair; sums in `sums`. */
+static void conv_tile(const geo_t *g, size_t npix, int OC, int j0, int j1, const int8_t *pk, const hb_mve_rq4_t *t,
+                      int8_t *pa, int8_t *pb, int32_t *sums, int8_t *y) {
+  const size_t row = (size_t)g->p->dil_h * g->in->dims[2] * g->C; /* input bytes between runs */
+  for (size_t P = 0; P < npix; P += 2) {
+    const size_t Q = P + 1 < npix ? P + 1 : P;
+    mac_job_t job = {window(g, P), window(g, Q), (int32_t)(row - (size_t)g->len), g->len >> 4, g->len & 15, g->KH,
+                     j1 - j0, sums};
+    if (!job.xa || !job.xb) {
+      patch8(g, P, pa);
+      patch8(g, Q, pb);
+      job.xa = pa, job.xb = pb, job.skip = g->len16 - g->len;
+    }
+    mac_pair(&job, pk);
+    requant_pair(sums, t, j0, j1 - j0, OC, g->p, y + P * OC, Q != P ? y + Q * OC : 0);
+  }
+}
+
+int hb_conv_mve(hb_engine_t *e, const hb_op_t *op) {
+  const hb_conv_params_t *p = &op->p.conv;
+  const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
+  const int C = in->dims[3], OC = out->dims[3], ng = (OC + 3) / 4;
+  geo_t g = {in, p, f->dims[1], f->dims[2], C, f->dims[2] * C, 0, out->dims[1], out->dims[2]};
+  g.len16 = (g.len + 15) & ~15;
+  /* scratch: the rq4 of every group, 2 patches, then per group of the tile its sums and packed weights */
+  const size_t tbytes = (size_t)ng * sizeof(hb_mve_rq4_t), patches = 2 * (size_t)g.KH * g.len16;
+  const size_t wbytes = 4 * (size_t)g.KH * g.len16, per_group = wbytes + 32;
+  if (f->dims[3] != C || OC < 4 || tbytes + patches + per_group > HB_DSP_SCRATCH_BYTES) return 0;
+  hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
+  int8_t *pa = (int8_t *)(void *)(t + ng), *pb = pa + patches / 2, *pk = pa + patches;
+  const int tile = (int)((HB_DSP_SCRATCH_BYTES - tbytes - patches) / per_group);
+  int32_t *sums = (int32_t *)(void *)(pk + (size_t)(tile < ng ? tile : ng) * wbytes);
+  const hb_mve_rq_src_t src = {(const int8_t *)f->data, g.KH * g.len, g.KH * g.len, hb_conv_bias(e, op), p->mult,
+                               p->shift, 1, p->in_offset};
+  hb_mve_rq_fill(t, OC, &src);
+  const size_t npix = (size_t)in->dims[0] * g.OH * g.OW;
+  for (int j0 = 0; j0 < ng; j0 += tile) {
+    const int j1 = ng - j0 < tile ? ng : j0 + tile;
+    for (int j = j0; j < j1; j++) pack4((const int8_t *)f->data, &g, group_c0(j, OC), pk + (size_t)(j - j0) * wbytes);
+    conv_tile(&g, npix, OC, j0, j1, pk, t, pa, pb, sums, (int8_t *)out->data);
+  }
+  return 1;
+}
+
+/* Rows w, w + D, w + 2D, w + 3D against x (D bytes): 4 sums, stored at a by the asm (mac_2x4). */
+static void dot4(const int8_t *x, const int8_t *w, int D, int32_t a[4]) {
+  register int32_t r0 __asm__("r0") = (int32_t)(uintptr_t)a;
+  register const int8_t *r1 __asm__("r1") = x, *r3 __asm__("r3") = w, *r5 __asm__("r5") = w + D;
+  register const int8_t *r7 __asm__("r7") = w + 2 * (size_t)D, *r9 __asm__("r9") = w + 3 * (size_t)D;
+  register int32_t r8 __asm__("r8") = D >> 4, r10 __asm__("r10") = D & 15;
+#define DOT_W(ra, rw) "vldrb.u8 q1, [" rw "], #16\n\tvmlava.s8 " ra ", q0, q1\n\t"
+#define DOT_WT(ra, rw) "vpst\n\tvldrbt.u8 q1, [" rw "]\n\tvmlava.s8 " ra ", q0, q1\n\t"
+  __asm__ volatile("push {r0}\n\t"
+                   "movs r0, #0\n\tmovs r2, #0\n\tmovs r4, #0\n\tmovs r6, #0\n\t"
+                   "wls lr, r8, 2f\n"
+                   "1:\n\t"
+                   "vldrb.u8 q0, [r1], #16\n\t" DOT_W("r0", "r3") DOT_W("r2", "r5") DOT_W("r4", "r7") DOT_W("r6", "r9")
+                   "le lr, 1b\n"
+                   "2:\n\t"
+                   "cmp r10, #0\n\t"
+                   "beq 3f\n\t"
+                   "vctp.8 r10\n\t"
+                   "vpst\n\t"
+                   "vldrbt.u8 q0, [r1]\n\t" DOT_WT("r0", "r3") DOT_WT("r2", "r5") DOT_WT("r4", "r7") DOT_WT("r6", "r9")
+                   "3:\n\t"
+                   "pop {r8}\n\t"
+                   "stm r8, {r0, r2, r4, r6}"
+                   : "+r"(r0), "+r"(r1), "+r"(r3), "+r"(r5), "+r"(r7), "+r"(r9), "+r"(r8), "+r"(r10)
+                   :
+                   : "r2", "r4", "r6", "q0", "q1", "lr", "cc", "memory");
+#undef DOT_W
+#undef DOT_WT
+}
+
+int hb_fc_mve(hb_engine_t *e, const hb_op_t *op) {
+  const hb_fc_params_t *p = &op->p.fc;
+  const int D = p->accum_depth, OD = p->out_depth, ng = (OD + 3) / 4;
+  if (p->filter_offset || OD < 4 || (size_t)ng * sizeof(hb_mve_rq4_t) > HB_DSP_SCRATCH_BYTES) return 0;
+  hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
+  const int8_t *w = (const int8_t *)HB_T(e, op, 1)->data, *x = (const int8_t *)HB_T(e, op, 0)->data;
+  const hb_mve_rq_src_t src = {w, D, D, hb_conv_bias(e, op), p->mult, p->shift, 1, p->in_offset};
+  hb_mve_rq_fill(t, OD, &src);
+  int8_t *y = (int8_t *)HB_OUT(e, op)->data;
+  for (int b = 0; b < p->batches; b++, x += D, y += OD)
+    for (int j = 0; j < ng; j++) {
+      const int c0 = group_c0(j, OD);
+      int32_t a[4] __attribute__((aligned(8)));
+      dot4(x, w + (size_t)c0 * D, D, a);
+      const int32x4_t v = hb_mve_requant(vldrwq_s32(a), &t[j], p->out_offset);
+      vstrbq_s32(y + c0, vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max)));
+    }
+  return 1;
+}
+#endif
