@@ -115,16 +115,19 @@ static void mac_pair(mac_job_t *j, const int8_t *w) {
 #undef MAC_W
 }
 
+/* A window as runs: nrun runs of len taps (len16: rounded up to 16). By kernel rows (nrun = KH,
+ * len = KW * C: whole windows read from the input), or flat (nrun 1, len = K: every pixel gets a
+ * patch) when the rows' padding to 16 would cost more MACs than the patches. */
 typedef struct {
   const hb_tensor_t *in;
   const hb_conv_params_t *p;
-  int KH, KW, C, len, len16, OH, OW; /* len: taps in a run (KW * C); len16: rounded up to 16 */
+  int KH, KW, C, nrun, len, len16, OH, OW;
 } geo_t;
 
-/* Channels c0..c0+3's weights (K = KH * len each) packed as mac_pair reads them. */
+/* Channels c0..c0+3's weights (K = nrun * len each) packed as mac_pair reads them. */
 static void pack4(const int8_t *w, const geo_t *g, int c0, int8_t *dst) {
-  const int K = g->KH * g->len;
-  for (int s = 0; s < g->KH; s++)
+  const int K = g->nrun * g->len;
+  for (int s = 0; s < g->nrun; s++)
     for (int j = 0; j < g->len; j += 16)
       for (int c = 0; c < 4; c++, dst += 16) {
         const mve_pred16_t q = vctp8q((uint32_t)(g->len - j));
@@ -132,31 +135,67 @@ static void pack4(const int8_t *w, const geo_t *g, int c0, int8_t *dst) {
       }
 }
 
-/* Pixel P's patch in pb: KH runs len16 apart, the zero point where the window leaves the input. */
+/* n bytes from src to dst, or n zero points (z: the zero point in every byte) where src is NULL:
+ * a tail-predicated loop (WLSTP/LETP), 16 bytes an iteration. Returns dst + n (the loop's
+ * post-increments step 16 even in its last, partial iteration). */
+static inline int8_t *copy_run(int8_t *dst, const int8_t *src, int n, int8x16_t z) {
+  int8_t *const end = dst + n;
+  if (src)
+    __asm__ volatile("wlstp.8 lr, %[n], 2f\n"
+                     "1:\n\t"
+                     "vldrb.u8 q0, [%[s]], #16\n\t"
+                     "vstrb.8 q0, [%[d]], #16\n\t"
+                     "letp lr, 1b\n"
+                     "2:"
+                     : [d] "+r"(dst), [s] "+r"(src)
+                     : [n] "r"(n)
+                     : "q0", "lr", "memory");
+  else
+    __asm__ volatile("wlstp.8 lr, %[n], 2f\n"
+                     "1:\n\t"
+                     "vstrb.8 %q[z], [%[d]], #16\n\t"
+                     "letp lr, 1b\n"
+                     "2:"
+                     : [d] "+r"(dst)
+                     : [n] "r"(n), [z] "w"(z)
+                     : "lr", "memory");
+  return end;
+}
+
+/* Pixel P's patch in pb: kernel row ky at ky * (len16 by rows, KW * C flat), the zero point
+ * where the window leaves the input: per kernel row at most 3 runs (zero points, input, zero
+ * points). Everything it reads is in locals first (the byte stores could alias it otherwise). */
 static void patch8(const geo_t *g, size_t P, int8_t *pb) {
   const hb_conv_params_t *p = g->p;
-  const int H = g->in->dims[1], W = g->in->dims[2], C = g->C;
-  const int b = (int)(P / ((size_t)g->OH * g->OW)), r = (int)(P % ((size_t)g->OH * g->OW));
-  const int8_t zp = (int8_t)-p->in_offset;
-  for (int ky = 0; ky < g->KH; ky++, pb += g->len16) {
-    const int iy = (r / g->OW) * p->stride_h - p->pad_h + ky * p->dil_h;
-    for (int kx = 0; kx < g->KW; kx++) {
-      const int ix = (r % g->OW) * p->stride_w - p->pad_w + kx * p->dil_w;
-      const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-      const int8_t *src = (const int8_t *)g->in->data + (((size_t)b * H + (size_t)(inside ? iy : 0)) * W +
-                                                         (size_t)(inside ? ix : 0)) * C;
-      for (int c = 0; c < C; c += 16) {
-        const mve_pred16_t q = vctp8q((uint32_t)(C - c));
-        vstrbq_p_s8(pb + kx * C + c, inside ? vldrbq_z_s8(src + c, q) : vdupq_n_s8(zp), q);
-      }
+  const int H = g->in->dims[1], W = g->in->dims[2], C = g->C, KH = g->KH, KW = g->KW, OW = g->OW;
+  const int dh = p->dil_h, dw = p->dil_w, run = KW * C;
+  const int b = (int)(P / ((size_t)g->OH * OW)), r = (int)(P % ((size_t)g->OH * OW));
+  const int8x16_t z = vdupq_n_s8((int8_t)-p->in_offset);
+  const size_t rs = g->nrun == 1 ? (size_t)run : (size_t)g->len16, rowb = (size_t)W * C;
+  const hb_span_t xs = hb_out_span(r % OW, p->stride_w, p->pad_w, dw, KW, W);
+  const int8_t *xb = (const int8_t *)g->in->data + (size_t)b * H * rowb;
+  for (int ky = 0; ky < KH; ky++, pb += rs) {
+    const int iy = (r / OW) * p->stride_h - p->pad_h + ky * dh;
+    if (iy < 0 || iy >= H || xs.k0 >= xs.k1) {
+      copy_run(pb, 0, run, z);
+      continue;
     }
+    const int8_t *src = xb + (size_t)iy * rowb + (size_t)(xs.i0 + dw * xs.k0) * C;
+    int8_t *e = copy_run(pb, 0, xs.k0 * C, z);
+    if (dw == 1) {
+      e = copy_run(e, src, (xs.k1 - xs.k0) * C, z);
+    } else {
+      for (int kx = xs.k0; kx < xs.k1; kx++, src += (size_t)dw * C) e = copy_run(e, src, C, z);
+    }
+    copy_run(e, 0, (KW - xs.k1) * C, z);
   }
 }
 
-/* Pixel P's first run when its window lies inside the input (dil_w 1), else NULL. */
+/* Pixel P's first run when its window lies inside the input (by rows, dil_w 1), else NULL. */
 static const int8_t *window(const geo_t *g, size_t P) {
   const hb_conv_params_t *p = g->p;
   const int H = g->in->dims[1], W = g->in->dims[2];
+  if (g->nrun != g->KH) return 0;
   const int b = (int)(P / ((size_t)g->OH * g->OW)), r = (int)(P % ((size_t)g->OH * g->OW));
   const int iy = (r / g->OW) * p->stride_h - p->pad_h, ix = (r % g->OW) * p->stride_w - p->pad_w;
   if (p->dil_w != 1 || iy < 0 || iy + (g->KH - 1) * p->dil_h >= H || ix < 0 || ix + g->KW > W) return 0;
@@ -184,7 +223,7 @@ static void conv_tile(const geo_t *g, size_t npix, int OC, int j0, int j1, const
   const size_t row = (size_t)g->p->dil_h * g->in->dims[2] * g->C; /* input bytes between runs */
   for (size_t P = 0; P < npix; P += 2) {
     const size_t Q = P + 1 < npix ? P + 1 : P;
-    mac_job_t job = {window(g, P), window(g, Q), (int32_t)(row - (size_t)g->len), g->len >> 4, g->len & 15, g->KH,
+    mac_job_t job = {window(g, P), window(g, Q), (int32_t)(row - (size_t)g->len), g->len >> 4, g->len & 15, g->nrun,
                      j1 - j0, sums};
     if (!job.xa || !job.xb) {
       patch8(g, P, pa);
@@ -196,21 +235,30 @@ static void conv_tile(const geo_t *g, size_t npix, int OC, int j0, int j1, const
   }
 }
 
+/* Whether flat runs cost fewer instructions than runs by kernel rows (kh runs of c1 chunks of 16
+ * taps, or one of ck), per pixel pair and ng groups: about 16 a chunk, 11 a run, 21 a group, and
+ * 450 for the two patches that flat runs build for every pixel. */
+static int flat_pays(int kh, int c1, int ck, int ng) {
+  return ng * (16 * ck + 11) + 450 < ng * kh * (16 * c1 + 11);
+}
+
 int hb_conv_mve(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int C = in->dims[3], OC = out->dims[3], ng = (OC + 3) / 4;
-  geo_t g = {in, p, f->dims[1], f->dims[2], C, f->dims[2] * C, 0, out->dims[1], out->dims[2]};
+  const int KH = f->dims[1], KW = f->dims[2], K = KH * KW * C;
+  geo_t g = {in, p, KH, KW, C, KH, KW * C, 0, out->dims[1], out->dims[2]};
+  if (flat_pays(KH, (KW * C + 15) / 16, (K + 15) / 16, ng)) g.nrun = 1, g.len = K;
   g.len16 = (g.len + 15) & ~15;
   /* scratch: the rq4 of every group, 2 patches, then per group of the tile its sums and packed weights */
-  const size_t tbytes = (size_t)ng * sizeof(hb_mve_rq4_t), patches = 2 * (size_t)g.KH * g.len16;
-  const size_t wbytes = 4 * (size_t)g.KH * g.len16, per_group = wbytes + 32;
+  const size_t tbytes = (size_t)ng * sizeof(hb_mve_rq4_t), patches = 2 * (size_t)g.nrun * g.len16;
+  const size_t wbytes = 4 * (size_t)g.nrun * g.len16, per_group = wbytes + 32;
   if (f->dims[3] != C || OC < 4 || tbytes + patches + per_group > HB_DSP_SCRATCH_BYTES) return 0;
   hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
   int8_t *pa = (int8_t *)(void *)(t + ng), *pb = pa + patches / 2, *pk = pa + patches;
   const int tile = (int)((HB_DSP_SCRATCH_BYTES - tbytes - patches) / per_group);
   int32_t *sums = (int32_t *)(void *)(pk + (size_t)(tile < ng ? tile : ng) * wbytes);
-  const hb_mve_rq_src_t src = {(const int8_t *)f->data, g.KH * g.len, g.KH * g.len, hb_conv_bias(e, op), p->mult,
+  const hb_mve_rq_src_t src = {(const int8_t *)f->data, K, K, hb_conv_bias(e, op), p->mult,
                                p->shift, 1, p->in_offset};
   hb_mve_rq_fill(t, OC, &src);
   const size_t npix = (size_t)in->dims[0] * g.OH * g.OW;
