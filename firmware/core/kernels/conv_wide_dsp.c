@@ -236,10 +236,20 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
 
 /* Pixel q's patch into every second pair from s; the padding groups stay as set up (zero). */
 static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
-  if (g->FC % 4)
+  if (g->FC % 4) {
     widen_patch_any(g, xg, q, s);
-  else
-    walk_patch(g, xg, q, s, &PAIRS, g->FC / 4);
+    return;
+  }
+  const hb_conv_params_t *p = g->p;
+  const int iy0 = q->oy * p->stride_h - p->pad_h, ix0 = q->ox * p->stride_w - p->pad_w;
+  if (iy0 >= 0 && ix0 >= 0 && iy0 + (g->KH - 1) * p->dil_h < g->H && ix0 + g->KW <= g->W && p->dil_w == 1 &&
+      g->C == g->FC) { /* the whole window inside the input: KH runs of whole groups, no spans */
+    const int8_t *src = xg + (((size_t)q->b * g->H + (size_t)iy0) * g->W + (size_t)ix0) * g->C;
+    const size_t step = (size_t)p->dil_h * g->W * g->C;
+    for (int ky = 0; ky < g->KH; ky++, src += step) s = widen_run(s, src, g->KW * g->FC / 4, g->in_off);
+    return;
+  }
+  walk_patch(g, xg, q, s, &PAIRS, g->FC / 4);
 }
 
 #ifdef HB_DSP_ASM
