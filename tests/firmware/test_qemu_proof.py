@@ -28,11 +28,11 @@ def batch_elf():
     return build_batch_elf("mps2-an386", "dsp")
 
 
-def _prove_ops(elf, seeds) -> None:
+def _prove_ops(elf, seeds, machine: str = "mps2-an386", where: str = "qemu-m4 (mps2-an386, KERNELS=dsp)") -> None:
     from qemu_batch import prove_on_qemu
 
-    tally = prove_on_qemu(seeds, elf)
-    print("\nqemu-m4 (mps2-an386, KERNELS=dsp): " + tally.summary())
+    tally = prove_on_qemu(seeds, elf, machine=machine)
+    print(f"\n{where}: " + tally.summary())
     assert not tally.failures, "\n".join(tally.failures)
     assert sum(tally.exact.values()) >= 0.97 * len(seeds)
 
@@ -46,7 +46,7 @@ def test_generated_ops_on_m4_long(batch_elf):
     _prove_ops(batch_elf, seeds_for(LONG, start=QUICK)[::41])
 
 
-def _prove_models(elf, n: int) -> None:
+def _prove_models(elf, n: int, machine: str = "mps2-an386", where: str = "qemu-m4") -> None:
     from harness.native import NativeEngine
     from qemu_batch import run_batch, split_batches
     from tflite_micro.python.tflite_micro import runtime as tflm
@@ -69,12 +69,12 @@ def _prove_models(elf, n: int) -> None:
     for group in split_batches(items):
         part, wants = wants[:len(group)], wants[len(group):]
         sizes = [[len(b) for b in w[0]] for _, w in part]
-        for (path, want), res in zip(part, run_batch(elf, group, out_sizes=sizes)):
-            assert res.status == 0, f"{_id(path)} refused on qemu-m4: {res.text}"
+        for (path, want), res in zip(part, run_batch(elf, group, machine, out_sizes=sizes)):
+            assert res.status == 0, f"{_id(path)} refused on {where}: {res.text}"
             bad = [k for k in range(n) if res.outputs[k] != want[k]]
-            assert not bad, f"{_id(path)}: inputs {bad[:10]} differ from TFLM on qemu-m4"
+            assert not bad, f"{_id(path)}: inputs {bad[:10]} differ from TFLM on {where}"
             done += 1
-    print(f"\nqemu-m4: {done} models x {n} inputs, every output byte equal to TFLM's")
+    print(f"\n{where}: {done} models x {n} inputs, every output byte equal to TFLM's")
 
 
 def test_models_on_m4(batch_elf):
