@@ -111,14 +111,15 @@ def _float_sample(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
             "alternating": np.resize(np.array([-big, big, -0.0, 0.0]), shape)}[kind].astype(np.float32)
 
 
-def tflm_run(model: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+def tflm_run(model: bytes, samples: list[list[np.ndarray]], arena_size: int | None = None) -> list[list[np.ndarray]]:
     """TFLM's outputs for each sample (outputs[k][j]: sample k, graph output j). Raises
-    TflmRefused when the interpreter does not accept the model or fails to invoke it."""
+    TflmRefused when the interpreter does not accept the model or fails to invoke it.
+    arena_size: TFLM's arena (default: enough for a single-op case)."""
     from tflite_micro.python.tflite_micro import runtime as tflm
 
     with _StderrTail() as log:
         try:
-            oracle = tflm.Interpreter.from_bytes(model, arena_size=_arena_size(model, samples))
+            oracle = tflm.Interpreter.from_bytes(model, arena_size=arena_size or _arena_size(model, samples))
         except Exception as e:  # the binding says "failed to allocate"; TFLM's reason went to stderr
             raise TflmRefused(log.text() or _first_line(e)) from None
     outs, n_out = [], _num_outputs(model)

@@ -14,21 +14,25 @@ from tflite_build import ModelBuilder
 MAX_MACS = 200_000
 
 
-def _channels(d: Draw) -> int:
-    return d.pick([d.int(1, 8), 4 * d.int(1, 6), d.int(9, 24), 8 * d.int(3, 8)], [4, 4, 2, 1])
+def _channels(d: Draw, deep: float = 0.0) -> int:
+    """deep: weight of 200..600 channels (CONV_2D patches too long for the DSP scratch: chunks)."""
+    return d.pick([d.int(1, 8), 4 * d.int(1, 6), d.int(9, 24), 8 * d.int(3, 8), d.int(200, 600)], [4, 4, 2, 1, deep])
 
 
-def _window(d: Draw, n_out_ch: int, taps_per_ch: int):
-    """(kh, kw, sh, sw, dh, dw, pad, h, w): a window that fits, within the MAC budget."""
+def _window(d: Draw, n_out_ch: int, taps_per_ch: int, wide: bool = False):
+    """(kh, kw, sh, sw, dh, dw, pad, h, w): a window that fits, within the MAC budget; wide:
+    20..60 columns (depthwise rows too wide for the DSP scratch go in strips)."""
     k3 = d.rng.random() < 0.3  # the 3x3 stride-1 shape the depthwise DSP kernel specialises
-    kh, kw = (3, 3) if k3 else (d.pick([1, 3, d.int(1, 5)]), d.pick([1, 3, d.int(1, 5)]))
+    ks = [1, 3, d.int(1, 5), 7]
+    kh, kw = (3, 3) if k3 else (d.pick(ks, [3, 3, 3, 0.3]), d.pick(ks, [3, 3, 3, 0.3]))
     sh, sw = (1, 1) if k3 else (d.pick([1, 1, 2, 3]), d.pick([1, 1, 2, 3]))
     dh, dw = (1, 1) if k3 or d.rng.random() < 0.6 else (d.int(1, 3), d.int(1, 3))
     pad = d.pick([SAME, VALID])
     eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
-    h, w = d.int(eh if pad == VALID else 1, eh + 9), d.int(ew if pad == VALID else 1, ew + 12)
+    h = d.int(eh if pad == VALID else 1, eh + 9)
+    w = d.int(max(ew, 20), max(ew, 60)) if wide else d.int(ew if pad == VALID else 1, ew + 12)
     while h * w * n_out_ch * kh * kw * taps_per_ch > MAX_MACS and (h > eh or w > ew):
-        h, w = max(eh, h // 2) if h > eh else h, max(ew, w // 2) if w > ew else w
+        h, w = (max(eh, h // 2), w) if h > eh else (h, max(ew, w // 2))
     return kh, kw, sh, sw, dh, dw, pad, h, w
 
 
@@ -63,7 +67,7 @@ def _bias_tensor(d: Draw, m: ModelBuilder, bound, in_scale, ws, allow_none=True)
 def conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
     groups = d.pick([1, 1, 1, 1, 2, d.int(2, 4)])
-    cin_g, cout = _channels(d), groups * d.pick([_channels(d), 1, 2])
+    cin_g, cout = _channels(d, deep=0.4), groups * d.pick([_channels(d), 1, 2])
     kh, kw, sh, sw, dh, dw, pad, h, wd = _window(d, cout, cin_g)
     n = d.pick([1, 1, 1, 2])
     per_channel = d.rng.random() < 0.8
@@ -89,8 +93,9 @@ def conv2d(d: Draw) -> ModelBuilder:
 
 def depthwise_conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
-    c, mult = _channels(d), d.pick([1, 1, 1, 2, d.int(2, 4)])
-    kh, kw, sh, sw, dh, dw, pad, h, wd = _window(d, c * mult, 1)
+    wide = d.rng.random() < 0.08
+    c, mult = (d.pick([64, 128, 4 * d.int(16, 64)]) if wide else _channels(d)), d.pick([1, 1, 1, 2, d.int(2, 4)])
+    kh, kw, sh, sw, dh, dw, pad, h, wd = _window(d, c * mult, 1, wide)
     n = d.pick([1, 1, 1, 2])
     per_channel = d.rng.random() < 0.8
     in_scale, in_zp = d.scale(), d.zp()
@@ -117,8 +122,8 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
 
 def fully_connected(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
-    depth = d.pick([d.int(1, 64), 4 * d.int(1, 64), d.int(65, 700), d.int(700, 2100), d.int(8190, 8200)],
-                   [4, 3, 2, 1, 0.15])
+    depth = d.pick([d.int(1, 64), 4 * d.int(1, 64), d.int(65, 700), d.int(700, 2100), d.int(8190, 8300)],
+                   [4, 3, 2, 1, 0.3])
     units = d.pick([d.int(1, 12), 4 * d.int(1, 8), d.int(13, 40)])
     batches = max(1, min(d.pick([1, 1, 2, d.int(1, 5)]), MAX_MACS // (depth * units)))
     units = max(1, min(units, MAX_MACS // (depth * batches)))

@@ -87,10 +87,11 @@ class Draw:
 
     def bias(self, bound: np.ndarray, allow_none: bool = True) -> np.ndarray | None:
         """Per output channel; bound[c] = the largest |sum of products| channel c can reach.
-        'edge' puts bias + sum at the int32 edges without wrapping; 'wrap' past them."""
+        'edge' puts bias + sum at the int32 edges without wrapping; 'wrap' past them; 'fast_edge'
+        puts |bias| + bound on either side of 2^30, the DSP kernels' fast requantisation limit."""
         n = len(bound)
-        mode = self.pick(["none", "small", "medium", "large", "edge", "wrap", "zero"],
-                         [2 if allow_none else 0, 5, 3, 2, 3, 1, 1])
+        mode = self.pick(["none", "small", "medium", "large", "edge", "wrap", "zero", "fast_edge"],
+                         [2 if allow_none else 0, 5, 3, 2, 3, 1, 1, 2])
         self.note(bias=mode)
         r = self.rng
         if mode == "none":
@@ -103,6 +104,9 @@ class Draw:
             return r.integers(-INT32_MAX, INT32_MAX + 1, n)
         if mode == "edge":
             mag = np.maximum(INT32_MAX - np.asarray(bound, np.int64) - r.integers(0, 3, n), 0)
+            return np.where(r.random(n) < 0.5, mag, -mag)
+        if mode == "fast_edge":
+            mag = np.maximum((1 << 30) - np.asarray(bound, np.int64) + r.integers(-2, 2, n), 0)
             return np.where(r.random(n) < 0.5, mag, -mag)
         if mode == "wrap":
             return np.where(r.random(n) < 0.5, INT32_MAX - r.integers(0, 100, n), -INT32_MAX + r.integers(0, 100, n))

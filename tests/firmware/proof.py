@@ -22,7 +22,8 @@ from pathlib import Path
 
 from opgen import OPS, TflmRefused, make_case, tflm_run
 
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+# Where failing cases are saved (HB_PROOF_REGRESSIONS: elsewhere, e.g. for deliberate mutants).
+REGRESSIONS = Path(os.environ.get("HB_PROOF_REGRESSIONS") or Path(__file__).resolve().parent / "regressions")
 # Where our engine deliberately refuses what TFLM accepts (docs/firmware.md, "Deliberate
 # differences"): TFLM's own arithmetic overflows there (a left shift by 31 or more).
 LIMITS = (r"requantisation multiplier too large", r"ADD output scale too small for its inputs")
@@ -142,26 +143,28 @@ def _run_chunk(seeds, libs, regressions, keep, out: Tally) -> None:
         proc = ctx.Process(target=_child, args=(child, seeds, libs, regressions, keep), daemon=True)
         proc.start()
         child.close()
-        current, tflm_done = None, False
+        current, stage = None, ""
         while True:
             try:
                 msg = parent.recv()
             except EOFError:
                 break
             if msg[0] == "start":
-                current, tflm_done = (msg[1], msg[2]), False
+                current, stage = (msg[1], msg[2]), "started"
             elif msg[0] == "tflm_done":
-                tflm_done = True
+                stage = "tflm_done"
             elif msg[0] == "result":
                 out.merge(msg[1])
+                stage = "tallied"
             else:
                 seeds = []
                 break
         proc.join()
         if seeds and current is None:
             raise RuntimeError(f"proof child exited with {proc.exitcode} before its first case")
-        if seeds:  # the child died on `current`
-            out.merge(_died(current, tflm_done, proc.exitcode, regressions))
+        if seeds:  # the child died on (or just after) `current`
+            if stage != "tallied":
+                out.merge(_died(current, stage == "tflm_done", proc.exitcode, regressions))
             seeds = seeds[seeds.index(current) + 1:]
 
 
@@ -184,12 +187,21 @@ def prove(seeds: list[tuple[int, str]], libs: dict[str, str], workers: int = 2,
     t0, total, parts = time.monotonic(), Tally(), [Tally() for _ in range(workers)]
     per = -(-len(seeds) // workers)
     chunks = [seeds[i * per:(i + 1) * per] for i in range(workers)]
-    threads = [threading.Thread(target=_run_chunk, args=(c, libs, regressions, keep, p))
-               for c, p in zip(chunks, parts)]
+    errors: list[BaseException] = []
+
+    def run(chunk, part):
+        try:
+            _run_chunk(chunk, libs, regressions, keep, part)
+        except BaseException as e:  # re-raised below, in the caller's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(c, p)) for c, p in zip(chunks, parts)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+    if errors:
+        raise errors[0]
     for p in parts:
         total.merge(p)
     total.seconds = time.monotonic() - t0

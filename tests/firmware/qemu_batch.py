@@ -159,3 +159,32 @@ def _tally_qemu(tally, case, res: BatchResult, want, limits, regressions, fail, 
                 tally.failures.append(fail(case, regressions, f"qemu: sample {k} output {j} differs from TFLM"))
                 return
     tally.exact[case.op] += 1
+
+
+def main(argv=None) -> int:
+    """python tests/firmware/qemu_batch.py [--elf ELF] [--long]: the QEMU proof's subset of the
+    op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on any
+    failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
+    import argparse
+    import sys
+
+    from proof import seeds_for
+    from test_proof_ops import LONG, QUICK
+    from test_qemu_proof import subset
+
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("--elf", type=Path)
+    ap.add_argument("--long", action="store_true", help="test-long's subset (2 920 cases) instead of 490")
+    a = ap.parse_args(argv)
+    seeds = subset(seeds_for(LONG, start=QUICK), 9, 97) if a.long else subset(seeds_for(QUICK), 3, 23)
+    tally = prove_on_qemu(seeds, a.elf or build_batch_elf())
+    print(tally.summary())
+    sys.stdout.flush()
+    return 1 if tally.failures else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    raise SystemExit(main())
