@@ -420,12 +420,21 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
   s[(size_t)QB * Gp] = hb_pair(END_MARK, 0); /* a whole group: the asm loads it with LDM */
   s[(size_t)QB * Gp + 1] = 0;
   pix_t q = {0, 0, 0};
+  const int px1 = g->KH == 1 && g->KW == 1 && !p->pad_h && !p->pad_w && g->FC % 4 == 0; /* 1x1: always inside */
+  const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
   for (size_t P = 0; P < g->npix; P += 2) {
     const int two = P + 1 < g->npix;
-    widen_patch(g, xg, &q, s);
-    pix_next(g, &q);
-    if (two) widen_patch(g, xg, &q, s + 1);
-    pix_next(g, &q);
+    for (int j = 0; j < 1 + two; j++, pix_next(g, &q)) {
+      if (!px1) {
+        widen_patch(g, xg, &q, s + j);
+        continue;
+      }
+      const int8_t *src = xg + (((size_t)q.b * g->H + (size_t)q.oy * p->stride_h) * g->W +
+                                (size_t)q.ox * p->stride_w) * g->C;
+      uint64_t *e = s + j;
+      for (int k = 0; k < g->FC / 4; k++, e += QB) *e = hb_widen4_off(off2, hb_ld32(src + 4 * k));
+    }
+    if (!two) pix_next(g, &q);
     const uint64_t *w = wt;
     int8_t *yo = y + P * (size_t)OC + b0 * QB;
     if (p->rq && two) {
