@@ -420,7 +420,8 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
   s[(size_t)QB * Gp] = hb_pair(END_MARK, 0); /* a whole group: the asm loads it with LDM */
   s[(size_t)QB * Gp + 1] = 0;
   pix_t q = {0, 0, 0};
-  const int px1 = g->KH == 1 && g->KW == 1 && !p->pad_h && !p->pad_w && g->FC % 4 == 0; /* 1x1: always inside */
+  /* 1x1 with few channels: widened here (always inside); more channels go through widen_run's asm */
+  const int px1 = g->KH == 1 && g->KW == 1 && !p->pad_h && !p->pad_w && g->FC % 4 == 0 && g->FC <= 16;
   const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
   for (size_t P = 0; P < g->npix; P += 2) {
     const int two = P + 1 < g->npix;
