@@ -162,9 +162,9 @@ def _tally_qemu(tally, case, res: BatchResult, want, limits, regressions, fail, 
 
 
 def main(argv=None) -> int:
-    """python tests/firmware/qemu_batch.py [--elf ELF] [--long]: the QEMU proof's subset of the
-    op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on any
-    failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
+    """python tests/firmware/qemu_batch.py [--elf ELF] [--machine M] [--long]: the QEMU proof's subset
+    of the op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on
+    any failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
     import argparse
     import sys
 
@@ -174,10 +174,11 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     ap.add_argument("--elf", type=Path)
+    ap.add_argument("--machine", default="mps2-an386", help="QEMU machine the elf is for (mps3-an547: Cortex-M55)")
     ap.add_argument("--long", action="store_true", help="test-long's subset (2 920 cases) instead of 490")
     a = ap.parse_args(argv)
     seeds = subset(seeds_for(LONG, start=QUICK), 9, 97) if a.long else subset(seeds_for(QUICK), 3, 23)
-    tally = prove_on_qemu(seeds, a.elf or build_batch_elf())
+    tally = prove_on_qemu(seeds, a.elf or build_batch_elf(), machine=a.machine)
     print(tally.summary())
     sys.stdout.flush()
     return 1 if tally.failures else 0
