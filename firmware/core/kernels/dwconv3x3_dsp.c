@@ -1,6 +1,7 @@
-/* DEPTHWISE_CONV_2D 3x3, stride 1, no dilation, depth multiplier 1, C % 4 == 0, with the
- * fast requantisation (p->rq): 1.95 instructions per MAC on a Cortex-M4 for 32x32x64,
- * everything included. Other shapes stay with dwconv_dsp.c.
+/* DEPTHWISE_CONV_2D 3x3, stride 1 or 2, no dilation, depth multiplier 1, C % 4 == 0, with the
+ * fast requantisation (p->rq): 1.96 instructions per MAC on a Cortex-M4 for 32x32x64,
+ * everything included. Other shapes stay with dwconv_dsp.c. This file: the ring, the weight
+ * sets, the op; the MAC/requantisation/store loops of a row are in dwconv3x3_rows_dsp.c.
  *
  * Channel-major rows: each input row is widened once per channel tile into a ring of three
  * rows as int16 x - in_zp, padding columns stored as 0, so that one word holds two
@@ -13,11 +14,13 @@
  * i and ring slot s (input row iy sits in slot iy % 3), the words {u,u+1},{u+2,u+3}
  * (u = 4j, padded column u = ix + pad_w) at word 24j + 6i + 2s: one pointer reaches every
  * slot with immediate offsets, and the widening stores one group's 4 channels from one
- * pointer as well. Output block b (columns 4b..4b+3) reads words 2b..2b+2 of each slot.
+ * pointer as well. Output block b (columns 4b..4b+3) reads words 2b..2b+2 of each slot at
+ * stride 1, words 4b..4b+4 (ring blocks 2b..2b+2) at stride 2.
  *
  * The weights are per channel and ring rotation (which slot holds which kernel row),
  * doubled for the requantisation's doubled accumulator (requant_fast.h), with the
- * accumulator's start (bias2) and the constants {m, k', r}: one set of 10 words. k' folds
+ * accumulator's start (bias2) and the constants {m, k', r} (r twice: the shift word, which is
+ * the address of its asm tail, and r itself): one set of 11 words. k' folds
  * -act_min into the rounding constant (exact: a multiple of 2^r), so USAT #8 gives
  * min(y - act_min, 255) >= 0; the outputs of one group are collected as bytes
  * [pixel][channel] and a word per pixel then takes the upper clamp (USUB8/SEL against
