@@ -18,10 +18,10 @@ import pytest
 from proof import seeds_for
 from test_native_ops_matrix import CASES
 from test_proof_ops import LONG, QUICK
+from test_qemu_kernels import KERNEL_CASES
 from test_qemu_proof import _prove_models, _prove_ops, subset
 
 MACHINE, WHERE = "mps3-an547", "qemu-m55 (mps3-an547, KERNELS=mve)"
-MATRIX = sorted(n for n in CASES if n.startswith(("conv", "dw_", "fc_", "add_", "avgpool_")))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def _matrix_case(name: str, n: int):
 def test_op_matrix_on_m55_mve(mve_elf):
     from qemu_batch import run_batch
 
-    cases = {name: _matrix_case(name, 4) for name in MATRIX}
+    cases = {name: _matrix_case(name, 4) for name in KERNEL_CASES}
     results = run_batch(mve_elf, [(d, s) for d, s, _ in cases.values()], MACHINE)
     for (name, (_, _, want)), res in zip(cases.items(), results):
         assert res.status == 0, f"{name} refused on {WHERE}: {res.text}"
