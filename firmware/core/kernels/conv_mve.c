@@ -1,6 +1,5 @@
-/* CONV_2D and FULLY_CONNECTED with Helium (MVE, Cortex-M55); mve.h says why the results are
- * the reference's. Every sum is a run of VMLADAVA.S8 (16 MACs each) of int8 weights against the
- * raw int8 input.
+/* CONV_2D with Helium (MVE, Cortex-M55); mve.h says why the results are the reference's. Every
+ * sum is a run of VMLADAVA.S8 (16 MACs each) of int8 weights against the raw int8 input.
  *
  * CONV_2D: a pixel's window is KH runs of KW * C taps: straight from the input when the window
  * lies inside it (dil_w 1, one filter group), else from an int8 patch with the zero point outside
@@ -12,11 +11,8 @@
  * with the loop for 128 MACs. Channels go 4 at a time; when their count is not a multiple of 4
  * the last group is the last 4 channels (recomputing a few: the same bytes).
  *
- * FULLY_CONNECTED: the weights are read once per batch, so they are not packed: per 16 inputs 1
- * load of input, 4 of weights (one pointer a row) and 4 VMLADAVA, 11 with the loop for 64 MACs.
- *
- * Shapes they do not take (groups, under 4 output channels, a weights zero point, patches that do
- * not fit the scratch) go to the DSP kernels. */
+ * Shapes it does not take (groups, under 4 output channels, patches that do not fit the scratch)
+ * go to the DSP kernels. fc_mve.c shares hb_mve_rq_fill. */
 #include "simd.h"
 #ifdef HB_KERNELS_MVE
 #include "conv_common.h"
@@ -44,11 +40,11 @@ static void rq_lane(int32_t *g, int lane, const hb_mve_rq_src_t *s, int c) {
 }
 
 /* Group j holds channels min(4 j, n - 4) + lane (n >= 4). */
-static int group_c0(int j, int n) { return 4 * j < n - 4 ? 4 * j : n - 4; }
+int hb_mve_group_c0(int j, int n) { return 4 * j < n - 4 ? 4 * j : n - 4; }
 
 void hb_mve_rq_fill(hb_mve_rq4_t *t, int n, const hb_mve_rq_src_t *s) {
   for (int j = 0; j < (n + 3) / 4; j++)
-    for (int lane = 0; lane < 4; lane++) rq_lane((int32_t *)(void *)&t[j], lane, s, group_c0(j, n) + lane);
+    for (int lane = 0; lane < 4; lane++) rq_lane((int32_t *)(void *)&t[j], lane, s, hb_mve_group_c0(j, n) + lane);
 }
 
 /* The 2 x 4 blocks of a pixel pair: for each of ng groups (packed weights one after the other
@@ -210,7 +206,7 @@ static void requant_pair(const int32_t *sums, const hb_mve_rq4_t *t, int j0, int
   const int32_t off = p->out_offset;
   for (int j = j0; j < j0 + n; j++, sums += 8) {
     const hb_mve_rq4_t q = t[j];
-    const int c0 = group_c0(j, OC);
+    const int c0 = hb_mve_group_c0(j, OC);
     const int32x4_t a = hb_mve_requant(vldrwq_s32(sums), &q, off), b = hb_mve_requant(vldrwq_s32(sums + 4), &q, off);
     vstrbq_s32(ya + c0, vminq_s32(vmaxq_s32(a, lo), hi));
     if (yb) vstrbq_s32(yb + c0, vminq_s32(vmaxq_s32(b, lo), hi));
@@ -264,59 +260,10 @@ int hb_conv_mve(hb_engine_t *e, const hb_op_t *op) {
   const size_t npix = (size_t)in->dims[0] * g.OH * g.OW;
   for (int j0 = 0; j0 < ng; j0 += tile) {
     const int j1 = ng - j0 < tile ? ng : j0 + tile;
-    for (int j = j0; j < j1; j++) pack4((const int8_t *)f->data, &g, group_c0(j, OC), pk + (size_t)(j - j0) * wbytes);
+    for (int j = j0; j < j1; j++) pack4((const int8_t *)f->data, &g, hb_mve_group_c0(j, OC), pk + (size_t)(j - j0) * wbytes);
     conv_tile(&g, npix, OC, j0, j1, pk, t, pa, pb, sums, (int8_t *)out->data);
   }
   return 1;
 }
 
-/* Rows w, w + D, w + 2D, w + 3D against x (D bytes): 4 sums, stored at a by the asm (mac_2x4). */
-static void dot4(const int8_t *x, const int8_t *w, int D, int32_t a[4]) {
-  register int32_t r0 __asm__("r0") = (int32_t)(uintptr_t)a;
-  register const int8_t *r1 __asm__("r1") = x, *r3 __asm__("r3") = w, *r5 __asm__("r5") = w + D;
-  register const int8_t *r7 __asm__("r7") = w + 2 * (size_t)D, *r9 __asm__("r9") = w + 3 * (size_t)D;
-  register int32_t r8 __asm__("r8") = D >> 4, r10 __asm__("r10") = D & 15;
-#define DOT_W(ra, rw) "vldrb.u8 q1, [" rw "], #16\n\tvmlava.s8 " ra ", q0, q1\n\t"
-#define DOT_WT(ra, rw) "vpst\n\tvldrbt.u8 q1, [" rw "]\n\tvmlava.s8 " ra ", q0, q1\n\t"
-  __asm__ volatile("push {r0}\n\t"
-                   "movs r0, #0\n\tmovs r2, #0\n\tmovs r4, #0\n\tmovs r6, #0\n\t"
-                   "wls lr, r8, 2f\n"
-                   "1:\n\t"
-                   "vldrb.u8 q0, [r1], #16\n\t" DOT_W("r0", "r3") DOT_W("r2", "r5") DOT_W("r4", "r7") DOT_W("r6", "r9")
-                   "le lr, 1b\n"
-                   "2:\n\t"
-                   "cmp r10, #0\n\t"
-                   "beq 3f\n\t"
-                   "vctp.8 r10\n\t"
-                   "vpst\n\t"
-                   "vldrbt.u8 q0, [r1]\n\t" DOT_WT("r0", "r3") DOT_WT("r2", "r5") DOT_WT("r4", "r7") DOT_WT("r6", "r9")
-                   "3:\n\t"
-                   "pop {r8}\n\t"
-                   "stm r8, {r0, r2, r4, r6}"
-                   : "+r"(r0), "+r"(r1), "+r"(r3), "+r"(r5), "+r"(r7), "+r"(r9), "+r"(r8), "+r"(r10)
-                   :
-                   : "r2", "r4", "r6", "q0", "q1", "lr", "cc", "memory");
-#undef DOT_W
-#undef DOT_WT
-}
-
-int hb_fc_mve(hb_engine_t *e, const hb_op_t *op) {
-  const hb_fc_params_t *p = &op->p.fc;
-  const int D = p->accum_depth, OD = p->out_depth, ng = (OD + 3) / 4;
-  if (p->filter_offset || OD < 4 || (size_t)ng * sizeof(hb_mve_rq4_t) > HB_DSP_SCRATCH_BYTES) return 0;
-  hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
-  const int8_t *w = (const int8_t *)HB_T(e, op, 1)->data, *x = (const int8_t *)HB_T(e, op, 0)->data;
-  const hb_mve_rq_src_t src = {w, D, D, hb_conv_bias(e, op), p->mult, p->shift, 1, p->in_offset};
-  hb_mve_rq_fill(t, OD, &src);
-  int8_t *y = (int8_t *)HB_OUT(e, op)->data;
-  for (int b = 0; b < p->batches; b++, x += D, y += OD)
-    for (int j = 0; j < ng; j++) {
-      const int c0 = group_c0(j, OD);
-      int32_t a[4] __attribute__((aligned(8)));
-      dot4(x, w + (size_t)c0 * D, D, a);
-      const int32x4_t v = hb_mve_requant(vldrwq_s32(a), &t[j], p->out_offset);
-      vstrbq_s32(y + c0, vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max)));
-    }
-  return 1;
-}
 #endif

@@ -46,9 +46,11 @@ typedef struct {
   int32_t in_offset;
 } hb_mve_rq_src_t;
 void hb_mve_rq_fill(hb_mve_rq4_t *t, int n, const hb_mve_rq_src_t *s);
+/* The first channel of group j of n channels. */
+int hb_mve_group_c0(int j, int n);
 
-/* conv_mve.c, dwconv_mve.c: return 0 (having written nothing) for a shape they leave to the DSP
- * kernels; fc: the same for FULLY_CONNECTED. */
+/* conv_mve.c, dwconv_mve.c, fc_mve.c: return 0 (having written nothing) for a shape they leave
+ * to the DSP kernels. */
 int hb_conv_mve(hb_engine_t *e, const hb_op_t *op);
 int hb_dwconv_mve(hb_engine_t *e, const hb_op_t *op);
 int hb_fc_mve(hb_engine_t *e, const hb_op_t *op);
