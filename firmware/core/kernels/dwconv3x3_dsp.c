@@ -41,7 +41,9 @@
 typedef struct {
   const hb_conv_params_t *p;
   const int8_t *x;      /* the batch's input */
-  int H, W, C;
+  int H, W, C;          /* ring rows (input rows; columns when transposed), their length, channels */
+  int xs, rs, pw;       /* input bytes from a pixel of a ring row to the next, from a row to the next;
+                           the padding before a row */
   int nb, nj;           /* output blocks of 4 columns per row; ring blocks (stride * nb + 1) */
   int c0, ct;           /* the tile's channels [c0, c0 + ct) */
   uint32_t *ring;       /* ct / 4 groups of nj blocks */
@@ -141,8 +143,8 @@ static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q,
  * the blocks inside the input group by group, the others block by block. */
 static void d3_fill_row(const d3_t *d, int iy, int s) {
   const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
-  const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
-  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->W * d->C + d->c0;
+  const int pw = d->pw, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
+  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->rs + d->c0;
   const size_t gw = (size_t)d->nj * D3_BLK; /* words per group */
   /* ring blocks whose 4 columns are all inside the input: [j0, j1) */
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
@@ -155,7 +157,7 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
     return;
   }
   for (int g = 0; g < G && j1 > j0; g++)
-    d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + 4 * g, d->C, off2, ring + g * gw + (size_t)j0 * D3_BLK,
+    d3_widen(xrow + (size_t)(4 * j0 - pw) * d->xs + 4 * g, d->xs, off2, ring + g * gw + (size_t)j0 * D3_BLK,
              ring + g * gw + (size_t)j1 * D3_BLK);
   for (int j = 0; j < d->nj; j++) {
     if (j == j0 && j1 > j0) j = j1;
@@ -163,7 +165,7 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
     const int8_t *px[4];
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->C : d->zprow + d->c0;
+      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->xs : d->zprow + d->c0;
     }
     d3_widen_edge(px, off2, ring + (size_t)j * D3_BLK, ring + (size_t)G * gw + (size_t)j * D3_BLK, (int32_t)(4 * gw));
   }
@@ -173,12 +175,13 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
  * m, k' (act_min folded in), the shift word (words[r]), bias2, {W01, W12} doubled for slots 1,
  * 2, 0 (kernel rows 1 2 0, then 0 1 2, then 2 0 1), r. */
 static void d3_weight_sets(const hb_conv_params_t *p, const int8_t *w, int C, int c, const int32_t *words,
-                           int32_t *set) {
+                           int tr, int32_t *set) {
   const hb_rq_t *q = &p->rq[c];
   const int8_t *wc = w + c;
+  const size_t along = tr ? 3 * (size_t)C : (size_t)C, across = tr ? (size_t)C : 3 * (size_t)C; /* tr: transposed */
   int32_t rows[6]; /* {W01, W12} of kernel rows 0-2 */
-  for (int ky = 0; ky < 3; ky++, wc += 3 * (size_t)C) {
-    const int32_t k0 = wc[0], k1 = wc[C], k2 = wc[2 * (size_t)C];
+  for (int ky = 0; ky < 3; ky++, wc += across) {
+    const int32_t k0 = wc[0], k1 = wc[along], k2 = wc[2 * along];
     rows[2 * ky] = (int32_t)hb_pack16(2 * k0, 2 * k1);
     rows[2 * ky + 1] = (int32_t)hb_pack16(2 * k1, 2 * k2);
   }
@@ -190,6 +193,11 @@ static void d3_weight_sets(const hb_conv_params_t *p, const int8_t *w, int C, in
   __builtin_memcpy(set, all, sizeof all);
 }
 
+/* Rows of the output go along the input's columns (transposed) when the map is narrow and tall:
+ * blocks of 4 outputs then waste less (kws 25x5: 7 blocks a column for 25 outputs against 2 a row
+ * for 5). */
+static int d3_transpose(int OH, int OW) { return OW % 4 && OH >= 3 * OW; }
+
 int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
@@ -197,8 +205,12 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   if (!p->rq || f->dims[1] != 3 || f->dims[2] != 3 || stride != p->stride_h || stride < 1 || stride > 2 ||
       p->dil_w != 1 || p->dil_h != 1 || p->depth_mult != 1 || in->dims[3] % 4)
     return 0;
-  d3_t d = {p, 0, in->dims[1], in->dims[2], in->dims[3], 0, 0, 0, 0, 0, 0};
-  const int B = in->dims[0], OH = out->dims[1], OW = out->dims[2];
+  const int B = in->dims[0], C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
+  const int OH = out->dims[1 + tr], OW = out->dims[2 - tr], ph = tr ? p->pad_w : p->pad_h;
+  const size_t ys = tr ? (size_t)out->dims[2] * C : (size_t)C; /* output bytes along a row */
+  const size_t yr = tr ? (size_t)C : (size_t)out->dims[2] * C; /* and from a row to the next */
+  d3_t d = {p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
+            tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0};
   if (OW < 1 || OH < 1) return 0;
   d.nb = (OW + 3) / 4;
   d.nj = stride * d.nb + 1;
@@ -220,20 +232,21 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   for (d.c0 = 0; d.c0 < d.C; d.c0 += d.ct) {
     d.ct = d.C - d.c0 < ct_max ? d.C - d.c0 : ct_max;
     d.ring = (uint32_t *)(void *)(sets + (size_t)d.ct * D3_CH);
-    for (int c = 0; c < d.ct; c++) d3_weight_sets(p, w, d.C, d.c0 + c, shift_words, sets + (size_t)c * D3_CH);
+    for (int c = 0; c < d.ct; c++) d3_weight_sets(p, w, d.C, d.c0 + c, shift_words, tr, sets + (size_t)c * D3_CH);
     for (int b = 0; b < B; b++) {
       d.x = (const int8_t *)in->data + (size_t)b * d.H * d.W * d.C;
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row in each slot */
       for (int oy = 0; oy < OH; oy++) {
-        const int iy0 = oy * stride - p->pad_h, t = ((iy0 % 3) + 3) % 3;
+        const int iy0 = oy * stride - ph, t = ((iy0 % 3) + 3) % 3;
         for (int ky = 0; ky < 3; ky++) {
           const int s = (t + ky) % 3;
           if (held[s] != iy0 + ky) d3_fill_row(&d, iy0 + ky, s);
           held[s] = iy0 + ky;
         }
         d3_job_t job = {d.ring, step * (OW / 4), sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb - 1,
-                        (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0, d.C, OW / 4, OW % 4,
-                        dd, ll, 4 * d.nj * D3_BLK, d.ct / 4, step * d.nb - 24, hb_d3_part(stride, OW % 4)};
+                        (int8_t *)out->data + (size_t)b * OH * OW * d.C + (size_t)oy * yr + d.c0, (int32_t)ys,
+                        OW / 4, OW % 4, dd, ll, 4 * d.nj * D3_BLK, d.ct / 4, step * d.nb - 24,
+                        hb_d3_part(stride, OW % 4)};
         hb_d3_rows(&job, stride);
       }
     }

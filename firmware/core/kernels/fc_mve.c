@@ -1,6 +1,6 @@
 /* FULLY_CONNECTED with Helium (MVE, Cortex-M55); mve.h says why the result is the reference's.
  * The weights are read once per batch, so they are not packed (unlike conv_mve.c's): per 16
- * inputs one VLDRB of input, 4 of weights (one pointer a row) and 4 VMLADAVA.S8, 11 instructions
+ * inputs one VLDRB of input, 4 of weights (one pointer a row) and 4 VMLADAVA.S8, 10 instructions
  * with the loop for 64 MACs; 4 rows at a time, the last group being the last 4 rows. A weights
  * zero point or under 4 rows go to the DSP kernels. */
 #include "simd.h"
