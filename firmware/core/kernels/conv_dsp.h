@@ -30,11 +30,9 @@ static inline conv_geo_t hb_conv_geo(hb_engine_t *e, const hb_op_t *op) {
 /* A pixel of the output (batch, row, column), walked in order. */
 typedef struct { int b, oy, ox; } pix_t;
 
-/* conv_patch_dsp.c: pixel q's patch (input xg, offset to the filter group) widened into every
- * second pair from s, the groups of 4 taps {x0,x2},{x1,x3}; a patch of channels not a multiple
- * of 4 takes at most HB_ANY_MAX_K taps (a stack buffer). */
+/* conv_patch_dsp.h: a patch of channels not a multiple of 4 takes at most HB_ANY_MAX_K taps (a
+ * stack buffer). */
 #define HB_ANY_MAX_K 256
-void hb_widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s);
 
 /* The widened path, if the shape suits it and it pays: 1 when done, 0 (having written
  * nothing) when the 4-pixel path is to run. It takes the whole op (and reads the geometry

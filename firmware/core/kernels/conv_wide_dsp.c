@@ -16,6 +16,7 @@
 #include "requant_fast.h"
 
 #define QB 2 /* output channels per block (and pixels per pass) */
+#include "conv_patch_dsp.h"
 /* Lanes of -32768: no x - in_zp in [-255, 255], and a Thumb-2 immediate (CMP). */
 #define END_MARK 0x80008000u
 
@@ -241,7 +242,7 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
     const int two = P + 1 < g->npix;
     for (int j = 0; j < 1 + two; j++, pix_next(g, &q)) {
       if (!px1) {
-        hb_widen_patch(g, xg, &q, s + j);
+        widen_patch(g, xg, &q, s + j);
         continue;
       }
       const int8_t *src = xg + (((size_t)q.b * g->H + (size_t)q.oy * p->stride_h) * g->W +

@@ -1,15 +1,14 @@
-/* CONV_2D's widened path, the patches (conv_wide_dsp.c runs the rest): a pixel's window widened
- * to pairs of x - in_zp, {x0,x2},{x1,x3} per 4 taps, into every second pair of the scratch (the
+/* CONV_2D's widened path, the patches: included by conv_wide_dsp.c only (one translation unit,
+ * so that the pixel loop inlines them; a call per pixel cost 1-4 % on the MLPerf Tiny layers).
+ * A pixel's window widened to pairs of x - in_zp, {x0,x2},{x1,x3} per 4 taps, into every second pair of the scratch (the
  * other pixel of the block goes between). Whole windows are one widen_run per kernel row;
  * windows that leave the input go through walk_patch (zeros outside); filter groups whose
  * channels are not a multiple of 4 (first layers) through an int8 patch with the zero point
  * outside the input, widened like whole groups. */
-#include "simd.h"
-#ifdef HB_KERNELS_DSP
-#include "conv_common.h"
+#ifndef HB_CONV_PATCH_DSP_H
+#define HB_CONV_PATCH_DSP_H
+#include "conv_common.h" /* QB (pairs between a pixel's groups): conv_wide_dsp.c's */
 #include "conv_dsp.h"
-
-#define QB 2 /* pairs between a pixel's groups: the block's 2 pixels interleave */
 
 /* n words at src -> pairs of x - in_zp at e, e + QB, ...; returns the end. The asm: 10
  * instructions per 2 words (plain LDRs: the input need not be word-aligned). */
@@ -177,7 +176,8 @@ static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *
   widen_run(s, t, (g->K + 3) / 4, g->in_off);
 }
 
-void hb_widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
+/* Pixel q's patch (input xg, offset to the filter group) into every second pair from s. */
+static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
   if (g->FC % 4) {
     widen_patch_any(g, xg, q, s);
     return;
