@@ -200,22 +200,26 @@ static const int8_t *window(const geo_t *g, size_t P) {
 
 /* Requantised sums of groups [j0, j0 + n) (8 sums each: pixel A, then B) to pixels ya and yb.
  * Everything the loop reads is in locals first: the byte stores could alias it otherwise. */
-static void requant_pair(const int32_t *sums, const hb_mve_rq4_t *t, int j0, int n, int OC, const hb_conv_params_t *p,
-                         int8_t *ya, int8_t *yb) {
-  const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-  const int32_t off = p->out_offset;
-  for (int j = j0; j < j0 + n; j++, sums += 8) {
-    const hb_mve_rq4_t q = t[j];
-    const int c0 = hb_mve_group_c0(j, OC);
-    const int32x4_t a = hb_mve_requant(vldrwq_s32(sums), &q, off), b = hb_mve_requant(vldrwq_s32(sums + 4), &q, off);
-    vstrbq_s32(ya + c0, vminq_s32(vmaxq_s32(a, lo), hi));
-    if (yb) vstrbq_s32(yb + c0, vminq_s32(vmaxq_s32(b, lo), hi));
+#define REQUANT_PAIR(name, RQ)                                                                            \
+  static void name(const int32_t *sums, const hb_mve_rq4_t *t, int j0, int n, int OC, const hb_conv_params_t *p,   \
+                   int8_t *ya, int8_t *yb) {                                                                       \
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);                                   \
+    const int32_t off = p->out_offset;                                                                             \
+    for (int j = j0; j < j0 + n; j++, sums += 8) {                                                                 \
+      const hb_mve_rq4_t q = t[j];                                                                                 \
+      const int c0 = hb_mve_group_c0(j, OC);                                                                       \
+      const int32x4_t a = RQ(vldrwq_s32(sums), &q, off), b = RQ(vldrwq_s32(sums + 4), &q, off);                    \
+      vstrbq_s32(ya + c0, vminq_s32(vmaxq_s32(a, lo), hi));                                                        \
+      if (yb) vstrbq_s32(yb + c0, vminq_s32(vmaxq_s32(b, lo), hi));                                                \
+    }                                                                                                              \
   }
-}
+REQUANT_PAIR(requant_pair_any, hb_mve_requant)
+REQUANT_PAIR(requant_pair_right, hb_mve_requant_right) /* every shift in [-31, -1] */
 
 /* Groups [j0, j1) (weights packed at pk) against every pixel pair; sums in `sums`. */
 static void conv_tile(const geo_t *g, size_t npix, int OC, int j0, int j1, const int8_t *pk, const hb_mve_rq4_t *t,
                       int8_t *pa, int8_t *pb, int32_t *sums, int8_t *y) {
+  const int right = hb_mve_right_only(g->p->shift, OC);
   const size_t row = (size_t)g->p->dil_h * g->in->dims[2] * g->C; /* input bytes between runs */
   for (size_t P = 0; P < npix; P += 2) {
     const size_t Q = P + 1 < npix ? P + 1 : P;
@@ -227,7 +231,8 @@ static void conv_tile(const geo_t *g, size_t npix, int OC, int j0, int j1, const
       job.xa = pa, job.xb = pb, job.skip = g->len16 - g->len;
     }
     mac_pair(&job, pk);
-    requant_pair(sums, t, j0, j1 - j0, OC, g->p, y + P * OC, Q != P ? y + Q * OC : 0);
+    (right ? requant_pair_right : requant_pair_any)(sums, t, j0, j1 - j0, OC, g->p, y + P * OC,
+                                                    Q != P ? y + Q * OC : 0);
   }
 }
 

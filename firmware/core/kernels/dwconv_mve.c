@@ -46,6 +46,7 @@ static void widen_weights(const int8_t *w, int T, int C, int16_t *dst) {
 typedef struct {
   const hb_conv_params_t *p;
   int KH, KW, C, G, H, W, Wp; /* Wp: columns of a padded row */
+  int right;                  /* every shift in [-31, -1] (hb_mve_right_only) */
   int8_t *ring;               /* KH rows of G * Wp * 8 bytes */
 } dwg_t;
 
@@ -86,7 +87,8 @@ static void pad_row(const dwg_t *d, const int8_t *xb, int iy, int s) {
 
 /* One output row of one group for a 3x3 window (dil_w 1): n pixels, the window of pixel k at
  * rows[0..2] + k * xs; weights wg (9 vectors); requantisation q; bytes to y, ys apart, predicate
- * pr (the group's channels). 54 instructions of taps, 26 of requantisation and store a pixel. */
+ * pr (the group's channels). 54 instructions of taps, 16-24 of requantisation and 8 of clamp,
+ * store and loop a pixel. */
 typedef struct {
   const int8_t *r0, *r1, *r2; /*  0,  4,  8 */
   int32_t xs, n;              /* 12, 16 */
@@ -95,40 +97,53 @@ typedef struct {
   uint32_t pr;                /* 32 */
 } dw3_job_t;
 
-static void row3x3(dw3_job_t *j, const int16_t *wg, const rq8_t *q, int16x8_t lo, int16x8_t hi) {
-  register dw3_job_t *r6 __asm__("r6") = j;
-  register const int16_t *r5 __asm__("r5") = wg;
-  register const rq8_t *r3 __asm__("r3") = q;
-  register int16x8_t q6 __asm__("q6") = lo, q7 __asm__("q7") = hi;
-  __asm__ volatile("ldm r6, {r0, r1, r2}\n\t"
-                   "ldr r4, [r6, #28]\n\t"
-                   "ldr r7, [r6, #20]\n"
-                   "1:\n\t"
-                   "vldrw.u32 q0, [r3]\n\t"
-                   "vldrw.u32 q1, [r3, #80]\n\t"
-                   DW_TAP("r0", "0", "0") DW_TAP("r0", "8", "16") DW_TAP("r0", "16", "32")
-                   DW_TAP("r1", "0", "48") DW_TAP("r1", "8", "64") DW_TAP("r1", "16", "80")
-                   DW_TAP("r2", "0", "96") DW_TAP("r2", "8", "112") DW_TAP("r2", "16", "128")
-                   DW_RQ("q0", 0, "32", "16", "64", "48") DW_RQ("q1", 80, "112", "96", "144", "128")
-                   "vqmovnb.s32 q2, q0\n\t"
-                   "vqmovnt.s32 q2, q1\n\t"
-                   "vmax.s16 q2, q2, q6\n\t"
-                   "vmin.s16 q2, q2, q7\n\t"
-                   "ldr r8, [r6, #32]\n\t"
-                   "vmsr p0, r8\n\t"
-                   "vpst\n\t"
-                   "vstrbt.16 q2, [r7]\n\t"
-                   "ldrd r8, r9, [r6, #12]\n\t"
-                   "add r0, r0, r8\n\tadd r1, r1, r8\n\tadd r2, r2, r8\n\t"
-                   "ldr r8, [r6, #24]\n\t"
-                   "add r7, r7, r8\n\t"
-                   "subs r9, r9, #1\n\t"
-                   "str r9, [r6, #16]\n\t"
-                   "bne 1b"
-                   : "+r"(r6), "+r"(r5), "+r"(r3)
-                   : "w"(q6), "w"(q7)
-                   : "r0", "r1", "r2", "r4", "r7", "r8", "r9", "q0", "q1", "q2", "q3", "q4", "q5", "cc", "memory");
-}
+/* The requantisation when every shift is in [-31, -1]: no left shift, the -1 for negative values
+ * in every lane (mve.h's hb_mve_requant_right). */
+#define DW_RQ_RIGHT(q, m, r)                                                                        \
+  "vldrw.u32 q4, [r3, #" m "]\n\tvqrdmulh.s32 " q ", " q ", q4\n\t"                               \
+  "vshr.s32 q5, " q ", #31\n\tvadd.i32 " q ", " q ", q5\n\t"                                      \
+  "vldrw.u32 q4, [r3, #" r "]\n\tvrshl.s32 " q ", " q ", q4\n\tvadd.i32 " q ", " q ", r4\n\t"
+#define DW_RQ_ANY DW_RQ("q0", 0, "32", "16", "64", "48") DW_RQ("q1", 80, "112", "96", "144", "128")
+#define DW_RQ_R DW_RQ_RIGHT("q0", "16", "48") DW_RQ_RIGHT("q1", "96", "128")
+#define ROW3X3(name, RQ)                                                                                   \
+  static void name(const dw3_job_t *j, const int16_t *wg, const rq8_t *q, int16x8_t lo, int16x8_t hi) {     \
+    register const dw3_job_t *r6 __asm__("r6") = j;                                                        \
+    register const int16_t *r5 __asm__("r5") = wg;                                                         \
+    register const rq8_t *r3 __asm__("r3") = q;                                                            \
+    register int16x8_t q6 __asm__("q6") = lo, q7 __asm__("q7") = hi;                                       \
+    __asm__ volatile("ldm r6, {r0, r1, r2}\n\t"                                                             \
+                     "ldrd r10, r12, [r6, #12]\n\t"                                                        \
+                     "ldrd r7, r11, [r6, #20]\n\t"                                                         \
+                     "ldr r4, [r6, #28]\n\t"                                                               \
+                     "ldr r8, [r6, #32]\n\t"                                                               \
+                     "vmsr p0, r8\n"                                                                       \
+                     "1:\n\t"                                                                              \
+                     "vldrw.u32 q0, [r3]\n\t"                                                              \
+                     "vldrw.u32 q1, [r3, #80]\n\t"                                                         \
+                     DW_TAP("r0", "0", "0") DW_TAP("r0", "8", "16") DW_TAP("r0", "16", "32")               \
+                     DW_TAP("r1", "0", "48") DW_TAP("r1", "8", "64") DW_TAP("r1", "16", "80")              \
+                     DW_TAP("r2", "0", "96") DW_TAP("r2", "8", "112") DW_TAP("r2", "16", "128") RQ         \
+                     "vqmovnb.s32 q2, q0\n\t"                                                              \
+                     "vqmovnt.s32 q2, q1\n\t"                                                              \
+                     "vmax.s16 q2, q2, q6\n\t"                                                             \
+                     "vmin.s16 q2, q2, q7\n\t"                                                             \
+                     "vpst\n\t"                                                                            \
+                     "vstrbt.16 q2, [r7]\n\t"                                                              \
+                     "add r0, r0, r10\n\tadd r1, r1, r10\n\tadd r2, r2, r10\n\t"                          \
+                     "add r7, r7, r11\n\t"                                                                 \
+                     "subs r12, r12, #1\n\t"                                                               \
+                     "bne 1b"                                                                              \
+                     : "+r"(r6), "+r"(r5), "+r"(r3)                                                        \
+                     : "w"(q6), "w"(q7)                                                                    \
+                     : "r0", "r1", "r2", "r4", "r7", "r8", "r10", "r11", "r12", "q0", "q1", "q2", "q3", "q4", \
+                       "q5", "cc", "memory");                                                              \
+  }
+ROW3X3(row3x3_any, DW_RQ_ANY)
+ROW3X3(row3x3_right, DW_RQ_R)
+#undef ROW3X3
+#undef DW_RQ_R
+#undef DW_RQ_ANY
+#undef DW_RQ_RIGHT
 #undef DW_TAP
 #undef DW_RQ
 
@@ -140,8 +155,9 @@ static void row8(const dwg_t *d, const int8_t *const *rows, int OW, const int16_
   const size_t xs = (size_t)p->stride_w * 8, ys = (size_t)d->C;
   const mve_pred16_t pr = vctp16q((uint32_t)nch);
   if (d->KH == 3 && d->KW == 3 && p->dil_w == 1) {
-    dw3_job_t j = {rows[0], rows[1], rows[2], (int32_t)xs, OW, y, (int32_t)ys, p->out_offset, pr};
-    row3x3(&j, wg, q, vdupq_n_s16((int16_t)p->act_min), vdupq_n_s16((int16_t)p->act_max));
+    const dw3_job_t j = {rows[0], rows[1], rows[2], (int32_t)xs, OW, y, (int32_t)ys, p->out_offset, pr};
+    (d->right ? row3x3_right : row3x3_any)(&j, wg, q, vdupq_n_s16((int16_t)p->act_min),
+                                                                   vdupq_n_s16((int16_t)p->act_max));
     return;
   }
   const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
@@ -169,7 +185,7 @@ int hb_dwconv_mve(hb_engine_t *e, const hb_op_t *op) {
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int B = in->dims[0], C = in->dims[3], OH = out->dims[1], OW = out->dims[2], T = f->dims[1] * f->dims[2];
   dwg_t d = {p, f->dims[1], f->dims[2], C, (C + 7) / 8, in->dims[1], in->dims[2],
-             (OW - 1) * p->stride_w + (f->dims[2] - 1) * p->dil_w + 1, 0};
+             (OW - 1) * p->stride_w + (f->dims[2] - 1) * p->dil_w + 1, hb_mve_right_only(p->shift, C), 0};
   const size_t tbytes = (size_t)d.G * sizeof(rq8_t), wbytes = (size_t)d.G * T * 16;
   const size_t rbytes = (size_t)d.KH * d.G * d.Wp * 8;
   if (p->depth_mult != 1 || OW < 1 || d.KH > DW_MAX_KH || tbytes + wbytes + rbytes > HB_DSP_SCRATCH_BYTES) return 0;

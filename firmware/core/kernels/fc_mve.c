@@ -46,13 +46,15 @@ int hb_fc_mve(hb_engine_t *e, const hb_op_t *op) {
   const int8_t *w = (const int8_t *)HB_T(e, op, 1)->data, *x = (const int8_t *)HB_T(e, op, 0)->data;
   const hb_mve_rq_src_t src = {w, D, D, hb_conv_bias(e, op), p->mult, p->shift, 1, p->in_offset};
   hb_mve_rq_fill(t, OD, &src);
+  const int right = hb_mve_right_only(p->shift, OD);
   int8_t *y = (int8_t *)HB_OUT(e, op)->data;
   for (int b = 0; b < p->batches; b++, x += D, y += OD)
     for (int j = 0; j < ng; j++) {
       const int c0 = hb_mve_group_c0(j, OD);
       int32_t a[4] __attribute__((aligned(8)));
       dot4(x, w + (size_t)c0 * D, D, a);
-      const int32x4_t v = hb_mve_requant(vldrwq_s32(a), &t[j], p->out_offset);
+      const int32x4_t v = right ? hb_mve_requant_right(vldrwq_s32(a), &t[j], p->out_offset)
+                                : hb_mve_requant(vldrwq_s32(a), &t[j], p->out_offset);
       vstrbq_s32(y + c0, vminq_s32(vmaxq_s32(v, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max)));
     }
   return 1;
