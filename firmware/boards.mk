@@ -73,6 +73,9 @@ $(BOARD_DIR)/harness.elf: $(BOARD_OBJS) $(LDSCRIPT)
 # cases that QEMU's loader puts in RAM, outputs on UART0 (tools/batch_main.c; the bulk proofs
 # of tests/firmware/test_qemu_proof.py). `make BOARD=mps2-an386 KERNELS=dsp batch`.
 BATCH_SRCS := $(CORE_SRCS) port/common/cmsdk.c port/common/startup.c tools/batch_main.c
+# Where QEMU's loader puts the blob: PSRAM on mps2 (the default), DDR on mps3-an547 (its SRAM2 is the arena).
+BATCH_ADDR_mps3-an547 := 0x60000000u
+$(BOARD_DIR)/obj/tools/batch_main.o: BOARD_CFLAGS += $(if $(BATCH_ADDR_$(BOARD)),-DHB_BATCH_ADDR=$(BATCH_ADDR_$(BOARD)))
 BATCH_OBJS := $(patsubst %.c,$(BOARD_DIR)/obj/%.o,$(BATCH_SRCS))
 .PHONY: batch
 batch: $(BOARD_DIR)/batch.elf

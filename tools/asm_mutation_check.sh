@@ -1,8 +1,9 @@
 #!/bin/bash
-# Shows that the qemu-m4 proof reaches every Thumb-2 asm block of the DSP kernels: for each asm
-# file, one instruction is changed in a copy of the committed firmware, batch.elf is built from
-# it, and the proof's make-test subset (tests/firmware/qemu_batch.py) must report failing
-# cases. Prints one line per mutation; exits 1 if a mutation went unnoticed. ~1 min each.
+# Shows that the QEMU proofs reach every asm block of the DSP kernels (qemu-m4) and of the Helium
+# kernels (qemu-m55): for each asm file, one instruction is changed in a copy of the committed
+# firmware, batch.elf is built from it for the file's board, and the proof's make-test subset
+# (tests/firmware/qemu_batch.py) must report failing cases. Prints one line per mutation; exits 1
+# if a mutation went unnoticed. ~1 min each.
 # Mutant failures are saved under the temp dir, not tests/firmware/regressions.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,15 +15,23 @@ declare -A MUT=(
   [conv_wide_dsp.c]='s/"smlad r0, r9, r5, r0\\n\\t"/"smlad r0, r9, r4, r0\\n\\t"/'
   [conv_dsp.c]='0,/"sxtb16 %\[v\], %\[v\], ror #8\\n\\t"/s//"sxtb16 %[v], %[v], ror #16\\n\\t"/'
   [dwconv_dsp.c]='s/"smlatt %\[a3\], %\[x1\], %\[w1\], %\[a3\]\\n\\t"/"smlatb %[a3], %[x1], %[w1], %[a3]\\n\\t"/'
-  [dwconv3x3_dsp.c]='s/"usat r7, #8, r7, asr #" r "\\n\\tusat r8/"usat r7, #7, r7, asr #" r "\\n\\tusat r8/'
+  [dwconv3x3_rows_dsp.c]='s/"usat r7, #8, r7, asr #" r "\\n\\tusat r8/"usat r7, #7, r7, asr #" r "\\n\\tusat r8/'
+  [elementwise_dsp.c]='s/"ldr r12, \[r7, r12, lsl #2\]\\n\\t"/"ldr r12, [r6, r12, lsl #2]\\n\\t"/'
+  [fc_pairs_dsp.c]='s/"smlad " a ", r10, r4, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/"smlad " a ", r10, r5, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/'
+  [conv_mve.c]='s/MAC_W("r4", "r12") MAC_W("r6", "lr")/MAC_W("r4", "r12") MAC_W("r6", "r6")/'
+  [dwconv_mve.c]='s/DW_TAP("r2", "16", "128")/DW_TAP("r2", "8", "128")/'
 )
+# The Helium files run on qemu-m55 (mps3-an547, KERNELS=mve); the rest on qemu-m4.
+declare -A BOARD=([conv_mve.c]=mps3-an547 [dwconv_mve.c]=mps3-an547)
 missed=0
 for f in "${!MUT[@]}"; do
   rm -rf "$TMP/fw" && mkdir -p "$TMP/fw" && git archive HEAD firmware | tar -x -C "$TMP/fw"
   sed -i "${MUT[$f]}" "$TMP/fw/firmware/core/kernels/$f"
   if cmp -s "firmware/core/kernels/$f" "$TMP/fw/firmware/core/kernels/$f"; then echo "$f: mutation did not apply"; missed=1; continue; fi
-  make -s -C "$TMP/fw/firmware" BOARD=mps2-an386 KERNELS=dsp BOARD_DIR=build/m batch >/dev/null 2>&1 || { echo "$f: build failed"; missed=1; continue; }
-  out=$(HB_PROOF_REGRESSIONS="$TMP/regs" "$PY" tests/firmware/qemu_batch.py --elf "$TMP/fw/firmware/build/m/batch.elf" 2>&1)
+  board=${BOARD[$f]:-mps2-an386}
+  kernels=$([ "$board" = mps3-an547 ] && echo mve || echo dsp)
+  make -s -C "$TMP/fw/firmware" BOARD="$board" KERNELS="$kernels" BOARD_DIR=build/m batch >/dev/null 2>&1 || { echo "$f: build failed"; missed=1; continue; }
+  out=$(HB_PROOF_REGRESSIONS="$TMP/regs" "$PY" tests/firmware/qemu_batch.py --elf "$TMP/fw/firmware/build/m/batch.elf" --machine "$board" 2>&1)
   if [ $? -eq 1 ]; then
     echo "$f: caught, $(grep -c '^  FAIL' <<<"$out") failing cases of $(grep -o '^[0-9]* cases' <<<"$out")"
   else

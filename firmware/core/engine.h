@@ -86,6 +86,7 @@ typedef struct {
   int32_t batches, out_depth, accum_depth;
   int32_t *mult, *shift;
   uint8_t acc32;          /* int16 kernels: an int32 accumulator (int32 bias), else int64 */
+  hb_rq_t *rq;            /* DSP builds: one for all channels (requant_fast.h), or NULL */
 } hb_fc_params_t;
 
 typedef struct {

@@ -29,8 +29,9 @@ from opgen_s16_ops import BUILDERS16
 
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
        "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "PAD", "PADV2", "MEAN", "CONCATENATION")
-# The ops with DSP (SIMD-MAC, Thumb-2 asm) kernels besides their plain C ones.
-DSP_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+# The ops with DSP kernels (SIMD-MAC, table ADD, SXTAB16 pooling; Thumb-2 asm) besides their plain C
+# ones; the first three have Helium (MVE) kernels on Cortex-M55 too.
+DSP_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D")
 EDGES = ("min", "max", "alternating", "zero_point")
 # int16 activations with int8 weights (16x8): the ops above on int16, and TANH (opgen_s16*.py).
 OPS16 = tuple(BUILDERS16)

@@ -22,6 +22,7 @@ import numpy as np
 from fwbuild import FIRMWARE
 
 BATCH_ADDR = 0x21000000  # firmware/tools/batch_main.c HB_BATCH_ADDR (mps2 PSRAM)
+BATCH_ADDRS = {"mps3-an547": 0x60000000}  # firmware/boards.mk BATCH_ADDR_<board> (an547: DDR)
 BATCH_BYTES = 15 << 20   # of its 16 MB
 _EXIT = {3: "the firmware hit a fault (HardFault, MemManage, BusFault or UsageFault)",
          4: "the firmware took an unexpected exception", 5: "invoke failed after a successful load",
@@ -86,7 +87,7 @@ def run_batch(elf: Path, items: list[tuple[bytes, list[list[np.ndarray]]]], mach
         blob.write_bytes(data)
         cmd = ["qemu-system-arm", "-M", machine, "-kernel", str(elf), "-nographic", "-monitor", "none",
                "-serial", f"file:{out}", "-semihosting-config", "enable=on,target=native",
-               "-device", f"loader,file={blob},addr={BATCH_ADDR:#x},force-raw=on"]
+               "-device", f"loader,file={blob},addr={BATCH_ADDRS.get(machine, BATCH_ADDR):#x},force-raw=on"]
         r = subprocess.run(cmd, capture_output=True, timeout=timeout)
         raw = out.read_bytes() if out.exists() else b""
     results = _parse(raw, items, out_sizes)
@@ -161,9 +162,9 @@ def _tally_qemu(tally, case, res: BatchResult, want) -> None:
 
 
 def main(argv=None) -> int:
-    """python tests/firmware/qemu_batch.py [--elf ELF] [--long]: the QEMU proof's subset of the
-    op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on any
-    failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
+    """python tests/firmware/qemu_batch.py [--elf ELF] [--machine M] [--long]: the QEMU proof's subset
+    of the op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on
+    any failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
     import argparse
     import sys
 
@@ -171,9 +172,10 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     ap.add_argument("--elf", type=Path)
+    ap.add_argument("--machine", default="mps2-an386", help="QEMU machine the elf is for (mps3-an547: Cortex-M55)")
     ap.add_argument("--long", action="store_true", help="test-long's subset (2 920 cases) instead of 490")
     a = ap.parse_args(argv)
-    tally = prove_on_qemu(qemu_seeds(a.long), a.elf or build_batch_elf())
+    tally = prove_on_qemu(qemu_seeds(a.long), a.elf or build_batch_elf(), machine=a.machine)
     print(tally.summary())
     sys.stdout.flush()
     return 1 if tally.failures else 0

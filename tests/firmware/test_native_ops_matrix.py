@@ -30,19 +30,30 @@ def _act_in(m, rng, shape, dtype=np.int8):
     return m.tensor(shape, dtype, s, z)
 
 
+def _dead(w, ws, b, dead, axis):
+    """Channels 0..dead-1 pruned as real models have them: weights 0, a scale near 1e-10 (a shift
+    far below -22) and a bias near +-2^30."""
+    for c in range(dead):
+        np.moveaxis(w, axis, 0)[c] = 0
+        ws[c] = 1e-10 * (c + 1)
+        if b is not None:
+            b[c] = (1 << 30) * (1 if c % 2 else -1) - 64 * c
+
+
 def conv(rng, *, in_shape, oc, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True,
-         groups=1, bias=True, big_bias=False):
+         groups=1, bias=True, big_bias=False, dead=0):
     """big_bias: channel 0's bias is 2^30, which rules out the DSP kernels' fast requantisation
-    (their |acc| < 2^30 bound) for the whole op."""
+    (their |acc| < 2^30 bound) for the whole op. dead: pruned channels (_dead)."""
     m = ModelBuilder()
     x = _act_in(m, rng, in_shape)
     ic = in_shape[3] // groups
     w = rng.integers(-127, 128, (oc, k[0], k[1], ic))
     ws = list(rng.uniform(0.002, 0.02, oc)) if per_channel else float(rng.uniform(0.002, 0.02))
+    b = rng.integers(-2000, 2000, oc) if bias else None
+    _dead(w, ws, b, dead, 0)
     wt = m.tensor(w.shape, np.int8, ws, 0, w, qdim=0)
     ins = [x, wt]
     if bias:
-        b = rng.integers(-2000, 2000, oc)
         if big_bias:
             b[0] = 1 << 30
         ins.append(m.tensor((oc,), np.int32, 0.0001, 0, b))
@@ -61,16 +72,18 @@ def _out(n, k, s, d, pad):
 
 
 def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=NONE, per_channel=True, bias=True,
-           bias_span=2000, w_lo=-127, in_zp=None):
+           bias_span=2000, w_lo=-127, in_zp=None, dead=0):
     m = ModelBuilder()
     x = _act_in(m, rng, in_shape) if in_zp is None else m.tensor(in_shape, np.int8, _q(rng)[0], in_zp)
     oc = in_shape[3] * mult
     w = rng.integers(w_lo, 128, (1, k[0], k[1], oc))
     ws = list(rng.uniform(0.002, 0.02, oc)) if per_channel else float(rng.uniform(0.002, 0.02))
+    b = rng.integers(-bias_span, bias_span, oc) if bias else None
+    _dead(w, ws, b, dead, 3)
     wt = m.tensor(w.shape, np.int8, ws, 0, w, qdim=3)
     ins = [x, wt]
     if bias:
-        ins.append(m.tensor((oc,), np.int32, 0.0001, 0, rng.integers(-bias_span, bias_span, oc)))
+        ins.append(m.tensor((oc,), np.int32, 0.0001, 0, b))
     y = m.tensor((in_shape[0], _out(in_shape[1], k[0], stride[0], dil[0], pad),
                   _out(in_shape[2], k[1], stride[1], dil[1], pad), oc), np.int8,
                  *_acc_q(rng, m.tensors[x].scales[0], ws, k[0] * k[1]))
@@ -81,15 +94,17 @@ def dwconv(rng, *, in_shape, mult, k, stride=(1, 1), dil=(1, 1), pad=SAME, act=N
     return m
 
 
-def fc(rng, *, in_shape, units, act=NONE, per_channel=False, bias=True, wzp=0):
+def fc(rng, *, in_shape, units, act=NONE, per_channel=False, bias=True, wzp=0, dead=0):
     m = ModelBuilder()
     x = _act_in(m, rng, in_shape)
     depth = in_shape[-1]
     w = rng.integers(-127, 128, (units, depth))
     ws = list(rng.uniform(0.002, 0.02, units)) if per_channel else float(rng.uniform(0.002, 0.02))
+    b = rng.integers(-3000, 3000, units) if bias else None
+    _dead(w, ws, b, dead, 0)
     ins = [x, m.tensor(w.shape, np.int8, ws, wzp, w)]
     if bias:
-        ins.append(m.tensor((units,), np.int32, 0.0001, 0, rng.integers(-3000, 3000, units)))
+        ins.append(m.tensor((units,), np.int32, 0.0001, 0, b))
     batches = int(np.prod(in_shape)) // depth
     y = m.tensor((batches, units), np.int8, *_acc_q(rng, m.tensors[x].scales[0], ws, depth))
     m.op("FULLY_CONNECTED", ins, [y], {0: ("u8", act)})
@@ -206,6 +221,43 @@ def reshape(rng, shape, new_shape):
     return m
 
 
+# The kernels of issue #17 (MLPerf Tiny shapes): pruned channels in the fast requantisation,
+# 3x3 depthwise at stride 2 and with partial blocks, first layers, ADD and pooling fast paths.
+SPEED_CASES = {
+    "conv_wide_dead_channels_relu6": lambda r: conv(r, in_shape=(1, 6, 6, 16), oc=12, k=(1, 1), act=RELU6, dead=3),
+    "conv_c3_k3s2_dead": lambda r: conv(r, in_shape=(1, 11, 10, 3), oc=8, k=(3, 3), stride=(2, 2), dead=2),
+    "conv_c1_k10x4_s2_first": lambda r: conv(r, in_shape=(1, 13, 8, 1), oc=8, k=(10, 4), stride=(2, 2), act=RELU),
+    "conv_c3_k3s1_valid_first": lambda r: conv(r, in_shape=(2, 7, 9, 3), oc=6, k=(3, 3), pad=VALID, act=RELU6),
+    "dw_k3s1_dead_channels": lambda r: dwconv(r, in_shape=(1, 6, 6, 12), mult=1, k=(3, 3), act=RELU6, dead=5),
+    "dw_k3s2_w9_same_relu6": lambda r: dwconv(r, in_shape=(1, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2), act=RELU6),
+    "dw_k3s2_w12_valid_1left": lambda r: dwconv(r, in_shape=(1, 12, 11, 12), mult=1, k=(3, 3), stride=(2, 2), pad=VALID),
+    "dw_k3s2_w6_b2_3left": lambda r: dwconv(r, in_shape=(2, 6, 6, 16), mult=1, k=(3, 3), stride=(2, 2), act=RELU),
+    "dw_k3s2_w4_2left": lambda r: dwconv(r, in_shape=(1, 5, 4, 4), mult=1, k=(3, 3), stride=(2, 2)),
+    "dw_k3s2_w16_tiles_zp_min": lambda r: dwconv(r, in_shape=(1, 8, 16, 264), mult=1, k=(3, 3), stride=(2, 2),
+                                                 in_zp=-128, act=RELU6),
+    "dw_k3s2_w13_odd_zp_max": lambda r: dwconv(r, in_shape=(1, 13, 13, 20), mult=1, k=(3, 3), stride=(2, 2), in_zp=127),
+    "dw_k3s2_dead_channels": lambda r: dwconv(r, in_shape=(1, 8, 8, 8), mult=1, k=(3, 3), stride=(2, 2), dead=3),
+    "dw_k3s1_w5_kws": lambda r: dwconv(r, in_shape=(1, 25, 5, 64), mult=1, k=(3, 3), act=RELU),
+    "dw_k3s1_tall_b2_transposed": lambda r: dwconv(r, in_shape=(2, 14, 3, 12), mult=1, k=(3, 3), act=RELU6),
+    "dw_k3s2_tall_transposed": lambda r: dwconv(r, in_shape=(1, 13, 3, 8), mult=1, k=(3, 3), stride=(2, 2)),
+    "dw_k3s2_tall_valid_transposed": lambda r: dwconv(r, in_shape=(1, 19, 5, 4), mult=1, k=(3, 3), stride=(2, 2),
+                                                      pad=VALID, in_zp=-128),
+    "fc_dead_rows_per_channel": lambda r: fc(r, in_shape=(1, 64), units=10, per_channel=True, dead=2),
+    "fc_pairs_d40_units6_relu6": lambda r: fc(r, in_shape=(2, 40), units=6, act=RELU6),
+    "fc_pairs_d8_units2": lambda r: fc(r, in_shape=(1, 8), units=2),
+    "fc_pairs_d128_units13": lambda r: fc(r, in_shape=(1, 128), units=13, act=RELU),
+    "add_same_shape_4k_relu": lambda r: binary(r, "ADD", (1, 8, 8, 67), (1, 8, 8, 67), act=RELU),
+    "add_same_shape_tail3": lambda r: binary(r, "ADD", (1, 3, 5, 1), (1, 3, 5, 1), act=RELU_N1),
+    "avgpool_global_25x5x64": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(1, 25, 5, 64), k=(25, 5), stride=(1, 1),
+                                             pad=VALID),
+    "avgpool_c8_same_k3s2_relu6": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(2, 7, 6, 8), k=(3, 3), stride=(2, 2),
+                                                 pad=SAME, act=RELU6),
+    "avgpool_c4_window_256": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(1, 17, 16, 4), k=(16, 16), stride=(1, 1),
+                                            pad=VALID),
+    "avgpool_c4_window_272_c_path": lambda r: pool(r, "AVERAGE_POOL_2D", in_shape=(1, 17, 16, 4), k=(17, 16),
+                                                   stride=(1, 1), pad=VALID),
+}
+
 CASES = {
     "conv_same_dil2_relu6": lambda r: conv(r, in_shape=(1, 9, 9, 3), oc=5, k=(3, 3), dil=(2, 2), act=RELU6),
     "conv_valid_s2x1_none": lambda r: conv(r, in_shape=(1, 11, 8, 4), oc=6, k=(3, 2), stride=(2, 1), pad=VALID),
@@ -304,6 +356,7 @@ CASES = {
     "concat_axis0": lambda r: concat(r, [(1, 4, 2), (3, 4, 2)], 0),
     "reshape_shape_input": lambda r: reshape(r, (2, 3, 4), (4, 6)),
 }
+CASES.update(SPEED_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -1,8 +1,8 @@
 """The DSP kernels as they run on a Cortex-M4 (qemu-m4): the Thumb-2 asm MAC blocks exist only
 in the Arm build, so the native KERNELS=dsp tests cannot reach them. The mps2-an386 firmware is
 built with KERNELS=dsp (build/mps2-an386-dsp) and every CONV_2D / DEPTHWISE_CONV_2D /
-FULLY_CONNECTED case of the op matrix, plus the MLPerf Tiny kws and resnet models, must give
-TFLM's output bytes exactly."""
+FULLY_CONNECTED / ADD / AVERAGE_POOL_2D case of the op matrix, plus the MLPerf Tiny kws and resnet
+models, must give TFLM's output bytes exactly."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from test_native_ops_matrix import CASES
 
 # vww (325 KB: ~12 s of upload at QEMU's ~28 KB/s) is left to `bench/perf_kernels.py --models`.
 MLPERF = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/pretrainedResnet_quant.tflite"]
-KERNEL_CASES = sorted(n for n in CASES if n.startswith(("conv", "dw_", "fc_")))
+KERNEL_CASES = sorted(n for n in CASES if n.startswith(("conv", "dw_", "fc_", "add_", "avgpool_")))
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,11 @@ def batch_elf():
     return build_batch_elf("mps2-an386", "dsp")
 
 
-def _prove_ops(elf, seeds) -> None:
+def _prove_ops(elf, seeds, machine: str = "mps2-an386", where: str = "qemu-m4 (mps2-an386, KERNELS=dsp)") -> None:
     from qemu_batch import prove_on_qemu
 
-    tally = prove_on_qemu(seeds, elf)
-    print("\nqemu-m4 (mps2-an386, KERNELS=dsp): " + tally.summary())
+    tally = prove_on_qemu(seeds, elf, machine=machine)
+    print(f"\n{where}: " + tally.summary())
     assert not tally.failures, "\n".join(tally.failures)
     skipped = sum(tally.tflm_refused.values()) + sum(tally.ours_refused.values())
     assert sum(tally.exact.values()) + skipped == tally.cases == len(seeds)
@@ -47,7 +47,7 @@ def test_generated_ops_on_m4_long(batch_elf):
     _prove_ops(batch_elf, qemu_seeds(long=True))
 
 
-def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
+def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20, machine: str = "mps2-an386", where: str = "qemu-m4") -> None:
     """Each model's n inputs, in items of at most ~chunk_bytes (a model's samples may span
     several items, so vww's 1 000 inputs fit the RAM window), all against TFLM."""
     from harness.native import NativeEngine
@@ -67,11 +67,11 @@ def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20) -> None:
     for group in split_batches(items):
         part, wants = wants[:len(group)], wants[len(group):]
         sizes = [[len(b) for b in w[0]] for _, _, w in part]
-        for (path, start, want), res in zip(part, run_batch(elf, group, out_sizes=sizes)):
-            assert res.status == 0, f"{model_id(path)} refused on qemu-m4: {res.text}"
+        for (path, start, want), res in zip(part, run_batch(elf, group, machine, out_sizes=sizes)):
+            assert res.status == 0, f"{model_id(path)} refused on {where}: {res.text}"
             bad = [start + k for k in range(len(want)) if res.outputs[k] != want[k]]
-            assert not bad, f"{model_id(path)}: inputs {bad[:10]} differ from TFLM on qemu-m4"
-    print(f"\nqemu-m4: {len(int8_models())} models x {n} inputs, every output byte equal to TFLM's")
+            assert not bad, f"{model_id(path)}: inputs {bad[:10]} differ from TFLM on {where}"
+    print(f"\n{where}: {len(int8_models())} models x {n} inputs, every output byte equal to TFLM's")
 
 
 def test_models_on_m4(batch_elf):

@@ -8,6 +8,7 @@
 #include "conv_common.h"
 #include "requant_fast.h"
 #include "s16.h"
+#include "mve.h"
 
 /* Conv2DOptions: padding(0) stride_w(1) stride_h(2) act(3) dil_w(4) dil_h(5).
  * DepthwiseConv2DOptions: padding(0) stride_w(1) stride_h(2) depth_mult(3) act(4) dil_w(5) dil_h(6). */
@@ -68,7 +69,9 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   p->rq = 0;
 #ifdef HB_KERNELS_DSP
   const int taps = f->dims[1] * f->dims[2] * (dw ? 1 : f->dims[3]);
-  hb_rq_prepare(e, p, (const int8_t *)f->data, oc, taps, dw ? 1 : taps, dw ? oc : 1, hb_conv_bias(e, op));
+  const hb_rq_src_t src = {p->mult, p->shift, hb_conv_bias(e, op), (const int8_t *)f->data, oc, taps,
+                           dw ? 1 : taps, dw ? oc : 1, p->in_offset, p->out_offset, 0};
+  p->rq = hb_rq_make(e, &src);
 #endif
   return hb_act_range(e, idx, o.act, out, &p->act_min, &p->act_max, err);
 }
@@ -77,6 +80,9 @@ int hb_prepare_conv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_c
 int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare_common(e, idx, 1, err); }
 
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_MVE
+  if (hb_conv_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (hb_conv_dsp(e, op)) return;
 #endif
@@ -114,6 +120,9 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 }
 
 void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_MVE
+  if (hb_dwconv_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (hb_dwconv_dsp(e, op)) return;
 #endif

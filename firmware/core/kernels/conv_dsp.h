@@ -27,6 +27,13 @@ static inline conv_geo_t hb_conv_geo(hb_engine_t *e, const hb_op_t *op) {
   return g;
 }
 
+/* A pixel of the output (batch, row, column), walked in order. */
+typedef struct { int b, oy, ox; } pix_t;
+
+/* conv_patch_dsp.h: a patch of channels not a multiple of 4 takes at most HB_ANY_MAX_K taps (a
+ * stack buffer). */
+#define HB_ANY_MAX_K 256
+
 /* The widened path, if the shape suits it and it pays: 1 when done, 0 (having written
  * nothing) when the 4-pixel path is to run. It takes the whole op (and reads the geometry
  * again): passing the caller's geometry cost its loops more registers. */

@@ -16,6 +16,7 @@
 #include "requant_fast.h"
 
 #define QB 2 /* output channels per block (and pixels per pass) */
+#include "conv_patch_dsp.h"
 /* Lanes of -32768: no x - in_zp in [-255, 255], and a Thumb-2 immediate (CMP). */
 #define END_MARK 0x80008000u
 
@@ -24,6 +25,14 @@
 static int padded_groups(int K) { return (K + 3) / 4 < 4 ? (K + 3) / 4 : ((K + 3) / 4 + 3) & ~3; }
 static int unroll(int Gp) { return Gp % 4 ? 1 : 4; }
 static size_t wblock_u64(int Gp) { return 1 + (size_t)Gp * QB; }
+
+static void pix_next(const conv_geo_t *g, pix_t *q) {
+  if (++q->ox < g->OW) return;
+  q->ox = 0;
+  if (++q->oy < g->OH) return;
+  q->oy = 0;
+  q->b++;
+}
 
 /* 4 weights as {w0, w2},{w1, w3}, doubled if dbl (2w fits int16). */
 static inline uint64_t widen_w(uint32_t v, int dbl) {
@@ -56,131 +65,6 @@ static void widen_weights(const int8_t *w, const int32_t *bias, const hb_rq_t *r
     }
     for (int g = (K + 3) / 4; g < Gp; g++, s += QB) s[0] = s[1] = 0;
   }
-}
-
-/* n words at src -> pairs of x - in_zp at e, e + QB, ...; returns the end. The asm: 10
- * instructions per 2 words (plain LDRs: the input need not be word-aligned). */
-static void *widen_run(void *e, const int8_t *src, int n, int32_t in_off) {
-  const uint32_t off2 = hb_pack16(in_off, in_off);
-  uint64_t *s = e;
-#ifdef HB_DSP_ASM
-  uint32_t v0, v1, l0, h0, l1, h1;
-  __asm__("tst %[n], #1\n\t"
-          "beq 2f\n\t"
-          "ldr %[v0], [%[src]], #4\n\t"
-          "sxtab16 %[l0], %[off], %[v0]\n\t"
-          "sxtab16 %[h0], %[off], %[v0], ror #8\n\t"
-          "strd %[l0], %[h0], [%[s]], #16\n"
-          "2:\n\t"
-          "lsrs %[n], %[n], #1\n\t"
-          "beq 4f\n"
-          "3:\n\t"
-          "ldr %[v0], [%[src]], #4\n\t"
-          "ldr %[v1], [%[src]], #4\n\t"
-          "sxtab16 %[l0], %[off], %[v0]\n\t"
-          "sxtab16 %[h0], %[off], %[v0], ror #8\n\t"
-          "sxtab16 %[l1], %[off], %[v1]\n\t"
-          "sxtab16 %[h1], %[off], %[v1], ror #8\n\t"
-          "strd %[l0], %[h0], [%[s]], #16\n\t"
-          "strd %[l1], %[h1], [%[s]], #16\n\t"
-          "subs %[n], %[n], #1\n\t"
-          "bne 3b\n"
-          "4:"
-          : [src] "+r"(src), [n] "+r"(n), [s] "+r"(s), [v0] "=&r"(v0), [v1] "=&r"(v1), [l0] "=&r"(l0),
-            [h0] "=&r"(h0), [l1] "=&r"(l1), [h1] "=&r"(h1)
-          : [off] "r"(off2)
-          : "cc", "memory");
-  return s;
-#else
-  for (; n > 0; n--, src += 4, s += QB) {
-    const uint32_t v = hb_ld32(src);
-    *s = hb_widen4_off(off2, v);
-  }
-  return s;
-#endif
-}
-
-static void *zero_run(void *e, int n) {
-  uint64_t *s = e;
-  for (; n > 0; n--, s += QB) *s = 0;
-  return s;
-}
-
-typedef struct { int b, oy, ox; } pix_t;
-
-static void pix_next(const conv_geo_t *g, pix_t *q) {
-  if (++q->ox < g->OW) return;
-  q->ox = 0;
-  if (++q->oy < g->OH) return;
-  q->oy = 0;
-  q->b++;
-}
-
-#define ANY_MAX_K 256 /* the largest patch widen_patch_any takes (a stack buffer) */
-
-static void *zero16(void *e, int n) {
-  int16_t *t = e;
-  for (; n > 0; n--) *t++ = 0;
-  return t;
-}
-
-static void *run16(void *e, const int8_t *src, int n, int32_t off) {
-  int16_t *t = e;
-  for (; n > 0; n--) *t++ = (int16_t)(*src++ + off);
-  return t;
-}
-
-/* How a patch is written: zero(e, n) and run(e, src, n, in_off) write n units from e and
- * return the end. PAIRS: a unit is 4 taps, one pair every QB; ROW16: one int16 tap. */
-typedef struct {
-  void *(*zero)(void *e, int n);
-  void *(*run)(void *e, const int8_t *src, int n, int32_t in_off);
-} patch_out_t;
-
-static const patch_out_t PAIRS = {zero_run, widen_run};
-static const patch_out_t ROW16 = {zero16, run16};
-
-/* Pixel q's patch (input xg, offset to the filter group) in tap order through o: x - in_zp
- * inside the input, 0 outside; u units per tap. A row's taps inside the input are one run when
- * they are adjacent (dil_w 1, one filter group). Returns the end. */
-static void *walk_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, void *e, const patch_out_t *o, int u) {
-  const hb_conv_params_t *p = g->p;
-  const int8_t *xb = xg + (size_t)q->b * g->H * g->W * g->C;
-  const hb_span_t ys = hb_out_span(q->oy, p->stride_h, p->pad_h, p->dil_h, g->KH, g->H);
-  const hb_span_t xs = hb_out_span(q->ox, p->stride_w, p->pad_w, p->dil_w, g->KW, g->W);
-  const int ky1 = xs.k0 < xs.k1 ? ys.k1 : ys.k0; /* a dilated window can miss the input */
-  e = o->zero(e, ys.k0 * g->KW * u);
-  for (int ky = ys.k0; ky < ky1; ky++) {
-    const int8_t *src = xb + ((size_t)(ys.i0 + p->dil_h * ky) * g->W + (size_t)(xs.i0 + p->dil_w * xs.k0)) * g->C;
-    e = o->zero(e, xs.k0 * u);
-    if (p->dil_w == 1 && g->C == g->FC) {
-      e = o->run(e, src, (xs.k1 - xs.k0) * u, g->in_off);
-    } else {
-      for (int kx = xs.k0; kx < xs.k1; kx++, src += (size_t)p->dil_w * g->C) e = o->run(e, src, u, g->in_off);
-    }
-    e = o->zero(e, (g->KW - xs.k1) * u);
-  }
-  return o->zero(e, (g->KH - ky1) * g->KW * u); /* the rows below, or all */
-}
-
-/* widen_patch for any FC: the patch as a row of int16 in t, then its words {x0,x1},{x2,x3}
- * repacked into {x0,x2},{x1,x3} (PKHBT, PKHTB); the last pair zero-padded. */
-static void widen_patch_any(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
-  int16_t t[ANY_MAX_K + 4];
-  int16_t *e = walk_patch(g, xg, q, t, &ROW16, g->FC);
-  zero16(e, 4);
-  for (const int16_t *r = t; r < e; r += 4, s += QB) {
-    const uint32_t w0 = hb_ld32((const int8_t *)(const void *)r), w1 = hb_ld32((const int8_t *)(const void *)(r + 2));
-    *s = hb_pair(hb_pack16((int32_t)w0, (int32_t)w1), hb_pkhtb(w1, w0));
-  }
-}
-
-/* Pixel q's patch into every second pair from s; the padding groups stay as set up (zero). */
-static void widen_patch(const conv_geo_t *g, const int8_t *xg, const pix_t *q, uint64_t *s) {
-  if (g->FC % 4)
-    widen_patch_any(g, xg, q, s);
-  else
-    walk_patch(g, xg, q, s, &PAIRS, g->FC / 4);
 }
 
 #ifdef HB_DSP_ASM
@@ -280,7 +164,26 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
   "smmlar " b ", " b ", r9, r8\n\t"                                      \
   "asr " b ", " b ", r11\n\t"                                            \
   "ssat " b ", #8, " b "\n\t"
-#define ROW_RQ(name, LOOP)                                                                                 \
+/* The block's 4 outputs: packed, clamped bytewise to [lo4, hi4] (from the frame), stored. */
+#define STORE_CLAMPED                                                      \
+  "bfi r0, r1, #8, #8\n\t"                                               \
+  "bfi r0, r2, #16, #8\n\t"                                              \
+  "bfi r0, r3, #24, #8\n\t"                                              \
+  "ldrd r8, r9, [sp, #16]\n\t"                                           \
+  "ssub8 r10, r0, r8\n\t"                                                \
+  "sel r0, r0, r8\n\t"                                                   \
+  "ssub8 r10, r9, r0\n\t"                                                \
+  "sel r0, r0, r9\n\t"                                                   \
+  "lsr r1, r0, #16\n\t"                                                  \
+  "strh r1, [r5, r7]\n\t"                                                \
+  "strh r0, [r5], #2\n\t"
+/* The same when the activation range is all of int8 (SSAT did the clamp): 7 instructions fewer. */
+#define STORE_PLAIN                                                        \
+  "bfi r0, r1, #8, #8\n\t"                                               \
+  "bfi r2, r3, #8, #8\n\t"                                               \
+  "strh r2, [r5, r7]\n\t"                                                \
+  "strh r0, [r5], #2\n\t"
+#define ROW_RQ(name, LOOP, STORE)                                                                          \
   static void name(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,          \
                    uint32_t lo4, uint32_t hi4) {                                                                 \
     register const hb_rq_t *rq __asm__("r4") = q;                                                                \
@@ -292,18 +195,7 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
     __asm__ volatile("push {r4, r5, r6, r7, r8, r9, lr}\n"                                                       \
                      "1:\n\t"                                                                                    \
                      "ldr lr, [sp, #24]\n\t" LOOP                                                                \
-                     "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3")                   \
-                     "bfi r0, r1, #8, #8\n\t"                                                                    \
-                     "bfi r0, r2, #16, #8\n\t"                                                                   \
-                     "bfi r0, r3, #24, #8\n\t"                                                                   \
-                     "ldrd r8, r9, [sp, #16]\n\t"                                                                \
-                     "ssub8 r10, r0, r8\n\t"                                                                     \
-                     "sel r0, r0, r8\n\t"                                                                        \
-                     "ssub8 r10, r9, r0\n\t"                                                                     \
-                     "sel r0, r0, r9\n\t"                                                                        \
-                     "lsr r1, r0, #16\n\t"                                                                       \
-                     "strh r1, [r5, r7]\n\t"                                                                     \
-                     "strh r0, [r5], #2\n\t"                                                                     \
+                     "ldmia sp, {r4, r5, r6, r7}\n\t" RQ_OUT2("r0", "r2") RQ_OUT2("r1", "r3") STORE            \
                      "subs r6, r6, #1\n\t"                                                                       \
                      "stmia sp, {r4, r5, r6}\n\t"                                                                \
                      "bne 1b\n\t"                                                                                \
@@ -312,11 +204,14 @@ static inline void out2x2_c(int8_t **y, size_t OC, const int32_t a[4], const hb_
                      :                                                                                           \
                      : "r0", "r1", "r2", "r3", "r10", "r11", "cc", "memory");                                    \
   }
-ROW_RQ(row_rq4, MAC_2X2_LOOP4)
-ROW_RQ(row_rq1, MAC_2X2_LOOP1)
+ROW_RQ(row_rq4, MAC_2X2_LOOP4, STORE_CLAMPED)
+ROW_RQ(row_rq1, MAC_2X2_LOOP1, STORE_CLAMPED)
+ROW_RQ(row_rq4_plain, MAC_2X2_LOOP4, STORE_PLAIN)
+ROW_RQ(row_rq1_plain, MAC_2X2_LOOP1, STORE_PLAIN)
 static void row_rq(const uint64_t *x, const uint64_t *w, const hb_rq_t *q, int8_t *y, int n, size_t OC,
                    uint32_t lo4, uint32_t hi4, int u) {
-  (u == 4 ? row_rq4 : row_rq1)(x, w, q, y, n, OC, lo4, hi4);
+  const int plain = lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu;
+  (plain ? (u == 4 ? row_rq4_plain : row_rq1_plain) : u == 4 ? row_rq4 : row_rq1)(x, w, q, y, n, OC, lo4, hi4);
 }
 #else
 /* A pixel pair against n blocks with p->rq: mac_2x2 and out2x2_c(two) each. */
@@ -340,12 +235,22 @@ static void conv_tile(const conv_geo_t *g, const int8_t *xg, int8_t *y, int OC, 
   s[(size_t)QB * Gp] = hb_pair(END_MARK, 0); /* a whole group: the asm loads it with LDM */
   s[(size_t)QB * Gp + 1] = 0;
   pix_t q = {0, 0, 0};
+  /* 1x1 with few channels: widened here (always inside); more channels go through widen_run's asm */
+  const int px1 = g->KH == 1 && g->KW == 1 && !p->pad_h && !p->pad_w && g->FC % 4 == 0 && g->FC <= 16;
+  const uint32_t off2 = hb_pack16(g->in_off, g->in_off);
   for (size_t P = 0; P < g->npix; P += 2) {
     const int two = P + 1 < g->npix;
-    widen_patch(g, xg, &q, s);
-    pix_next(g, &q);
-    if (two) widen_patch(g, xg, &q, s + 1);
-    pix_next(g, &q);
+    for (int j = 0; j < 1 + two; j++, pix_next(g, &q)) {
+      if (!px1) {
+        widen_patch(g, xg, &q, s + j);
+        continue;
+      }
+      const int8_t *src = xg + (((size_t)q.b * g->H + (size_t)q.oy * p->stride_h) * g->W +
+                                (size_t)q.ox * p->stride_w) * g->C;
+      uint64_t *e = s + j;
+      for (int k = 0; k < g->FC / 4; k++, e += QB) *e = hb_widen4_off(off2, hb_ld32(src + 4 * k));
+    }
+    if (!two) pix_next(g, &q);
     const uint64_t *w = wt;
     int8_t *yo = y + P * (size_t)OC + b0 * QB;
     if (p->rq && two) {
@@ -380,7 +285,7 @@ static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
                         int8_t *y, int OC, int groups) {
   const int per_group = OC / groups, Gp = padded_groups(g->K);
   const size_t wb = wblock_u64(Gp), patch = (size_t)QB * (Gp + 1), room = HB_DSP_SCRATCH_BYTES / 8;
-  if (per_group % QB || !widening_pays(g->npix, g->K) || wb + patch > room || (g->FC % 4 && g->K > ANY_MAX_K))
+  if (per_group % QB || !widening_pays(g->npix, g->K) || wb + patch > room || (g->FC % 4 && g->K > HB_ANY_MAX_K))
     return 0;
   const int fit = (int)((room - patch) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
   for (int grp = 0; grp < groups; grp++) {

@@ -1,6 +1,7 @@
-/* DEPTHWISE_CONV_2D 3x3, stride 1, no dilation, depth multiplier 1, C % 4 == 0, with the
- * fast requantisation (p->rq): 1.95 instructions per MAC on a Cortex-M4 for 32x32x64,
- * everything included. Other shapes stay with dwconv_dsp.c.
+/* DEPTHWISE_CONV_2D 3x3, stride 1 or 2, no dilation, depth multiplier 1, C % 4 == 0, with the
+ * fast requantisation (p->rq): 1.96 instructions per MAC on a Cortex-M4 for 32x32x64,
+ * everything included. Other shapes stay with dwconv_dsp.c. This file: the ring, the weight
+ * sets, the op; the MAC/requantisation/store loops of a row are in dwconv3x3_rows_dsp.c.
  *
  * Channel-major rows: each input row is widened once per channel tile into a ring of three
  * rows as int16 x - in_zp, padding columns stored as 0, so that one word holds two
@@ -13,11 +14,13 @@
  * i and ring slot s (input row iy sits in slot iy % 3), the words {u,u+1},{u+2,u+3}
  * (u = 4j, padded column u = ix + pad_w) at word 24j + 6i + 2s: one pointer reaches every
  * slot with immediate offsets, and the widening stores one group's 4 channels from one
- * pointer as well. Output block b (columns 4b..4b+3) reads words 2b..2b+2 of each slot.
+ * pointer as well. Output block b (columns 4b..4b+3) reads words 2b..2b+2 of each slot at
+ * stride 1, words 4b..4b+4 (ring blocks 2b..2b+2) at stride 2.
  *
  * The weights are per channel and ring rotation (which slot holds which kernel row),
  * doubled for the requantisation's doubled accumulator (requant_fast.h), with the
- * accumulator's start (bias2) and the constants {m, k', r}: one set of 10 words. k' folds
+ * accumulator's start (bias2) and the constants {m, k', r} (r twice: the shift word, which is
+ * the address of its asm tail, and r itself): one set of 11 words. k' folds
  * -act_min into the rounding constant (exact: a multiple of 2^r), so USAT #8 gives
  * min(y - act_min, 255) >= 0; the outputs of one group are collected as bytes
  * [pixel][channel] and a word per pixel then takes the upper clamp (USUB8/SEL against
@@ -32,226 +35,16 @@
 #ifdef HB_KERNELS_DSP
 #include "conv_common.h"
 #include "dwconv3x3_dsp.h"
+#include "dwconv3x3_rows.h"
 #include "requant_fast.h"
-
-_Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_dsp.c has one asm tail per shift 1..22");
-
-#define D3_BLK 24 /* words in a ring block: 4 channels x 3 slots x 2 words */
-#define D3_SET 10 /* words in a weight set: m, k', r, bias2, {W01, W12} for slots 1, 2, 0 */
-#define D3_CH (3 * D3_SET)
-#define D3_CH_BYTES "120" /* D3_CH * 4, for the asm */
-
-/* USUB8, SEL, UADD8 (the clamp of one pixel's 4 channels), with its exact C twin off-Arm. */
-#if defined(__ARM_FEATURE_DSP)
-/* Bytewise min(v, d) (USUB8 sets GE where v >= d, SEL picks d there), then + lo mod 2^8;
- * one asm block: the GE flags must not be separated from their SEL. */
-static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
-  uint32_t t, r;
-  __asm__("usub8 %0, %2, %3\n\tsel %1, %3, %2\n\tuadd8 %1, %1, %4"
-          : "=&r"(t), "=&r"(r) : "r"(v), "r"(d), "r"(lo) : "cc");
-  (void)t;
-  return r;
-}
-#else
-static inline uint32_t d3_clamp4(uint32_t v, uint32_t d, uint32_t lo) {
-  uint32_t r = 0;
-  for (int i = 0; i < 32; i += 8) {
-    const uint32_t b = (v >> i) & 0xFFu, m = (d >> i) & 0xFFu;
-    r |= (((b >= m ? m : b) + (lo >> i)) & 0xFFu) << i;
-  }
-  return r;
-}
-#endif
-
-/* acc2 -> min(y - act_min, 255) clamped at 0: hb_rq_out with k' (set[1]). */
-static inline uint32_t d3_rq(int32_t a, const int32_t *set) {
-  return hb_usat8(hb_smmlar(a, set[0], set[1] + (a >> 31)) >> set[2]);
-}
-
-/* One kernel row (its slot's words x, weights w) into the 4 accumulators. */
-#define D3_MAC8(x0, x1, x2, w0, w1)                                                  \
-  do {                                                                               \
-    a0 = hb_smlad(x0, w0, a0); a0 = hb_smlabt(x1, w1, a0);                           \
-    a1 = hb_smlad(x1, w1, a1); a1 = hb_smlatb(x0, w0, a1);                           \
-    a2 = hb_smlad(x1, w0, a2); a2 = hb_smlabt(x2, w1, a2);                           \
-    a3 = hb_smlad(x2, w1, a3); a3 = hb_smlatb(x1, w0, a3);                           \
-  } while (0)
-
-/* One output row of the tile's groups (4 channels each). Field offsets are used by the asm;
- * it advances p, wp, y and ng group by group. */
-typedef struct {
-  const uint32_t *p;  /*  0: ring words of the group's channel 0 at block 0 */
-  int32_t nb96;       /*  4: bytes of nb ring blocks */
-  const int32_t *wp;  /*  8: channel 0's weight set + 3 (its bias2); D3_CH words per channel */
-  uint8_t *st;        /* 12: collected bytes, one word per pixel */
-  int32_t nb16m1;     /* 16: 16 * nb - 1 */
-  int8_t *y;          /* 20: output of the group's first channel at pixel 0 */
-  int32_t C;          /* 24: output pixel stride (channels) */
-  int32_t nq, nr;     /* 28, 32: pixels to store: nq quads, then nr single pixels */
-  uint32_t dd, ll;    /* 36, 40: act_max - act_min and act_min in each byte */
-  int32_t gs;         /* 44: bytes from one group's ring to the next */
-  int32_t ng;         /* 48: groups left */
-  int32_t nb96m24;    /* 52: nb96 - 24 */
-} d3_job_t;
-
-#ifdef HB_DSP_ASM
-/* Per channel nb blocks of 53 instructions for 4 outputs (36 MACs): loads and MACs 33, the
- * constants 1, SMMLAR and its sign 8, a branch to the tail for the channel's shift r (USAT
- * #8 with ASR #r: the shift is an immediate, so one 64-byte tail per r = 1..22, its address
- * in the weight set) with 4 USAT, 4 byte stores and the loop test. Then per group the clamp and
- * store, 20 instructions per 16 outputs. Fixed registers (the LDM lists): in a block x0-x2
- * r0-r2 (then m, k', tail), a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10, wp r11, s r12,
- * the job lr. */
-#define D3_MAC8_ASM                                                                 \
-  "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"                               \
-  "smlad r6, r1, r5, r6\n\tsmlatb r6, r0, r4, r6\n\t"                               \
-  "smlad r7, r1, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"                               \
-  "smlad r8, r2, r5, r8\n\tsmlatb r8, r1, r4, r8\n\t"
-#define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t"
-#define D3_TAIL_ASM(r)                                                                             \
-  ".org .Ld3_tails + 64 * (" r " - 1)\n\t" /* d3_shift_word's spacing (.org cannot go back) */  \
-  "usat r3, #8, r3, asr #" r "\n\tusat r6, #8, r6, asr #" r "\n\t"                                 \
-  "usat r7, #8, r7, asr #" r "\n\tusat r8, #8, r8, asr #" r "\n\t"                                 \
-  "strb.w r6, [r12, #4]\n\tstrb.w r7, [r12, #8]\n\tstrb.w r8, [r12, #12]\n\tstrb.w r3, [r12], #16\n\t" \
-  "cmp r9, r10\n\t"                                                                                \
-  "bne.w 1b\n\t"                                                                                   \
-  "b.w 6b\n\t"
-#define D3_CLAMP_ASM(v) "usub8 r7, " v ", r4\n\tsel " v ", r4, " v "\n\tuadd8 " v ", " v ", r5\n\t"
-
-__attribute__((noinline, noclone)) static void d3_rows(d3_job_t *job) {
-  register d3_job_t *rj __asm__("r12") = job;
-  __asm__ volatile(
-      "mov lr, %[j]\n\t"
-      "0:\n\t" /* group */
-      "ldr r9, [lr, #0]\n\t"
-      "ldr r11, [lr, #8]\n\t"
-      "ldr r12, [lr, #12]\n\t"
-      "2:\n\t" /* channel */
-      "ldr r10, [lr, #4]\n\t"
-      "add r10, r9, r10\n\t"
-      "1:\n\t" /* block */
-      "ldm r11, {r3, r4, r5}\n\t" /* bias2 and slot 1's weights: slot 1 first, from bias2 */
-      "ldrd r0, r1, [r9, #8]\n\t"
-      "ldr r2, [r9, #104]\n\t"
-      "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t"
-      "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t"
-      "ldrd r4, r5, [r11, #12]\n\t"
-      "ldrd r0, r1, [r9, #16]\n\t"
-      "ldr r2, [r9, #112]\n\t" D3_MAC8_ASM
-      "ldrd r4, r5, [r11, #20]\n\t"
-      "ldr r2, [r9, #96]\n\t"
-      "ldrd r0, r1, [r9], #96\n\t" D3_MAC8_ASM /* slot 0 last: p moves to the next block */
-      "ldmdb r11, {r0, r1, r2}\n\t"
-      D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")
-      "bx r2\n\t"
-      "6:\n\t" /* next channel: p, wp, s; after the 4th, s is a multiple of 4 again */
-      "ldr r0, [lr, #52]\n\t"
-      "sub r9, r9, r0\n\t"
-      "add r11, r11, #" D3_CH_BYTES "\n\t"
-      "ldr r0, [lr, #16]\n\t"
-      "sub r12, r12, r0\n\t"
-      "tst r12, #3\n\t"
-      "bne 2b\n\t"
-      /* clamp and store: st r9, y r10, C r11, 2C r12, 3C r6, dd r4, ll r5, end r8 */
-      "ldr r9, [lr, #12]\n\t"
-      "ldr r10, [lr, #20]\n\t"
-      "ldr r11, [lr, #24]\n\t"
-      "add r12, r11, r11\n\t"
-      "add r6, r12, r11\n\t"
-      "ldrd r4, r5, [lr, #36]\n\t"
-      "ldr r8, [lr, #28]\n\t"
-      "cmp r8, #0\n\t"
-      "beq 5f\n\t"
-      "add r8, r9, r8, lsl #4\n\t"
-      "4:\n\t"
-      "ldm r9!, {r0, r1, r2, r3}\n\t" D3_CLAMP_ASM("r0") D3_CLAMP_ASM("r1") D3_CLAMP_ASM("r2") D3_CLAMP_ASM("r3")
-      "str r0, [r10]\n\tstr r1, [r10, r11]\n\tstr r2, [r10, r12]\n\tstr r3, [r10, r6]\n\t"
-      "add r10, r10, r11, lsl #2\n\t"
-      "cmp r9, r8\n\t"
-      "bne 4b\n\t"
-      "5:\n\t"
-      "ldr r8, [lr, #32]\n\t"
-      "cmp r8, #0\n\t"
-      "beq 7f\n\t"
-      "8:\n\t"
-      "ldr r0, [r9], #4\n\t" D3_CLAMP_ASM("r0")
-      "str r0, [r10]\n\t"
-      "add r10, r10, r11\n\t"
-      "subs r8, r8, #1\n\t"
-      "bne 8b\n\t"
-      "7:\n\t" /* next group */
-      "ldrd r0, r1, [lr, #0]\n\t"
-      "ldr r2, [lr, #44]\n\t"
-      "add r0, r0, r2\n\t"
-      "str r0, [lr, #0]\n\t"
-      "ldr r0, [lr, #8]\n\t"
-      "add r0, r0, #4 * " D3_CH_BYTES "\n\t"
-      "str r0, [lr, #8]\n\t"
-      "ldr r0, [lr, #20]\n\t"
-      "add r0, r0, #4\n\t"
-      "str r0, [lr, #20]\n\t"
-      "ldr r0, [lr, #48]\n\t"
-      "subs r0, r0, #1\n\t"
-      "str r0, [lr, #48]\n\t"
-      "bne 0b\n\t"
-      "b 9f\n\t"
-      ".balign 64\n"
-      ".Ld3_tails:\n\t"
-      D3_TAIL_ASM("1") D3_TAIL_ASM("2") D3_TAIL_ASM("3") D3_TAIL_ASM("4") D3_TAIL_ASM("5") D3_TAIL_ASM("6")
-      D3_TAIL_ASM("7") D3_TAIL_ASM("8") D3_TAIL_ASM("9") D3_TAIL_ASM("10") D3_TAIL_ASM("11") D3_TAIL_ASM("12")
-      D3_TAIL_ASM("13") D3_TAIL_ASM("14") D3_TAIL_ASM("15") D3_TAIL_ASM("16") D3_TAIL_ASM("17")
-      D3_TAIL_ASM("18") D3_TAIL_ASM("19") D3_TAIL_ASM("20") D3_TAIL_ASM("21") D3_TAIL_ASM("22")
-      "9:"
-      : [j] "+r"(rj)
-      :
-      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", "cc", "memory");
-}
-#undef D3_MAC8_ASM
-#undef D3_RQ_ASM
-#undef D3_TAIL_ASM
-#undef D3_CLAMP_ASM
-
-/* Where the weight set keeps the shift: the address of its tail (Thumb bit set). */
-static int32_t d3_shift_word(int r) {
-  uint32_t base;
-  __asm__("movw %0, #:lower16:.Ld3_tails\n\tmovt %0, #:upper16:.Ld3_tails" : "=r"(base));
-  return (int32_t)(base + 64u * (uint32_t)(r - 1) + 1u);
-}
-#else
-/* One channel along the row: blocks of 4 outputs from ring words p (nb blocks), weight set
- * wp - 3 (wp: its bias2), bytes to s[0], s[4], s[8], s[12], then s += 16. */
-static void d3_row(const uint32_t *p, int nb, const int32_t *wp, uint8_t *s) {
-  for (int b = 0; b < nb; b++, p += D3_BLK, s += 16) {
-    int32_t a0 = wp[0], a1 = a0, a2 = a0, a3 = a0;
-    D3_MAC8(p[2], p[3], p[26], (uint32_t)wp[1], (uint32_t)wp[2]);
-    D3_MAC8(p[4], p[5], p[28], (uint32_t)wp[3], (uint32_t)wp[4]);
-    D3_MAC8(p[0], p[1], p[24], (uint32_t)wp[5], (uint32_t)wp[6]);
-    s[0] = (uint8_t)d3_rq(a0, wp - 3); s[4] = (uint8_t)d3_rq(a1, wp - 3);
-    s[8] = (uint8_t)d3_rq(a2, wp - 3); s[12] = (uint8_t)d3_rq(a3, wp - 3);
-  }
-}
-
-static void d3_rows(d3_job_t *j) {
-  const int nb = j->nb96 / 96;
-  for (; j->ng > 0; j->ng--, j->p += j->gs / 4, j->wp += 4 * D3_CH, j->y += 4) {
-    for (int i = 0; i < 4; i++) d3_row(j->p + 6 * i, nb, j->wp + D3_CH * i, j->st + i);
-    const uint32_t *st = (const uint32_t *)(const void *)j->st;
-    int8_t *y = j->y;
-    for (int n = 0; n < 4 * j->nq + j->nr; n++, y += j->C) {
-      const uint32_t v = d3_clamp4(st[n], j->dd, j->ll);
-      __builtin_memcpy(y, &v, 4);
-    }
-  }
-}
-
-static int32_t d3_shift_word(int r) { return r; }
-#endif
 
 typedef struct {
   const hb_conv_params_t *p;
   const int8_t *x;      /* the batch's input */
-  int H, W, C;
-  int nb, nj;           /* output blocks of 4 columns per row; ring blocks (nb + 1) */
+  int H, W, C;          /* ring rows (input rows; columns when transposed), their length, channels */
+  int xs, rs, pw;       /* input bytes from a pixel of a ring row to the next, from a row to the next;
+                           the padding before a row */
+  int nb, nj;           /* output blocks of 4 columns per row; ring blocks (stride * nb + 1) */
   int c0, ct;           /* the tile's channels [c0, c0 + ct) */
   uint32_t *ring;       /* ct / 4 groups of nj blocks */
   const int8_t *zprow;  /* C input zero points: the padding pixels */
@@ -350,8 +143,8 @@ static void d3_widen_edge(const int8_t *const px[4], uint32_t off2, uint32_t *q,
  * the blocks inside the input group by group, the others block by block. */
 static void d3_fill_row(const d3_t *d, int iy, int s) {
   const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
-  const int pw = d->p->pad_w, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
-  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->W * d->C + d->c0;
+  const int pw = d->pw, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
+  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->rs + d->c0;
   const size_t gw = (size_t)d->nj * D3_BLK; /* words per group */
   /* ring blocks whose 4 columns are all inside the input: [j0, j1) */
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
@@ -364,7 +157,7 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
     return;
   }
   for (int g = 0; g < G && j1 > j0; g++)
-    d3_widen(xrow + (size_t)(4 * j0 - pw) * d->C + 4 * g, d->C, off2, ring + g * gw + (size_t)j0 * D3_BLK,
+    d3_widen(xrow + (size_t)(4 * j0 - pw) * d->xs + 4 * g, d->xs, off2, ring + g * gw + (size_t)j0 * D3_BLK,
              ring + g * gw + (size_t)j1 * D3_BLK);
   for (int j = 0; j < d->nj; j++) {
     if (j == j0 && j1 > j0) j = j1;
@@ -372,47 +165,55 @@ static void d3_fill_row(const d3_t *d, int iy, int s) {
     const int8_t *px[4];
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->C : d->zprow + d->c0;
+      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->xs : d->zprow + d->c0;
     }
     d3_widen_edge(px, off2, ring + (size_t)j * D3_BLK, ring + (size_t)G * gw + (size_t)j * D3_BLK, (int32_t)(4 * gw));
   }
 }
 
-/* Channel c's 3 weight sets, one per ring rotation t (slot s holds kernel row (s - t) mod
- * 3): m, k' (act_min folded in), the shift word, bias2, then {W01, W12} doubled for slots
- * 1, 2, 0. */
-static void d3_weight_sets(const hb_conv_params_t *p, const int8_t *w, int C, int c, int32_t *set) {
+/* Channel c's 3 weight sets, one per ring rotation t (slot s holds kernel row (s - t) mod 3):
+ * m, k' (act_min folded in), the shift word (words[r]), bias2, {W01, W12} doubled for slots 1,
+ * 2, 0 (kernel rows 1 2 0, then 0 1 2, then 2 0 1), r. */
+static void d3_weight_sets(const hb_conv_params_t *p, const int8_t *w, int C, int c, const int32_t *words,
+                           int tr, int32_t *set) {
   const hb_rq_t *q = &p->rq[c];
+  const int8_t *wc = w + c;
+  const size_t along = tr ? 3 * (size_t)C : (size_t)C, across = tr ? (size_t)C : 3 * (size_t)C; /* tr: transposed */
   int32_t rows[6]; /* {W01, W12} of kernel rows 0-2 */
-  for (int ky = 0; ky < 3; ky++, w += 3 * (size_t)C) {
-    const int32_t k0 = 2 * w[c], k1 = 2 * w[C + c], k2 = 2 * w[2 * (size_t)C + c];
-    rows[2 * ky] = (int32_t)hb_pack16(k0, k1);
-    rows[2 * ky + 1] = (int32_t)hb_pack16(k1, k2);
+  for (int ky = 0; ky < 3; ky++, wc += across) {
+    const int32_t k0 = wc[0], k1 = wc[along], k2 = wc[2 * along];
+    rows[2 * ky] = (int32_t)hb_pack16(2 * k0, 2 * k1);
+    rows[2 * ky + 1] = (int32_t)hb_pack16(2 * k1, 2 * k2);
   }
-  for (int t = 0; t < 3; t++, set += D3_SET) {
-    set[0] = q->mult;
-    set[1] = (int32_t)((uint32_t)q->k - ((uint32_t)p->act_min << q->r));
-    set[2] = d3_shift_word(q->r);
-    set[3] = q->bias2;
-    for (int n = 0, s = 1; n < 3; n++, s = s == 2 ? 0 : s + 1) { /* slots 1, 2, 0 */
-      const int ky = s >= t ? s - t : s - t + 3;
-      set[4 + 2 * n] = rows[2 * ky];
-      set[5 + 2 * n] = rows[2 * ky + 1];
-    }
-  }
+  const int32_t m = q->mult, k = (int32_t)((uint32_t)q->k - ((uint32_t)p->act_min << q->r)), sw = words[q->r];
+  const int32_t b2 = q->bias2, r = q->r;
+  const int32_t all[3 * D3_SET] = {m, k, sw, b2, rows[2], rows[3], rows[4], rows[5], rows[0], rows[1], r,
+                                   m, k, sw, b2, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], r,
+                                   m, k, sw, b2, rows[4], rows[5], rows[0], rows[1], rows[2], rows[3], r};
+  __builtin_memcpy(set, all, sizeof all);
 }
+
+/* Rows of the output go along the input's columns (transposed) when the map is narrow and tall:
+ * blocks of 4 outputs then waste less (kws 25x5: 7 blocks a column for 25 outputs against 2 a row
+ * for 5). */
+static int d3_transpose(int OH, int OW) { return OW % 4 && OH >= 3 * OW; }
 
 int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  if (!p->rq || f->dims[1] != 3 || f->dims[2] != 3 || p->stride_w != 1 || p->stride_h != 1 || p->dil_w != 1 ||
-      p->dil_h != 1 || p->depth_mult != 1 || in->dims[3] % 4)
+  const int stride = p->stride_w;
+  if (!p->rq || f->dims[1] != 3 || f->dims[2] != 3 || stride != p->stride_h || stride < 1 || stride > 2 ||
+      p->dil_w != 1 || p->dil_h != 1 || p->depth_mult != 1 || in->dims[3] % 4)
     return 0;
-  d3_t d = {p, 0, in->dims[1], in->dims[2], in->dims[3], 0, 0, 0, 0, 0, 0};
-  const int B = in->dims[0], OH = out->dims[1], OW = out->dims[2];
-  if (OW < 1 || OH < 1) return 0; /* the block loops run at least once */
+  const int B = in->dims[0], C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
+  const int OH = out->dims[1 + tr], OW = out->dims[2 - tr], ph = tr ? p->pad_w : p->pad_h;
+  const size_t ys = tr ? (size_t)out->dims[2] * C : (size_t)C; /* output bytes along a row */
+  const size_t yr = tr ? (size_t)C : (size_t)out->dims[2] * C; /* and from a row to the next */
+  d3_t d = {p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
+            tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0};
+  if (OW < 1 || OH < 1) return 0;
   d.nb = (OW + 3) / 4;
-  d.nj = d.nb + 1;
+  d.nj = stride * d.nb + 1;
   /* channels per tile: weight sets, rings and the collected bytes in the scratch */
   const size_t words = HB_DSP_SCRATCH_BYTES / 4, st_words = 4 * (size_t)d.nb + (size_t)d.C / 4;
   const size_t per4 = 4 * (size_t)D3_CH + (size_t)d.nj * D3_BLK;
@@ -425,24 +226,28 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
   d.zprow = zprow;
   const uint32_t dd = hb_bytes4(p->act_max - p->act_min), ll = hb_bytes4(p->act_min);
   const int8_t *w = (const int8_t *)f->data;
+  const int32_t step = 96 * stride; /* ring bytes per block of 4 outputs */
+  int32_t shift_words[HB_RQ_MAX_R + 1]; /* the shift word of each r */
+  for (int r = 1; r <= HB_RQ_MAX_R; r++) shift_words[r] = hb_d3_shift_word(stride, r);
   for (d.c0 = 0; d.c0 < d.C; d.c0 += d.ct) {
     d.ct = d.C - d.c0 < ct_max ? d.C - d.c0 : ct_max;
     d.ring = (uint32_t *)(void *)(sets + (size_t)d.ct * D3_CH);
-    for (int c = 0; c < d.ct; c++) d3_weight_sets(p, w, d.C, d.c0 + c, sets + (size_t)c * D3_CH);
+    for (int c = 0; c < d.ct; c++) d3_weight_sets(p, w, d.C, d.c0 + c, shift_words, tr, sets + (size_t)c * D3_CH);
     for (int b = 0; b < B; b++) {
       d.x = (const int8_t *)in->data + (size_t)b * d.H * d.W * d.C;
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row in each slot */
       for (int oy = 0; oy < OH; oy++) {
-        const int iy0 = oy - p->pad_h, t = ((iy0 % 3) + 3) % 3;
+        const int iy0 = oy * stride - ph, t = ((iy0 % 3) + 3) % 3;
         for (int ky = 0; ky < 3; ky++) {
           const int s = (t + ky) % 3;
           if (held[s] != iy0 + ky) d3_fill_row(&d, iy0 + ky, s);
           held[s] = iy0 + ky;
         }
-        d3_job_t job = {d.ring, 96 * d.nb, sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb - 1,
-                        (int8_t *)out->data + (((size_t)b * OH + oy) * OW) * d.C + d.c0, d.C, OW / 4, OW % 4,
-                        dd, ll, 4 * d.nj * D3_BLK, d.ct / 4, 96 * d.nb - 24};
-        d3_rows(&job);
+        d3_job_t job = {d.ring, step * (OW / 4), sets + t * D3_SET + 3, (uint8_t *)st, 16 * d.nb - 1,
+                        (int8_t *)out->data + (size_t)b * OH * OW * d.C + (size_t)oy * yr + d.c0, (int32_t)ys,
+                        OW / 4, OW % 4, dd, ll, 4 * d.nj * D3_BLK, d.ct / 4, step * d.nb - 24,
+                        hb_d3_part(stride, OW % 4)};
+        hb_d3_rows(&job, stride);
       }
     }
   }

@@ -4,6 +4,10 @@
 #include "../fixedpoint.h"
 #include "../ops.h"
 #include "s16.h"
+#include "simd.h"
+#ifdef HB_KERNELS_DSP
+#include "elementwise_dsp.h"
+#endif
 
 /* Pads both input shapes to 6-D and derives strides (0 on broadcast dims). */
 static int broadcast_plan(hb_engine_t *e, int idx, hb_binary_params_t *p, hb_error_t *err) {
@@ -134,5 +138,10 @@ static void run(hb_engine_t *e, const hb_op_t *op, row_fn row) {
           }
 }
 
-void hb_eval_add(hb_engine_t *e, const hb_op_t *op) { run(e, op, add_row); }
+void hb_eval_add(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_DSP
+  if (hb_add_dsp(e, op)) return;
+#endif
+  run(e, op, add_row);
+}
 void hb_eval_mul(hb_engine_t *e, const hb_op_t *op) { run(e, op, mul_row); }

@@ -6,6 +6,11 @@
 #include "simd.h"
 #include "conv_common.h" /* hb_requant */
 #include "s16.h"
+#include "requant_fast.h"
+#include "mve.h"
+#ifdef HB_KERNELS_DSP
+#include "fc_pairs_dsp.h"
+#endif
 
 /* FullyConnectedOptions: act(0) weights_format(1) keep_num_dims(2). */
 int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
@@ -40,6 +45,12 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   if (hb_bias_check(e, idx, op->nin > 2 ? op->in[2] : -1, p->out_depth, err) ||
       hb_channel_params(e, idx, in, f, out, p->out_depth, 0, &p->mult, &p->shift, err))
     return err->code;
+  p->rq = 0;
+#ifdef HB_KERNELS_DSP
+  const hb_rq_src_t src = {p->mult, p->shift, hb_conv_bias(e, op), (const int8_t *)f->data, p->out_depth, p->accum_depth, p->accum_depth, 1, p->in_offset,
+                           p->out_offset, 1};
+  if (!p->filter_offset) p->rq = hb_rq_make(e, &src);
+#endif
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }
 
@@ -64,14 +75,16 @@ static inline int8_t fc_out(int32_t acc, const int32_t *bias, const hb_fc_params
  * value fits in int32 (prepare's depth limit), so the result is identical. The input
  * vector is widened once per batch into the scratch, one pair {x0,x2},{x1,x3} per 4
  * elements; four weight rows share each LDRD of it. */
-static uint32_t fc_widen(const int8_t *x, int D, int32_t io, uint64_t *s) {
+static uint32_t fc_widen(const int8_t *x, int D, int32_t io, int dbl, uint64_t *s) {
   const uint32_t io2 = hb_pack16(io, io);
   uint32_t sum = 0;
   for (int d = 0; d + 4 <= D; d += 4, s++) {
     const uint32_t v = hb_ld32(x + d);
-    *s = hb_widen4_off(io2, v);
+    const uint64_t x4 = hb_widen4_off(io2, v);
+    *s = dbl ? hb_pair(hb_sadd16(hb_lo(x4), hb_lo(x4)), hb_sadd16(hb_hi(x4), hb_hi(x4))) : x4;
   }
-  for (int d = 0; d < D; d++) sum += (uint32_t)((int32_t)x[d] + io);
+  if (!dbl)
+    for (int d = 0; d < D; d++) sum += (uint32_t)((int32_t)x[d] + io);
   return sum;
 }
 
@@ -146,12 +159,20 @@ static int32_t fc_row1(const int8_t *w, const uint64_t *s, const uint64_t *send)
   return a0;
 }
 
+/* Output oc from its exact sum a (of w * (x + io), doubled with p->rq). */
+static inline int8_t fc_dsp_out(const hb_fc_params_t *p, int32_t a, uint32_t fo_sum, const int32_t *bias, int oc) {
+  if (!p->rq) return fc_out(hb_add_wrap(a, (int32_t)fo_sum), bias, p, oc);
+  const int32_t v = hb_ssat8(hb_rq_out(bias ? hb_add_wrap(a, 2 * bias[oc]) : a, p->rq));
+  return (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
+}
+
 static int fc_dsp(const hb_fc_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias, int8_t *y) {
-  const int D = p->accum_depth, G = D / 4, OD = p->out_depth;
+  const int D = p->accum_depth, G = D / 4, OD = p->out_depth, k = p->rq ? 2 : 1;
+  if (hb_fc_pairs_dsp(p, x, w, bias, y)) return 1;
   if ((size_t)G * 8 > HB_DSP_SCRATCH_BYTES) return 0;
   uint64_t *s = hb_dsp_scratch, *send = s + G;
   for (int b = 0; b < p->batches; b++, x += D, y += OD) {
-    const uint32_t fo_sum = (uint32_t)p->filter_offset * fc_widen(x, D, p->in_offset, s);
+    const uint32_t fo_sum = (uint32_t)p->filter_offset * fc_widen(x, D, p->in_offset, k == 2, s);
     for (int oc = 0; oc < OD;) {
       int32_t a[4];
       const int n = OD - oc >= 4 ? 4 : 1;
@@ -159,8 +180,8 @@ static int fc_dsp(const hb_fc_params_t *p, const int8_t *x, const int8_t *w, con
       else a[0] = fc_row1(w + (size_t)oc * D, s, send);
       for (int r = 0; r < n; r++, oc++) {
         const int8_t *wr = w + (size_t)oc * D;
-        for (int d = 4 * G; d < D; d++) a[r] += (int32_t)wr[d] * ((int32_t)x[d] + p->in_offset);
-        y[oc] = fc_out(hb_add_wrap(a[r], (int32_t)fo_sum), bias, p, oc);
+        for (int d = 4 * G; d < D; d++) a[r] += (int32_t)wr[d] * k * ((int32_t)x[d] + p->in_offset);
+        y[oc] = fc_dsp_out(p, a[r], fo_sum, bias, oc);
       }
     }
   }
@@ -171,8 +192,11 @@ static int fc_dsp(const hb_fc_params_t *p, const int8_t *x, const int8_t *w, con
 void hb_eval_fc(hb_engine_t *e, const hb_op_t *op) {
   const hb_fc_params_t *p = &op->p.fc;
   const int8_t *x = (const int8_t *)HB_T(e, op, 0)->data, *w = (const int8_t *)HB_T(e, op, 1)->data;
-  const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ? (const int32_t *)(const void *)e->tensors[op->in[2]].data : 0;
+  const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)HB_OUT(e, op)->data;
+#ifdef HB_KERNELS_MVE
+  if (hb_fc_mve(e, op)) return;
+#endif
 #ifdef HB_KERNELS_DSP
   if (fc_dsp(p, x, w, bias, y)) return;
 #endif

@@ -2,6 +2,10 @@
  * the average divides by the clipped count, rounding half away from zero. */
 #include "../ops.h"
 #include "s16.h"
+#include "simd.h"
+#ifdef HB_KERNELS_DSP
+#include "elementwise_dsp.h"
+#endif
 
 /* Pool2DOptions: padding(0) stride_w(1) stride_h(2) filter_w(3) filter_h(4) act(5). */
 static int prepare_pool(hb_engine_t *e, int idx, hb_error_t *err) {
@@ -75,5 +79,10 @@ static void pool(hb_engine_t *e, const hb_op_t *op, int is_max) {
   }
 }
 
-void hb_eval_avgpool(hb_engine_t *e, const hb_op_t *op) { pool(e, op, 0); }
+void hb_eval_avgpool(hb_engine_t *e, const hb_op_t *op) {
+#ifdef HB_KERNELS_DSP
+  if (hb_avgpool_dsp(e, op)) return;
+#endif
+  pool(e, op, 0);
+}
 void hb_eval_maxpool(hb_engine_t *e, const hb_op_t *op) { pool(e, op, 1); }

@@ -9,7 +9,8 @@
  * acc < 0, v <= 0, and v = 0 gives 0 with either rounding constant.
  *
  * A channel takes this form when 1 <= r <= 22 (c and c + v fit in int32) and every
- * reachable |acc| < 2^30 (acc2 fits), bounded at load from the constant weights and bias. */
+ * reachable |acc| < 2^30 (acc2 fits), bounded at load from the constant weights and bias; or
+ * when its weights are all 0 (hb_rq_make encodes its constant output). */
 #ifndef HB_REQUANT_FAST_H
 #define HB_REQUANT_FAST_H
 #include "../ops.h"
@@ -23,8 +24,20 @@ static inline int32_t hb_rq_out(int32_t acc2, const hb_rq_t *q) {
   return hb_smmlar(acc2, q->mult, q->k + (acc2 >> 31)) >> q->r;
 }
 
-/* Fills p->rq for nch channels (NULL when one channel does not qualify, or during the
- * arena-sizing pass): channel c's weights are w[c * ch_stride + t * tap_stride], t < taps. */
-void hb_rq_prepare(hb_engine_t *e, hb_conv_params_t *p, const int8_t *w, int nch, int taps, int ch_stride,
-                   int tap_stride, const int32_t *bias);
+/* What the fast form of nch channels is made from: channel c's weights are
+ * w[c * ch_stride + t * tap_stride], t < taps; its bias bias[c] (bias may be NULL). shared: one
+ * hb_rq_t for all channels (they must share multiplier and shift; its bias2 is 0, the kernel adds
+ * 2 * bias[c]), 16 bytes of arena instead of 16 a channel. */
+typedef struct {
+  const int32_t *mult, *shift, *bias;
+  const int8_t *w;
+  int nch, taps, ch_stride, tap_stride;
+  int32_t in_offset, out_offset;
+  int shared;
+} hb_rq_src_t;
+
+/* The channels' hb_rq_t in the arena's persistent area, or NULL when one channel does not
+ * qualify (its shift outside [-22, -1] or a reachable |acc| >= 2^30, unless its weights are all
+ * 0 and not shared: then it is a constant) or during the arena-sizing pass. */
+hb_rq_t *hb_rq_make(hb_engine_t *e, const hb_rq_src_t *s);
 #endif

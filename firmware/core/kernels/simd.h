@@ -5,14 +5,23 @@
  * and are tested bit-exact on the development machine (`make native KERNELS=dsp`).
  *
  * Kernel choice (build time): HB_KERNELS_DSP selects the SIMD-MAC kernels, HB_KERNELS_C
- * the plain C ones; with neither, DSP when the target has __ARM_FEATURE_DSP (M4, M7, M55).
+ * the plain C ones, HB_KERNELS_MVE (with HB_KERNELS_DSP) the Helium kernels first; with none,
+ * DSP when the target has __ARM_FEATURE_DSP (M4, M7, M55) and MVE when it has __ARM_FEATURE_MVE.
  * Values are 32-bit words holding two int16 lanes (lo = bits 0-15) or four int8 bytes. */
 #ifndef HB_SIMD_H
 #define HB_SIMD_H
 #include <stdint.h>
 
-#if !defined(HB_KERNELS_DSP) && !defined(HB_KERNELS_C) && defined(__ARM_FEATURE_DSP)
+#if !defined(HB_KERNELS_DSP) && !defined(HB_KERNELS_C) && !defined(HB_KERNELS_MVE)
+#if defined(__ARM_FEATURE_DSP)
 #define HB_KERNELS_DSP 1
+#endif
+#if defined(__ARM_FEATURE_MVE)
+#define HB_KERNELS_MVE 1 /* Helium (kernels/mve.h), the DSP kernels as its fallback */
+#endif
+#endif
+#if defined(HB_KERNELS_MVE) && !(defined(__ARM_FEATURE_MVE) && defined(HB_KERNELS_DSP))
+#error "HB_KERNELS_MVE needs a core with MVE (-mcpu=cortex-m55) and HB_KERNELS_DSP (KERNELS=mve sets both)"
 #endif
 
 /* An unaligned little-endian 32-bit load (a plain LDR on Cortex-M3 and up). The builtin:
@@ -22,6 +31,12 @@ static inline uint32_t hb_ld32(const int8_t *p) {
   __builtin_memcpy(&v, p, 4);
   return v;
 }
+
+/* An unaligned 32-bit store, and an empty asm that hides a pointer's value from the optimiser:
+ * in a copy or fill loop it stops GCC from turning the loop into a memcpy/memset call, which
+ * costs ~150 instructions for the few bytes the kernels move at a time. */
+static inline void hb_st32(int8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
+#define HB_OPAQUE(p) __asm__("" : "+r"(p))
 
 /* Halfword packs, PKHBT's {lo.lo, hi.lo} and PKHTB's {lo.hi, hi.hi}: plain C on every core
  * (no ACLE intrinsic; GCC emits two instructions for each, not PKHBT/PKHTB). */
