@@ -4,10 +4,10 @@ A stream is anything with `read(n) -> bytes` (1..n bytes, or b"" after a short w
 `write(data)`: SerialStream wraps a pyserial object (/dev/ttyACM0, socket://, rfc2217://,
 loop://); the SSH agent client passes its channel. Every HELLO opens a new session and requests
 are numbered 1, 2, … in it, so a frame delivered late (a duplicate, a reply to an earlier
-exchange) never passes for the one awaited. Requests go out in a window (go-back-N, _Window in
+exchange) never passes for the one awaited. Requests go out in a window (go-back-N, Window in
 link_window.py): the target runs them in order, answers a repeated request from its cache, and
 NAKs a request that arrives after a lost one and every damaged frame, so a loss costs one
-re-send instead of a timeout; the chunk size and window follow the losses (link_noise.py).
+re-send instead of a timeout; the chunk size follows the losses (link_noise.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .link_stream import SerialStream  # noqa: F401  (drivers import it from her
 from .link_window import Req, SessionLost, TargetRebooted, Window  # noqa: F401  (drivers import them from here)
 
 SESSION_RENEW = wire.SEQ_MAX - (1 << 24)  # a session this old is replaced (HELLO) before its seq can wrap
+STALL_NOISY_S = 0.1  # on a link losing frames, a frame begun and silent this long lost its delimiter
 HELLO_RESEND_MIN_S = 0.005  # a damaged frame or a NAK re-sends HELLO at once, but not faster than this
 
 
@@ -41,6 +42,7 @@ class Link:
     def __init__(self, stream, where: str, frame_timeout: float = 0.5, retries: int = 10, window: int = 8) -> None:
         self.stream, self.where = stream, where
         self.frame_timeout, self.max_retries, self.window_opt = frame_timeout, retries, window
+        self.window = 1
         self.max_body = 256
         self.decoder = wire.Decoder()
         self.session = 0  # opened by hello(); requests are numbered from 1 in it
@@ -54,13 +56,10 @@ class Link:
         self.slowest: dict[int, float] = {}  # request type → longest wait for its reply (s)
         self._order = 0
         self._hello_timeout = 10.0
-
-    @property
-    def window(self) -> int:
-        return max(1, self.noise.window)
+        self._heard = time.monotonic()  # when bytes last arrived
 
     def step(self, overhead: int) -> int:
-        """Data bytes per frame now, for a request body of `overhead` bytes + data."""
+        """Data bytes per frame now (the noise decides), in a frame whose body has `overhead` bytes more."""
         return max(1, min(self.noise.chunk, self.max_body - overhead))
 
     # ---- frames ----
@@ -69,11 +68,23 @@ class Link:
         self.noise.sent(resend)
 
     def _frames(self) -> list[wire.Frame]:
-        """Frames that arrived; damaged ones are counted in noise.damaged."""
+        """Frames that arrived; damaged ones are counted in noise.damaged. A frame begun but not
+        ended for frame_timeout lost its delimiter: it counts as damaged (nothing else ends it)."""
         dropped = self.decoder.dropped
-        frames = self.decoder.feed(self.stream.read(1 << 16))
+        data = self.stream.read(1 << 16)
+        now = time.monotonic()
+        if data:
+            self._heard = now
+        elif now - self._heard > (STALL_NOISY_S if self.noise.verdicts.ones else self.frame_timeout):
+            self.decoder.drop_partial()
+        frames = self.decoder.feed(data)
         self.noise.damaged += self.decoder.dropped - dropped
         return frames
+
+    def probe(self) -> None:
+        """A lone delimiter: ends a request whose own delimiter was lost (the target then runs it,
+        or NAKs it damaged); an empty frame that costs nothing otherwise."""
+        self.stream.write(b"\x00")
 
     def _next_seq(self) -> int:
         self.seq += 1
@@ -100,8 +111,9 @@ class Link:
         return err
 
     # ---- HELLO ----
-    def hello(self, timeout: float) -> dict:
-        """Open a new session with HELLO; the target's facts. TargetTimeout names the URL."""
+    def hello(self, timeout: float, brief: bool = False) -> dict:
+        """Open a new session with HELLO; the target's facts (adopted). brief: only version, nonce and
+        boot id, the facts kept (new_session()). TargetTimeout names the URL."""
         deadline = Deadline(timeout)
         self._hello_timeout = timeout
         nonce = random.randrange(1, 1 << 32)
@@ -109,7 +121,7 @@ class Link:
         self.session, self.seq = self._sessions, 0
         damaged0, resend = self.noise.damaged, False
         while not deadline.expired():
-            self._send(wire.HELLO, 0, wire.pack_hello_request(nonce), resend)
+            self._send(wire.HELLO, 0, wire.pack_hello_request(nonce, brief), resend)
             resend, sent = True, time.monotonic()
             again = sent + max(0.5, self.frame_timeout)
             while time.monotonic() < again and not deadline.expired():
@@ -117,7 +129,7 @@ class Link:
                 for f in self._frames():
                     facts = self._hello_reply(f, nonce)
                     if facts is not None:
-                        return self._adopt(facts)
+                        return facts if brief else self._adopt(facts)
                     if f.type == wire.NAK:  # the target dropped our HELLO damaged: at once again
                         again = min(again, sent + HELLO_RESEND_MIN_S)
                 if self.noise.damaged != damaged:  # its reply arrived damaged
@@ -148,9 +160,10 @@ class Link:
     def _adopt(self, facts: dict) -> dict:
         self.facts = facts
         self.boot_id = str(facts.get("boot_id", ""))
-        self.boot_ids.add(self.boot_id)
         self.max_body = int(facts.get("max_body", 256))
-        self.noise.limits(self.max_body, min(self.window_opt, int(facts.get("window", 1)), 64))
+        self.noise.limit(self.max_body, first=not self.boot_ids)
+        self.window = max(1, min(self.window_opt, int(facts.get("window", 1)), 64))
+        self.boot_ids.add(self.boot_id)
         return facts
 
     # ---- the window ----
@@ -162,20 +175,21 @@ class Link:
         of the requests completed before it.
         """
         if self.seq > SESSION_RENEW:
-            self._renew()
+            self.new_session()
         st = Window(self, reqs)
         try:
             return st.run()
         except TargetRebooted as e:
-            e.replies = [b for _, b in st.replies[:st.base]]
+            e.replies = st.completed()
             raise
 
-    def _renew(self) -> None:
-        """A new session before this one's seq wraps; the same boot, or TargetRebooted."""
-        boot_id = self.boot_id
-        self.hello(self._hello_timeout)
-        if self.boot_id != boot_id:
-            raise TargetRebooted(f"{self.where}: the target rebooted (boot id {self.boot_id})", self.boot_id)
+    def new_session(self) -> None:
+        """A new session with the target already known (a brief HELLO): before the seq could wrap,
+        or to run requests again after copies that can never get through; TargetRebooted if the
+        target has booted since."""
+        boot_id = str(self.hello(self._hello_timeout, brief=True).get("boot_id", ""))
+        if boot_id != self.boot_id:
+            raise TargetRebooted(f"{self.where}: the target rebooted (boot id {boot_id})", boot_id)
 
     def request(self, msg_type: int, body: bytes = b"", extra: float = 0.0) -> bytes:
         return self.transact([Req(msg_type, body, extra)])[0]

@@ -17,19 +17,13 @@ PLAN_EXTRA_S = 30.0  # LOAD_END hashes and plans the model: seconds allowed beyo
 
 
 def upload(link: Link, data: bytes, chunk: int) -> float:
-    """LOAD_BEGIN + windowed LOAD_CHUNKs of at most `chunk` bytes (fewer while the link is noisy);
-    the seconds it took."""
+    """LOAD_BEGIN + windowed LOAD_CHUNKs of at most `chunk` bytes (split smaller while the link is
+    noisy); the seconds it took."""
     t0 = time.perf_counter()
-
-    def reqs():
-        yield Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))
-        o = 0
-        while o < len(data):  # each chunk sized as it is sent: the noise may have moved the step
-            step = max(1, min(chunk, link.step(4)))
-            yield Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]))
-            o += step
-
-    link.transact(reqs())
+    step = max(1, min(chunk, link.max_body - 4))
+    reqs = [Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))]
+    reqs += [Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4) for o in range(0, len(data), step)]
+    link.transact(reqs)
     return time.perf_counter() - t0
 
 
@@ -40,8 +34,9 @@ def load_end(link: Link, preserve_all: bool = False, arena_limit: int = 0) -> di
 
 
 def set_input_reqs(link: Link, idx: int, data: bytes) -> list[Req]:
-    step = link.step(5)
-    return [Req(wire.SET_INPUT, wire.pack_set_input(idx, o, data[o:o + step])) for o in range(0, max(1, len(data)), step)]
+    step = link.max_body - 5
+    return [Req(wire.SET_INPUT, wire.pack_set_input(idx, o, data[o:o + step]), data_at=5)
+            for o in range(0, max(1, len(data)), step)]
 
 
 def invoke_req(count: int = 1, profile: bool = False, extra: float = 0.0) -> Req:
@@ -49,13 +44,15 @@ def invoke_req(count: int = 1, profile: bool = False, extra: float = 0.0) -> Req
 
 
 def get_output_reqs(link: Link, idx: int, nbytes: int) -> list[Req]:
-    step = link.step(0)
-    return [Req(wire.GET_OUTPUT, wire.pack_get_output(idx, o, step)) for o in range(0, max(1, nbytes), step)]
+    step = link.max_body
+    return [Req(wire.GET_OUTPUT, wire.pack_get_output(idx, o, min(step, nbytes - o)), reads=True)
+            for o in range(0, max(1, nbytes), step)]
 
 
 def get_tensor(link: Link, idx: int, nbytes: int) -> bytes:
-    step = link.step(0)
-    reqs = [Req(wire.GET_TENSOR, wire.pack_get_tensor(idx, o, step)) for o in range(0, max(1, nbytes), step)]
+    step = link.max_body
+    reqs = [Req(wire.GET_TENSOR, wire.pack_get_tensor(idx, o, min(step, nbytes - o)), reads=True)
+            for o in range(0, max(1, nbytes), step)]
     return b"".join(link.transact(reqs))
 
 

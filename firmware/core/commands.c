@@ -49,11 +49,21 @@ static void j_hex(jbuf_t *j, uint32_t v) {
 static void j_kv_str(jbuf_t *j, const char *k, const char *v) { j_str(j, ",\""); j_str(j, k); j_str(j, "\":\""); j_str(j, v); j_str(j, "\""); }
 static void j_kv_u32(jbuf_t *j, const char *k, uint32_t v) { j_str(j, ",\""); j_str(j, k); j_str(j, "\":"); j_u32(j, v); }
 
-static size_t hello_body(uint8_t *out, int boot, uint32_t nonce) {
+/* brief: only what a new session of a known target needs (version, boot id, nonce): a short
+ * reply gets through a noisy link where the full one (~400 bytes) rarely does. */
+static size_t hello_body(uint8_t *out, int boot, uint32_t nonce, int brief) {
   const hb_board_t *b = cmd.board;
   jbuf_t j = {out, 0, HB_MAX_BODY};
   j_str(&j, "{\"version\":");
   j_u32(&j, HB_PROTOCOL_VERSION);
+  if (brief) {
+    j_kv_u32(&j, "nonce", nonce);
+    j_str(&j, ",\"boot_id\":\"");
+    j_hex(&j, boot_hi);
+    j_hex(&j, boot_lo);
+    j_str(&j, "\"}");
+    return j.n;
+  }
   j_kv_str(&j, "board", b->board);
   j_kv_str(&j, "cpu", b->cpu);
   j_kv_str(&j, "timer", b->timer);
@@ -151,9 +161,9 @@ static void nak(uint8_t reason, uint32_t got_session, uint32_t got_seq) {
   hb_tx_frame(raw, n + 9 + 16);
 }
 
-static void send_hello(uint32_t sess, uint32_t seq, int boot, uint32_t nonce) {
+static void send_hello(uint32_t sess, uint32_t seq, int boot, uint32_t nonce, int brief) {
   size_t n = put_head(hello_raw, M_HELLO | M_REPLY, sess, seq);
-  hb_tx_frame(hello_raw, n + hello_body(hello_raw + n, boot, nonce));
+  hb_tx_frame(hello_raw, n + hello_body(hello_raw + n, boot, nonce, brief));
 }
 
 static void on_frame(const uint8_t *f, size_t n, uint32_t crc) {
@@ -162,13 +172,14 @@ static void on_frame(const uint8_t *f, size_t n, uint32_t crc) {
   if (type & M_REPLY) return;  /* our own kind of frame echoed back: not a request */
   if (type == M_HELLO) {       /* always answered; opens a session unless it repeats this one's */
     uint32_t nonce = n >= HB_FRAME_HEAD + 4 ? hb_get_u32(f + HB_FRAME_HEAD) : 0;
+    int brief = n >= HB_FRAME_HEAD + 5 && (f[HB_FRAME_HEAD + 4] & HELLO_BRIEF);
     if (sess != session || sess == 0) {
       for (unsigned i = 0; i < HB_WINDOW; i++) slots[i].valid = 0;
       session = sess;
       expected = seq + 1u;
     }
     if (nonce) port_persist()->nonce = nonce;  /* mixed into the next boot's id */
-    send_hello(sess, seq, 0, nonce);
+    send_hello(sess, seq, 0, nonce, brief);
     return;
   }
   if (session != 0 && sess == session) {
@@ -200,7 +211,7 @@ void hb_serve(const hb_board_t *board) {
   p->boots++;
   boot_hi = p->boots;
   boot_lo = mix(p->nonce ^ mix(port_clock()) ^ (uint32_t)(uintptr_t)p);
-  send_hello(0, 0, 1, 0);  /* the unsolicited boot announcement: session 0, seq 0 */
+  send_hello(0, 0, 1, 0, 0);  /* the unsolicited boot announcement: session 0, seq 0 */
   hb_rx_init(&rx, rx_buf, sizeof rx_buf);
   for (;;) {
     uint32_t dropped = rx.dropped;

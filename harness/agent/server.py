@@ -90,6 +90,8 @@ class Server:
         h = self.h
         if t == wire.HELLO:
             nonce = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
+            if len(body) >= 5 and body[4] & wire.HELLO_BRIEF:
+                return wire.pack_hello({"version": wire.VERSION, "nonce": nonce, "boot_id": h.boot_id})
             return wire.pack_hello(self._hello({"boot": 0, "nonce": nonce}))
         if t == wire.LOAD_BEGIN:
             return h.load_begin(*wire.unpack_load_begin(body))

@@ -33,6 +33,7 @@ ERROR_NAMES = {1: "CORRUPT", 2: "UNSUPPORTED", 3: "ARENA", 4: "TOO_BIG", 5: "BAD
                16: "BAD_REQUEST", 17: "BAD_STATE", 18: "SHA_MISMATCH", 19: "TOO_LARGE", 20: "INCOMPLETE",
                32: "RUNTIME"}
 
+HELLO_BRIEF = 0x01  # HELLO request flags
 LOAD_PRESERVE_ALL = 0x01  # LOAD_END flags
 INVOKE_PROFILE = 0x01  # INVOKE flags
 NAK_ORDER, NAK_DAMAGED = 0, 1  # NAK reasons: a request it cannot run now; a damaged frame it dropped
@@ -140,6 +141,15 @@ class Decoder:
         self._buf.clear()
         self._overflow = False
 
+    def drop_partial(self) -> bool:
+        """Give up the frame gathered so far (its delimiter was lost, nothing followed): counted as
+        dropped; whether there was one."""
+        had = bool(self._buf) or self._overflow
+        if had:
+            self.dropped += 1
+            self.reset()
+        return had
+
 
 def _split_keep(data: bytes):
     """Pieces of `data` between zeros, with None where each zero was."""
@@ -157,8 +167,9 @@ def _split_keep(data: bytes):
 
 
 # ---- bodies ----
-def pack_hello_request(nonce: int = 0) -> bytes:
-    return struct.pack("<I", nonce & 0xFFFFFFFF)
+def pack_hello_request(nonce: int = 0, brief: bool = False) -> bytes:
+    """brief: the reply holds only version, nonce and boot_id (a new session of a known target)."""
+    return struct.pack("<IB", nonce & 0xFFFFFFFF, HELLO_BRIEF if brief else 0)
 
 
 def pack_hello(facts: dict) -> bytes:

@@ -170,7 +170,7 @@ class McuDriver(Driver):
             try:
                 got = self._batch(rows, done, k, outs, ticks, op_ticks)
             except (TargetRebooted, NotLoaded) as e:
-                got = self._partial(e, done, outs, ticks, op_ticks)
+                got = self._partial(e, rows, done, k, outs, ticks, op_ticks)
                 if self.reboots - reboots0 >= MAX_REBOOTS:
                     raise TargetError(f"target {self.target.name}: rebooted {MAX_REBOOTS} times in one run; "
                                       f"last: {e}") from None
@@ -212,15 +212,14 @@ class McuDriver(Driver):
         return self.opts.invoke_timeout if seen is None else 4.0 * seen + 1.0
 
     def _batch(self, rows, start, k, outs, ticks, op_ticks) -> int:
-        self._sent = self._requests(rows, start, k)  # kept: chunk sizes follow the noise, a rebuild may differ
-        reqs, ends = self._sent
+        reqs, ends = self._requests(rows, start, k)
         return self._store(reqs, ends, self.link.transact(reqs), start, outs, ticks, op_ticks)
 
-    def _partial(self, e, start, outs, ticks, op_ticks) -> int:
+    def _partial(self, e, rows, start, k, outs, ticks, op_ticks) -> int:
         replies = getattr(e, "replies", [])
         if not replies:
             return 0
-        reqs, ends = self._sent
+        reqs, ends = self._requests(rows, start, k)
         return self._store(reqs, ends, replies, start, outs, ticks, op_ticks)
 
     def _store(self, reqs, ends, replies, start, outs, ticks, op_ticks) -> int:
