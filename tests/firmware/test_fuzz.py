@@ -80,12 +80,13 @@ def session(path: Path, chunk: int, preserve: bool = False, profile: bool = Fals
 
 
 def hostile_records() -> bytes:
-    """Retries, a lost seq (NAK), a stale copy with other bytes, another session, a repeated and a
-    stray HELLO, SINK/SOURCE raw runs, garbage, an unknown type."""
+    """Retries, a lost seq (NAK), a stale copy with other bytes, another session, a repeated (brief)
+    and a stray HELLO, SINK/SOURCE raw runs, garbage (damaged frames: NAKs), an unknown type."""
     out = frame_record(wire.HELLO, 5) + frame_record(wire.TENSOR_INFO, 6, b"\x00\x00")
     out += frame_record(wire.TENSOR_INFO, 6, b"\x00\x00") + frame_record(wire.INVOKE, 9, b"\x01\x00\x00")
     out += frame_record(wire.TENSOR_INFO, 6, b"\x01\x00") + frame_record(wire.TENSOR_INFO, 7, b"\x00\x00", 7)
-    out += frame_record(wire.HELLO, 5) + frame_record(wire.SINK, 7, struct.pack("<I", 8)) + raw_record(b"\x55" * 8)
+    out += frame_record(wire.HELLO, 5, wire.pack_hello_request(9, brief=True))
+    out += frame_record(wire.SINK, 7, struct.pack("<I", 8)) + raw_record(b"\x55" * 8)
     out += frame_record(wire.SOURCE, 8, struct.pack("<I", 100)) + raw_record(b"\x03\x41\x42\x00\x00\xff")
     out += frame_record(wire.HELLO, 1, b"", 0) + frame_record(wire.TENSOR_INFO, 2, b"\x00\x00", 0)
     out += frame_record(wire.HELLO, 3, b"", SESSION + 1) + frame_record(0x42, 4, b"?", SESSION + 1)

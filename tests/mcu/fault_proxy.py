@@ -2,7 +2,7 @@
 dropped with probability `rate`, and once, after `burst_after` bytes host→target, `burst`
 bytes in a row are lost. `on_bytes(n)` is called with the host→target count (tests reset the
 target from it). With `replay` (a Replayer per direction, True = host→target) it also delivers
-copies of earlier frames late; ReplayStream does the same to any link stream (pipes)."""
+copies of earlier frames late; FilteredStream does the same to any link stream (pipes)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,37 @@ class Replayer:
             self._due.setdefault(self.frames + d - 1, []).append((d, frame))
 
 
-class ReplayStream:
-    """A link stream (read/write/close) whose frames a Replayer per direction re-delivers late."""
+class BigFrameDamager:
+    """One direction of a byte stream: every frame longer than `limit` bytes (delimiter included)
+    arrives damaged (a byte in its middle changed, never to 0x00), the rest intact — a link that
+    cannot carry big frames. Frames are passed on whole, when their delimiter arrives."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.damaged = 0
+        self._frame = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        pos = 0
+        while True:
+            z = data.find(b"\x00", pos)
+            if z < 0:
+                self._frame += data[pos:]
+                return bytes(out)
+            frame = self._frame + data[pos:z + 1]
+            self._frame = bytearray()
+            if len(frame) > self.limit:
+                m = len(frame) // 2
+                frame[m] = frame[m] ^ 1 or 3  # still non-zero: the frame ends where it did, its CRC fails
+                self.damaged += 1
+            out += frame
+            pos = z + 1
+
+
+class FilteredStream:
+    """A link stream (read/write/close) whose bytes pass a filter per direction (a Replayer, a
+    BigFrameDamager: anything with feed(bytes) -> bytes)."""
 
     def __init__(self, inner, to_target: Replayer, to_host: Replayer) -> None:
         self.inner, self.to_target, self.to_host = inner, to_target, to_host

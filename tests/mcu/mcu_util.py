@@ -200,3 +200,26 @@ def proxied_qemu(rate: float = 1 / 2000, burst_after: int = 0, burst: int = 0, s
     d.reset_at = 0
     with d:
         yield d
+
+
+def native_driver(target_bin: Path, filters=None, **options):
+    """An unopened mcu driver (its real load/run path) on the native target over pipes; filters:
+    (host → target, target → host) objects with feed(bytes) -> bytes (fault_proxy.py)."""
+    from fault_proxy import FilteredStream
+
+    from harness.config import TargetConfig
+    from harness.drivers.mcu import McuDriver
+
+    class NativeDriver(McuDriver):
+        def _connect(self):
+            self.stream = PipeStream([str(target_bin), str(1 << 20), str(1 << 20)])
+            return self.stream if filters is None else FilteredStream(self.stream, *filters)
+
+        def close(self) -> None:
+            super().close()
+            if getattr(self, "stream", None) is not None:
+                err, self.stream = self.stream.close(), None
+                assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+
+    return NativeDriver(TargetConfig(kind="mcu", name="native", options={"url": "native", "frame_timeout": 0.3,
+                                                                         **options}))

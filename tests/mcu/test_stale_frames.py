@@ -15,12 +15,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from fault_proxy import Replayer, ReplayStream
-from mcu_util import ROOT, PipeStream, clean_qemu_run, native_target_binary, proxied_qemu, shared_model
+from fault_proxy import Replayer, FilteredStream
+from mcu_util import ROOT, PipeStream, clean_qemu_run, native_driver, native_target_binary, proxied_qemu, shared_model
 
-from harness.agent import wire
-from harness.config import TargetConfig
-from harness.drivers.mcu import McuDriver
 from harness.drivers.ssh_agent import AgentClient
 from harness.link import Link
 
@@ -40,31 +37,8 @@ def assert_copies_delivered(reps: dict[bool, Replayer], delays) -> None:
         assert all(r.copies[d] > 0 for d in delays), (to_target, r.copies, r.frames)
 
 
-class StreamDriver(McuDriver):
-    """The mcu driver (its real load/run path) over a stream the test makes: the native target."""
-
-    def __init__(self, make_stream) -> None:
-        super().__init__(TargetConfig(kind="mcu", name="native", options={"url": "native", "frame_timeout": 0.3}))
-        self.make_stream = make_stream
-        self.stream = None
-
-    def _connect(self):
-        self.stream = self.make_stream()
-        return self.stream
-
-    def close(self) -> None:
-        super().close()
-        if self.stream is not None:
-            err = self.stream.close()
-            assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
-
-
 def _native_run(target_bin, data: bytes, xs, reps=None):
-    def stream():
-        pipe = PipeStream([str(target_bin), str(1 << 20), str(1 << 20)])
-        return pipe if reps is None else ReplayStream(pipe, reps[True], reps[False])
-
-    with StreamDriver(stream) as d:
+    with native_driver(target_bin, reps and (reps[True], reps[False])) as d:
         d.open()
         d.load(data, "hello_world")
         return d.run(xs)
@@ -85,7 +59,7 @@ def test_late_copies_through_the_firmware_link_layer(n, delays):
 
 def _agent_run(model: bytes, cache_dir, xs: np.ndarray, reps=None) -> np.ndarray:
     pipe = PipeStream([sys_python(), "-m", "agent", "--models", str(cache_dir)], cwd=ROOT / "harness")
-    stream = pipe if reps is None else ReplayStream(pipe, reps[True], reps[False])
+    stream = pipe if reps is None else FilteredStream(pipe, reps[True], reps[False])
     try:
         link = Link(stream, "agent", frame_timeout=2.0, retries=5, window=64)
         link.hello(30)
