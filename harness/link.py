@@ -20,7 +20,8 @@ from .deadline import Deadline
 from .errors import LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
 from .link_noise import LinkTooNoisy, Noise
 from .link_stream import SerialStream  # noqa: F401  (drivers import it from here)
-from .link_window import Req, SessionLost, TargetRebooted, Window  # noqa: F401  (drivers import them from here)
+from .link_req import Req, SessionLost, TargetRebooted  # noqa: F401  (drivers import them from here)
+from .link_window import Window
 
 SESSION_RENEW = wire.SEQ_MAX - (1 << 24)  # a session this old is replaced (HELLO) before its seq can wrap
 STALL_NOISY_S = 0.1  # on a link losing frames, a frame begun and silent this long lost its delimiter

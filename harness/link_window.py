@@ -1,27 +1,28 @@
 """One transact() of a Link (link.py): the requests in flight, their replies, and every re-send.
 
-Go-back-N: the target runs requests in order, so a NAK (request i expected, j received), a reply
-that overtakes an unanswered one (its reply was lost: the target has it cached), a damaged frame
-from the target and a timeout each re-send what was lost. A frame of another session, or of a
-request long answered, is ignored; a NAK from a boot the session was not opened with is a reboot.
+Go-back-N: the target runs requests in order and answers every frame it gets, so a NAK (request
+e expected, j received, or a damaged frame), a reply that overtakes an unanswered one (its reply
+was lost: the target has it cached), and a suspected loss followed by silence each re-send what
+was lost at once; a probe (a lone delimiter) ends a request whose own delimiter was lost, and a
+timeout is the last resort. A frame of another session, or of a request long answered, is
+ignored; a NAK from a boot the session was not opened with is a reboot.
 
 Requests that carry data (Req.data_at) or ask for it (Req.reads) are split to the link's current
 chunk when they are sent (link_noise.py), their replies joined again. One already sent too big
 for a link that turned noisy can never get through as it is (its copies must stay identical):
-after RESPLIT_AFTER sends the unanswered ones open a new session (HELLO: no copy of the old one
-can run any more), split to the chunk the noise allows, and run again in order — safe because
-re-running them in order leaves the target as running them once did.
+after RESPLIT_AFTER sends the unanswered ones open a new session (brief HELLO: no copy of the old
+one can run any more), split to the chunk the noise allows, and run again in order — safe
+because re-running them in order leaves the target as running them once did.
 """
 
 from __future__ import annotations
 
-import struct
 import time
-from dataclasses import dataclass
 
 from .agent import wire
-from .errors import LinkError, TargetTimeout
+from .errors import TargetTimeout
 from .link_noise import LinkTooNoisy
+from .link_req import Req, SessionLost, TargetRebooted
 
 SLOW_LINK_BYTES_S = 4000.0  # the slowest byte rate a timeout allows for before re-sending
 PROBE_S = 0.05  # a request unanswered this long gets a lone delimiter after it (Link.probe)
@@ -30,53 +31,6 @@ QUICK_S = 0.1  # on a link losing frames, re-send once a request waited this + t
 RESPLIT_AFTER = 2  # sends of a request too big for the chunk before it is split in a new session
 CHANGES_STATE = {wire.LOAD_BEGIN, wire.LOAD_CHUNK, wire.LOAD_END, wire.SET_INPUT, wire.INVOKE, wire.RESET,
                  wire.SINK, wire.SOURCE}
-
-
-class TargetRebooted(LinkError):
-    """The target announced a new boot (or NAKed with a new boot id) mid-conversation."""
-
-    def __init__(self, msg: str, boot_id: str = "") -> None:
-        super().__init__(msg)
-        self.boot_id = boot_id
-        self.replies: list[bytes] = []  # replies of the requests completed before the reboot
-
-
-class SessionLost(TargetRebooted):
-    """The target NAKs from another session (a stray HELLO reached it): recover as after a reboot."""
-
-
-@dataclass
-class Req:
-    """One request: type, body, seconds it may legitimately take beyond a frame timeout, and how
-    it splits: data_at > 0: the body's data starts there, after its offset u32 (LOAD_CHUNK,
-    SET_INPUT); reads: the body ends with offset u32, length u32 of the data the reply carries."""
-
-    type: int
-    body: bytes = b""
-    extra: float = 0.0
-    data_at: int = 0
-    reads: bool = False
-
-    def size(self) -> int:
-        """Data bytes this request carries or asks for (0: it does not split)."""
-        if self.data_at:
-            return len(self.body) - self.data_at
-        return struct.unpack_from("<I", self.body, len(self.body) - 4)[0] if self.reads else 0
-
-    def split(self, step: int) -> list["Req"]:
-        """Requests of at most `step` data bytes that together do what this one does."""
-        n = self.size()
-        if n <= step:
-            return [self]
-        if self.data_at:
-            head, at = self.body[:self.data_at - 4], self.data_at
-            (offset,) = struct.unpack_from("<I", self.body, at - 4)
-            return [Req(self.type, head + struct.pack("<I", offset + k) + self.body[at + k:at + k + step], self.extra,
-                        at) for k in range(0, n, step)]
-        head = self.body[:-8]
-        offset, _ = struct.unpack_from("<II", self.body, len(self.body) - 8)
-        return [Req(self.type, head + struct.pack("<II", offset + k, min(step, n - k)), self.extra, reads=True)
-                for k in range(0, n, step)]
 
 
 class _Entry:
