@@ -169,8 +169,8 @@ class Link:
 
     # ---- the window ----
     def transact(self, reqs) -> list[bytes]:
-        """Send every request (a list, or an iterable that reads step() as it goes, so chunks follow
-        the noise), a window in flight; the reply bodies in order.
+        """Send every request (any iterable, taken as the window has room; requests with data are
+        split to the chunk the noise allows), a window in flight; the reply bodies in order.
 
         An ERROR reply raises (mapped by code); on TargetRebooted, `.replies` holds the replies
         of the requests completed before it.
