@@ -74,8 +74,10 @@ class Window:
 
     def run(self) -> list[bytes]:
         lk = self.link
-        while not (self.done and self.base == len(self.entries)):
+        while True:
             self._fill()
+            if self.done and self.base == len(self.entries):
+                return self.completed()
             damaged = lk.noise.damaged
             for f in lk._frames():
                 self._on_frame(f)
@@ -86,7 +88,6 @@ class Window:
             lk.noise.check(lk.where)
             if self.base < self.next and self._must_resplit(self.entries[self.base]):
                 self._resplit()
-        return self.completed()
 
     # ---- sending ----
     def _send(self, e: _Entry, resend: bool = False) -> None:
