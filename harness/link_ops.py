@@ -22,7 +22,8 @@ def upload(link: Link, data: bytes, chunk: int) -> float:
     t0 = time.perf_counter()
     step = max(1, min(chunk, link.max_body - 4))
     reqs = [Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))]
-    reqs += [Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4) for o in range(0, len(data), step)]
+    reqs += [Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4)
+             for o in range(0, len(data), step)]
     link.transact(reqs)
     return time.perf_counter() - t0
 

@@ -74,7 +74,8 @@ class Server:
         self._nak(wire.NAK_ORDER, f.session, f.seq)  # the host re-sends from the one expected
 
     def _nak(self, reason: int, session: int, seq: int) -> None:
-        self._send(wire.encode(wire.NAK, self.session, self.expected, wire.pack_nak(reason, session, seq, self.h.boot_id)))
+        body = wire.pack_nak(reason, session, seq, self.h.boot_id)
+        self._send(wire.encode(wire.NAK, self.session, self.expected, body))
 
     def _execute(self, f: wire.Frame) -> bytes:
         try:

@@ -70,7 +70,8 @@ def test_a_link_that_loses_nearly_everything_says_so():
         d.load(data, "hello_world")
         d.proxy.rate = 1 / 6
         with pytest.raises(LinkTooNoisy, match=r"link too noisy: \d+ % of the last \d+ frames re-sent, \d+ % of "
-                                               r"the last \d+ lost, \d+ damaged frames received \(chunk now \d+ bytes\)"):
+                                               r"the last \d+ lost, \d+ damaged frames received "
+                                               r"\(chunk now \d+ bytes\)"):
             d.run([np.zeros((200, 1), np.int8)])
     assert time.monotonic() - t0 < 60
 
