@@ -133,9 +133,13 @@ $(STAMPS)/apt-lab:
 	@bash $(ROOT)/tools/apt-ensure.sh $(APT_LAB)
 	@touch $@
 
-$(STAMPS)/apt-long:
+# The fuzzers (tests/firmware/test_fuzz.py) link clang's sanitizer and libFuzzer runtimes: a
+# package clang only Recommends, so apt-ensure's --no-install-recommends leaves it out. Its name
+# follows the clang installed by apt-test (clang 14 on bookworm: libclang-rt-14-dev). The stamp
+# follows this file, so a new package here reaches machines that already have the stamp.
+$(STAMPS)/apt-long: $(STAMPS)/apt-test $(ROOT)/Makefile
 	@mkdir -p $(STAMPS)
-	@bash $(ROOT)/tools/apt-ensure.sh chromium
+	@bash $(ROOT)/tools/apt-ensure.sh chromium "libclang-rt-$$(clang -dumpversion | cut -d. -f1)-dev"
 	@touch $@
 
 # pyserial-labgrid (labgrid's dependency) provides the `serial` module: a pyserial left from an older

@@ -2,33 +2,30 @@
 
 A stream is anything with `read(n) -> bytes` (1..n bytes, or b"" after a short wait) and
 `write(data)`: SerialStream wraps a pyserial object (/dev/ttyACM0, socket://, rfc2217://,
-loop://); the SSH agent client passes its channel. Requests go out in a window (go-back-N):
-the target runs them in order, answers a repeated seq from its cache, and NAKs a request
-that arrives after a lost one, so a loss costs one re-send instead of a timeout.
+loop://); the SSH agent client passes its channel. Every HELLO opens a new session and requests
+are numbered 1, 2, … in it, so a frame delivered late (a duplicate, a reply to an earlier
+exchange) never passes for the one awaited. Requests go out in a window (go-back-N, Window in
+link_window.py): the target runs them in order, answers a repeated request from its cache, and
+NAKs a request that arrives after a lost one and every damaged frame, so a loss costs one
+re-send instead of a timeout; the chunk size follows the losses (link_noise.py).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 
 from .agent import wire
 from .deadline import Deadline
 from .errors import LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
+from .link_noise import LinkTooNoisy, Noise
 from .link_stream import SerialStream  # noqa: F401  (drivers import it from here)
+from .link_req import Req, SessionLost, TargetRebooted  # noqa: F401  (drivers import them from here)
+from .link_window import Window
 
-
-SLOW_LINK_BYTES_S = 4000.0  # the slowest byte rate a timeout allows for before re-sending
-
-
-class TargetRebooted(LinkError):
-    """The target announced a new boot (or NAKed with a new boot id) mid-conversation."""
-
-    def __init__(self, msg: str, boot_id: str = "") -> None:
-        super().__init__(msg)
-        self.boot_id = boot_id
-        self.replies: list[bytes] = []  # replies of the requests completed before the reboot
+SESSION_RENEW = wire.SEQ_MAX - (1 << 24)  # a session this old is replaced (HELLO) before its seq can wrap
+STALL_NOISY_S = 0.1  # on a link losing frames, a frame begun and silent this long lost its delimiter
+HELLO_RESEND_MIN_S = 0.005  # a damaged frame or a NAK re-sends HELLO at once, but not faster than this
 
 
 class NotLoaded(TargetError):
@@ -40,17 +37,8 @@ _ERRORS = {wire.E_CORRUPT: ModelError, wire.E_UNSUPPORTED: UnsupportedModel, wir
            wire.E_SHA_MISMATCH: LinkError, wire.E_INCOMPLETE: LinkError}
 
 
-@dataclass
-class Req:
-    """One request: type, body, and seconds it may legitimately take beyond a frame timeout."""
-
-    type: int
-    body: bytes = b""
-    extra: float = 0.0
-
-
 class Link:
-    """Request/response with sequence numbers, a window, NAK-driven and timed re-sends."""
+    """Request/response in sessions, with a window, NAK-driven and timed re-sends."""
 
     def __init__(self, stream, where: str, frame_timeout: float = 0.5, retries: int = 10, window: int = 8) -> None:
         self.stream, self.where = stream, where
@@ -58,34 +46,63 @@ class Link:
         self.window = 1
         self.max_body = 256
         self.decoder = wire.Decoder()
-        self.seq = random.randrange(256)
+        self.session = 0  # opened by hello(); requests are numbered from 1 in it
+        self.seq = 0
+        self._sessions = random.randrange(1, 1 << 32)  # this link's sessions: consecutive, never 0
+        self.noise = Noise()
         self.retries = 0  # frames re-sent, over the link's life
         self.boot_id = ""
+        self.boot_ids: set[str] = set()  # every boot seen: a late copy of an old boot HELLO is no reboot
         self.facts: dict = {}
         self.slowest: dict[int, float] = {}  # request type → longest wait for its reply (s)
         self._order = 0
+        self._hello_timeout = 10.0
+        self._heard = time.monotonic()  # when bytes last arrived
+
+    def step(self, overhead: int) -> int:
+        """Data bytes per frame now (the noise decides), in a frame whose body has `overhead` bytes more."""
+        return max(1, min(self.noise.chunk, self.max_body - overhead))
 
     # ---- frames ----
-    def _send(self, msg_type: int, seq: int, body: bytes) -> None:
-        self.stream.write(wire.encode(msg_type, seq, body))
+    def _send(self, msg_type: int, seq: int, body: bytes, resend: bool = False) -> None:
+        self.stream.write(wire.encode(msg_type, self.session, seq, body))
+        self.noise.sent(resend)
 
-    def _frames(self) -> list[tuple[int, int, bytes]]:
-        return self.decoder.feed(self.stream.read(1 << 16))
+    def _frames(self) -> list[wire.Frame]:
+        """Frames that arrived; damaged ones are counted in noise.damaged. A frame begun but not
+        ended for frame_timeout lost its delimiter: it counts as damaged (nothing else ends it)."""
+        dropped = self.decoder.dropped
+        data = self.stream.read(1 << 16)
+        now = time.monotonic()
+        if data:
+            self._heard = now
+        elif now - self._heard > (STALL_NOISY_S if self.noise.verdicts.ones else self.frame_timeout):
+            self.decoder.drop_partial()
+        frames = self.decoder.feed(data)
+        self.noise.damaged += self.decoder.dropped - dropped
+        return frames
+
+    def probe(self) -> None:
+        """A lone delimiter: ends a request whose own delimiter was lost (the target then runs it,
+        or NAKs it damaged); an empty frame that costs nothing otherwise."""
+        self.stream.write(b"\x00")
 
     def _next_seq(self) -> int:
-        self.seq = (self.seq + 1) & 0xFF
+        self.seq += 1
+        if self.seq > wire.SEQ_MAX:  # unreachable: transact() renews the session long before
+            raise LinkError(f"{self.where}: session {self.session:08x} used up every sequence number")
         return self.seq
 
-    def _check_boot(self, msg_type: int, body: bytes) -> None:
-        """Raise TargetRebooted on an unsolicited boot HELLO."""
-        if msg_type == wire.HELLO | wire.REPLY:
+    def _check_boot(self, f: wire.Frame) -> None:
+        """Raise TargetRebooted on a boot HELLO of a boot not seen before (a late copy is no reboot)."""
+        if f.type == wire.HELLO | wire.REPLY and self.boot_id:
             try:
-                facts = wire.unpack_hello(body)
+                facts = wire.unpack_hello(f.body)
             except ValueError:
                 return
-            if facts.get("boot") and self.boot_id:
-                raise TargetRebooted(f"{self.where}: the target rebooted (boot id {facts.get('boot_id')})",
-                                     str(facts.get("boot_id", "")))
+            boot_id = str(facts.get("boot_id", ""))
+            if facts.get("boot") and boot_id not in self.boot_ids:
+                raise TargetRebooted(f"{self.where}: the target rebooted (boot id {boot_id})", boot_id)
 
     def error(self, body: bytes, req: Req) -> TargetError:
         code, text = wire.unpack_error(body)
@@ -95,149 +112,85 @@ class Link:
         return err
 
     # ---- HELLO ----
-    def hello(self, timeout: float) -> dict:
-        """Resynchronise with HELLO; the target's facts. TargetTimeout names the URL."""
+    def hello(self, timeout: float, brief: bool = False) -> dict:
+        """Open a new session with HELLO; the target's facts (adopted). brief: only version, nonce and
+        boot id, the facts kept (new_session()). TargetTimeout names the URL."""
         deadline = Deadline(timeout)
+        self._hello_timeout = timeout
         nonce = random.randrange(1, 1 << 32)
-        while True:
-            seq = self._next_seq()
-            self._send(wire.HELLO, seq, wire.pack_hello_request(nonce))
-            resend = time.monotonic() + max(0.5, self.frame_timeout)
-            while time.monotonic() < resend and not deadline.expired():
-                for t, s, body in self._frames():
-                    if t != wire.HELLO | wire.REPLY or s != seq:
-                        continue
-                    try:
-                        facts = wire.unpack_hello(body)
-                    except ValueError:
-                        continue
-                    if facts.get("nonce", nonce) == nonce and not facts.get("boot"):
-                        return self._adopt(facts)
-            if deadline.expired():
-                raise TargetTimeout(
-                    f"{self.where}: no HELLO within {timeout:g} s; check that the board is powered and runs the "
-                    f"harness firmware, and the port/URL and baud rate")
+        self._sessions = self._sessions % wire.SEQ_MAX + 1
+        self.session, self.seq = self._sessions, 0
+        damaged0, resend = self.noise.damaged, False
+        while not deadline.expired():
+            self._send(wire.HELLO, 0, wire.pack_hello_request(nonce, brief), resend)
+            resend, sent = True, time.monotonic()
+            again = sent + max(0.5, self.frame_timeout)
+            while time.monotonic() < again and not deadline.expired():
+                damaged = self.noise.damaged
+                for f in self._frames():
+                    facts = self._hello_reply(f, nonce)
+                    if facts is not None:
+                        return facts if brief else self._adopt(facts)
+                    if f.type == wire.NAK:  # the target dropped our HELLO damaged: at once again
+                        again = min(again, sent + HELLO_RESEND_MIN_S)
+                if self.noise.damaged != damaged:  # its reply arrived damaged
+                    again = min(again, sent + HELLO_RESEND_MIN_S)
+        damaged = self.noise.damaged - damaged0
+        if damaged:
+            raise LinkTooNoisy(f"{self.where}: no HELLO within {timeout:g} s, but {damaged} damaged frames arrived: "
+                               f"the target answers and the link is too noisy; check the cable, baud rate and "
+                               f"ground, or shorten the line")
+        raise TargetTimeout(f"{self.where}: no HELLO within {timeout:g} s; check that the board is powered and runs "
+                            f"the harness firmware, and the port/URL and baud rate")
+
+    def _hello_reply(self, f: wire.Frame, nonce: int) -> dict | None:
+        """The facts if `f` is the reply to this session's HELLO, else None."""
+        if f.type != wire.HELLO | wire.REPLY or f.session != self.session or f.seq != 0:
+            return None
+        try:
+            facts = wire.unpack_hello(f.body)
+        except ValueError:
+            return None
+        if facts.get("nonce") != nonce or facts.get("boot"):
+            return None
+        if facts.get("version") != wire.VERSION:
+            raise TargetError(f"{self.where}: the target speaks protocol version {facts.get('version')}, this host "
+                              f"{wire.VERSION}; rebuild and flash the firmware (make firmware) or update the agent")
+        return facts
 
     def _adopt(self, facts: dict) -> dict:
         self.facts = facts
         self.boot_id = str(facts.get("boot_id", ""))
-        self.window = max(1, min(self.window_opt, int(facts.get("window", 1)), 64))
         self.max_body = int(facts.get("max_body", 256))
+        self.noise.limit(self.max_body, first=not self.boot_ids)
+        self.window = max(1, min(self.window_opt, int(facts.get("window", 1)), 64))
+        self.boot_ids.add(self.boot_id)
         return facts
 
     # ---- the window ----
-    def transact(self, reqs: list[Req]) -> list[bytes]:
-        """Send every request (a window in flight), return the reply bodies in order.
+    def transact(self, reqs) -> list[bytes]:
+        """Send every request (any iterable, taken as the window has room; requests with data are
+        split to the chunk the noise allows), a window in flight; the reply bodies in order.
 
         An ERROR reply raises (mapped by code); on TargetRebooted, `.replies` holds the replies
         of the requests completed before it.
         """
-        st = _Window(self, reqs)
+        if self.seq > SESSION_RENEW:
+            self.new_session()
+        st = Window(self, reqs)
         try:
             return st.run()
         except TargetRebooted as e:
-            e.replies = [b for _, b in st.replies[:st.base]]
+            e.replies = st.completed()
             raise
+
+    def new_session(self) -> None:
+        """A new session with the target already known (a brief HELLO): before the seq could wrap,
+        or to run requests again after copies that can never get through; TargetRebooted if the
+        target has booted since."""
+        boot_id = str(self.hello(self._hello_timeout, brief=True).get("boot_id", ""))
+        if boot_id != self.boot_id:
+            raise TargetRebooted(f"{self.where}: the target rebooted (boot id {boot_id})", boot_id)
 
     def request(self, msg_type: int, body: bytes = b"", extra: float = 0.0) -> bytes:
         return self.transact([Req(msg_type, body, extra)])[0]
-
-
-class _Window:
-    """The state of one transact(): which requests are out, answered, re-sent."""
-
-    def __init__(self, link: Link, reqs: list[Req]) -> None:
-        self.link, self.reqs = link, reqs
-        n = len(reqs)
-        self.replies: list = [None] * n
-        self.seqs = [0] * n
-        self.order = [0] * n  # global send counter of each request's latest transmission
-        self.sent_at = [0.0] * n
-        self.index: dict[int, int] = {}
-        self.nak_acted: dict[int, int] = {}  # index → order of the copy a NAK already re-sent
-        self.base = self.next = 0
-        self.progress = time.monotonic()
-        self.fails = 0
-
-    def _send(self, i: int) -> None:
-        lk = self.link
-        lk._order += 1
-        self.order[i] = lk._order
-        self.sent_at[i] = time.monotonic()
-        lk._send(self.reqs[i].type, self.seqs[i], self.reqs[i].body)
-
-    def _resend_from(self, i: int) -> None:
-        for k in range(i, self.next):
-            if self.replies[k] is None:
-                self.link.retries += 1
-                self._send(k)
-
-    def run(self) -> list[bytes]:
-        lk, n = self.link, len(self.reqs)
-        while self.base < n:
-            while self.next < n and self.next - self.base < lk.window:
-                i = self.next
-                self.seqs[i] = lk._next_seq()
-                self.index[self.seqs[i]] = i
-                self._send(i)
-                self.next += 1
-            for t, s, body in lk._frames():
-                self._on_frame(t, s, body)
-            self._advance()
-            self._check_timeout()
-        return [b for _, b in self.replies]
-
-    def _on_frame(self, t: int, s: int, body: bytes) -> None:
-        lk = self.link
-        if t == wire.NAK:
-            got, boot_id = wire.unpack_nak(body)
-            if lk.boot_id and boot_id and boot_id != lk.boot_id:
-                raise TargetRebooted(f"{lk.where}: the target rebooted (boot id {boot_id})", boot_id)
-            i, j = self.index.get(s), self.index.get(got)
-            if (i is not None and j is not None and self.replies[i] is None and self.order[j] > self.order[i]
-                    and self.nak_acted.get(i) != self.order[i]):
-                self._resend_from(i)  # i's latest copy was lost: j overtook it
-                self.nak_acted[i] = self.order[i]  # the NAKs of the other old copies say the same
-            return
-        lk._check_boot(t, body)
-        i = self.index.get(s)
-        if i is None or self.replies[i] is not None or t not in (wire.ERROR, self.reqs[i].type | wire.REPLY):
-            return  # a late duplicate or a stale reply
-        now = time.monotonic()
-        self.replies[i] = (t, body)
-        if i == self.base:
-            waited = now - max(self.progress, self.sent_at[i])
-            lk.slowest[self.reqs[i].type] = max(lk.slowest.get(self.reqs[i].type, 0.0), waited)
-        self.progress, self.fails = now, 0
-        for k in range(self.base, i):  # replies lost before this one: the target has them cached
-            if self.replies[k] is None and self.order[k] < self.order[i]:
-                lk.retries += 1
-                self._send(k)
-
-    def _advance(self) -> None:
-        while self.base < self.next and self.replies[self.base] is not None:
-            t, body = self.replies[self.base]
-            if t == wire.ERROR:
-                raise self.link.error(body, self.reqs[self.base])
-            del self.index[self.seqs[self.base]]
-            self.base += 1
-
-    def _check_timeout(self) -> None:
-        lk = self.link
-        if self.base >= self.next:
-            return
-        req = self.reqs[self.base]
-        waited = time.monotonic() - max(self.progress, self.sent_at[self.base])
-        # A frame's own bytes take time on a slow link (QEMU's UART: ~20 KB/s, less when busy).
-        if waited < lk.frame_timeout + req.extra + len(req.body) / SLOW_LINK_BYTES_S:
-            return
-        self.fails += 1
-        if self.fails > lk.max_retries:
-            raise TargetTimeout(f"{lk.where}: no reply to {wire.name(req.type)} after "
-                                f"{lk.max_retries} re-sends ({lk.frame_timeout:g} s apart); is the target running?")
-        if self.fails == 1:  # most often one lost reply or request: re-send just that one
-            lk.retries += 1
-            self._send(self.base)
-        else:  # still nothing: the whole window again (the target answers done ones from its cache)
-            self._resend_from(self.base)
-        self.progress = time.monotonic()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Install the named Debian packages that are missing (idempotent; says what it installs).
+# --no-install-recommends: name every package a target needs, Recommends included (the Makefile's
+# apt-long names libclang-rt-N-dev, which clang only Recommends and the fuzzers link).
 set -euo pipefail
 missing=()
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,5 +1,5 @@
 /* The command layer between frames (link.c) and the engine: one request in, one reply out.
- * Shared by commands.c (sequencing, reply cache, HELLO, raw-rate tests) and cmd_model.c
+ * Shared by commands.c (sessions, sequencing, reply cache, HELLO, raw-rate tests) and cmd_model.c
  * (load, inputs, invoke, outputs, tensors). docs/protocol.md is the contract. */
 #ifndef HB_COMMANDS_H
 #define HB_COMMANDS_H
@@ -17,9 +17,11 @@
 #ifndef HB_WINDOW
 #define HB_WINDOW 8u           /* replies cached = requests the host may keep in flight */
 #endif
-#define HB_PROTOCOL_VERSION 1
+#define HB_PROTOCOL_VERSION 2
 #define HB_FRAME_RAW (HB_FRAME_HEAD + HB_MAX_BODY + HB_FRAME_CRC)
 
+enum { NAK_ORDER = 0, NAK_DAMAGED = 1 };  /* NAK reasons */
+enum { HELLO_BRIEF = 1 };                  /* HELLO request flags */
 enum { M_HELLO = 1, M_LOAD_BEGIN, M_LOAD_CHUNK, M_LOAD_END, M_SET_INPUT, M_INVOKE, M_GET_OUTPUT,
        M_GET_TENSOR, M_TENSOR_INFO, M_RESET, M_SINK, M_SOURCE, M_REPLY = 0x80, M_NAK = 0xFE, M_ERROR = 0xFF };
 enum { E_BAD_REQUEST = 16, E_BAD_STATE = 17, E_SHA_MISMATCH = 18, E_TOO_LARGE = 19, E_INCOMPLETE = 20 };

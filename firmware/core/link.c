@@ -24,6 +24,7 @@ void hb_rx_init(hb_rx_t *rx, uint8_t *buf, size_t cap) {
   rx->len = 0;
   rx->left = rx->zero_pending = rx->overflow = 0;
   rx->dropped = 0;
+  rx->crc = 0;
 }
 
 static void rx_put(hb_rx_t *rx, uint8_t c) {
@@ -38,6 +39,7 @@ static size_t rx_end(hb_rx_t *rx) {
     const uint8_t *t = rx->buf + n - HB_FRAME_CRC;
     uint32_t crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
     ok = hb_crc32(rx->buf, n - HB_FRAME_CRC) == crc;
+    if (ok) rx->crc = crc;
   }
   if (!ok && (n || rx->overflow || rx->left)) rx->dropped++;
   rx->len = 0;

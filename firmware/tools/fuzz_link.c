@@ -7,16 +7,18 @@
  *   record := tag u8 | len u16 le | payload[len]
  *   tag even:  raw bytes, put on the wire as they are (damaged frames, stray delimiters, the
  *              raw runs SINK reads);
- *   tag odd:   a frame's type | seq | body; the harness adds the CRC, COBS and the 0x00 with
- *              the firmware's own encoder (hb_tx_frame), so mutated bodies get past the CRC
- *              and reach the dispatcher. Payloads under 2 bytes go on the wire raw.
+ *   tag odd:   a frame's type u8 | session u32 | seq u32 | body; the harness adds the CRC,
+ *              COBS and the 0x00 with the firmware's own encoder (hb_tx_frame), so mutated
+ *              bodies get past the CRC and reach the sessions, the reply cache and the
+ *              dispatcher. Payloads shorter than the head (9 bytes) go on the wire raw.
  * The resulting byte stream is checked twice:
- *   1. decoders with small buffers (6, 64, 300 bytes) and one of HB_FRAME_RAW bytes take it
+ *   1. decoders with small buffers (13, 64, 300 bytes) and one of HB_FRAME_RAW bytes take it
  *      byte by byte in lockstep: a frame that fits a buffer must come out identical from
  *      every decoder, and no frame may come out of a buffer it does not fit;
  *   2. the real main loop (hb_serve) reads it through port_getc, on an in-memory port; every
  *      byte the target sends must decode as a well-formed frame of at most HB_FRAME_RAW
- *      bytes (the raw run of a SOURCE excepted). RESET reboots: commands.c's statics are
+ *      bytes (the raw run of a SOURCE excepted), and every reply must name the session the
+ *      target is in (NAKs and HELLO replies excepted: they name what they answer). RESET reboots: commands.c's statics are
  *      zeroed as startup code zeroes .bss, the persist cell and RAM buffers survive, and
  *      serving goes on with the rest of the stream. The end of the stream (or more than
  *      OUT_BUDGET bytes sent: a huge SOURCE) ends the run, like a host that hangs up. */
@@ -25,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Included, not linked: a reboot must zero this file's statics (cmd, slots, expected...),
+/* Included, not linked: a reboot must zero this file's statics (cmd, slots, session...),
  * which nothing outside it can reach. The Makefile does not compile it separately. */
 #include "commands.c"
 
@@ -71,6 +73,8 @@ static void reply_byte(uint8_t c) {
   if (n == 0) return;
   uint8_t t = reply_buf[0];
   if (!(t & M_REPLY)) fail("reply frame of a request type", t, n);
+  if (t != M_NAK && t != (M_HELLO | M_REPLY) && hb_get_u32(reply_buf + 1) != session)
+    fail("reply outside the target's session", t, hb_get_u32(reply_buf + 1));
   reply_frames++;
   reply_errors += t == M_ERROR;
 }
@@ -120,11 +124,11 @@ static void build_stream(const uint8_t *data, size_t size) {
 }
 
 /* ---- check 1: the decoder does not depend on its buffer size ---- */
-static uint8_t buf6[HB_FRAME_HEAD + HB_FRAME_CRC], buf64[64], buf300[300], buf_big[HB_FRAME_RAW];
+static uint8_t buf_min[HB_FRAME_HEAD + HB_FRAME_CRC], buf64[64], buf300[300], buf_big[HB_FRAME_RAW];
 
 static void check_decoders(const uint8_t *s, size_t n) {
-  uint8_t *bufs[3] = {buf6, buf64, buf300};
-  const size_t caps[3] = {sizeof buf6, sizeof buf64, sizeof buf300};
+  uint8_t *bufs[3] = {buf_min, buf64, buf300};
+  const size_t caps[3] = {sizeof buf_min, sizeof buf64, sizeof buf300};
   hb_rx_t big, small[3];
   size_t ends[3] = {0, 0, 0}, big_ends = 0;  /* frames each decoder returned */
   hb_rx_init(&big, buf_big, sizeof buf_big);
@@ -150,7 +154,8 @@ static void zero_bss(void) {  /* what startup code does to commands.c at every b
   memset(&cmd, 0, sizeof cmd);
   memset(slots, 0, sizeof slots);
   memset(rx_buf, 0, sizeof rx_buf);
-  expected = 0;
+  memset(hello_raw, 0, sizeof hello_raw);
+  session = expected = 0;
   boot_hi = boot_lo = 0;
 }
 

@@ -1,8 +1,10 @@
 """The agent's side of docs/protocol.md over a pair of file descriptors (stdin/stdout of the SSH exec).
 
-Requests execute strictly in order (go-back-N): the expected seq runs and its reply is cached; a
-recently executed seq gets its cached reply again without running twice; anything else is NAKed
-(seq expected, seq received) for the host to re-send from the lost one. HELLO always runs and resynchronises. EOF on stdin ends the agent.
+Requests execute strictly in order (go-back-N) within the session the last HELLO opened: the
+expected seq runs and its reply is cached under the request's full identity (session, seq, CRC);
+a recently executed request gets its cached reply again without running twice; anything else
+(another session, a request after a lost one, a stale copy) is NAKed, and so is a damaged frame,
+for the host to re-send at once. EOF on stdin ends the agent.
 """
 
 from __future__ import annotations
@@ -21,20 +23,21 @@ MAX_BODY = 1 << 16
 class Server:
     def __init__(self, handler: Handler, rfd: int = 0, wfd: int = 1) -> None:
         self.h, self.rfd, self.wfd = handler, rfd, wfd
-        self.expected = None  # next seq to execute; None until the first request
-        self.cache = {}  # seq → reply frame, the last WINDOW executed
+        self.session = 0  # opened by HELLO; 0: none yet, nothing but HELLO runs
+        self.expected = 0  # the seq that runs next
+        self.cache: dict[int, tuple[int, int, bytes]] = {}  # seq → (session, request CRC, reply frame)
         self.decoder = wire.Decoder(max_frame=MAX_BODY + 16)
         self.out = bytearray()
 
     def serve(self) -> int:
-        self._send(wire.encode(wire.HELLO | wire.REPLY, 0, wire.pack_hello(self._announce())))
+        self._send(wire.encode(wire.HELLO | wire.REPLY, 0, 0, wire.pack_hello(self._announce())))
         self._flush()
         while True:
             data = os.read(self.rfd, 1 << 16)
             if not data:
                 return 0
-            for msg_type, seq, body in self.decoder.feed(data):
-                self.on_frame(msg_type, seq, body)
+            for frame in self.decoder.feed(data, damaged=True):
+                self.on_frame(frame)
             self._flush()  # replies to everything read in one write: pipelined requests stay cheap
 
     def _announce(self) -> dict:
@@ -48,37 +51,48 @@ class Server:
         except AgentError as e:
             return dict(extra, boot_id=self.h.boot_id, error=e.text, version=wire.VERSION, timer="ns")
 
-    def on_frame(self, msg_type: int, seq: int, body: bytes) -> None:
-        if msg_type == wire.HELLO:
-            self.cache.clear()
-            self.expected = seq
-        elif self.expected is None:
-            self.expected = seq
-        if seq != self.expected:
-            if seq in self.cache and (self.expected - seq) % 256 <= WINDOW:
-                self._send(self.cache[seq])  # a retry: same reply, not run again
-            else:  # a request after a lost one: NAK, so the host re-sends from the lost one at once
-                self._send(wire.encode(wire.NAK, self.expected, wire.pack_nak(seq, self.h.boot_id)))
-            return
-        frame = self._execute(msg_type, seq, body)
-        self.cache.pop((seq - WINDOW) % 256, None)
-        self.cache[seq] = frame
-        self.expected = (seq + 1) % 256
-        self._send(frame)
+    def on_frame(self, f: wire.Frame | None) -> None:
+        """One frame in (None: a damaged one), its reply, cached reply or NAK out."""
+        if f is None:
+            return self._nak(wire.NAK_DAMAGED, 0, 0)
+        if f.type & wire.REPLY:
+            return  # our own kind of frame echoed back: not a request
+        if f.type == wire.HELLO:  # always answered; opens a session unless it repeats this one's HELLO
+            if f.session != self.session or not f.session:
+                self.session, self.expected, self.cache = f.session, (f.seq + 1) & wire.SEQ_MAX, {}
+            return self._send(self._execute(f))
+        if self.session and f.session == self.session:
+            if f.seq == self.expected:
+                frame = self._execute(f)
+                self.cache.pop((f.seq - WINDOW) & wire.SEQ_MAX, None)
+                self.cache[f.seq] = (f.session, f.crc, frame)
+                self.expected = (f.seq + 1) & wire.SEQ_MAX
+                return self._send(frame)
+            cached = self.cache.get(f.seq)
+            if cached and cached[:2] == (f.session, f.crc) and 0 < (self.expected - f.seq) & wire.SEQ_MAX <= WINDOW:
+                return self._send(cached[2])  # a retry: the same reply, not run again
+        self._nak(wire.NAK_ORDER, f.session, f.seq)  # the host re-sends from the one expected
 
-    def _execute(self, msg_type: int, seq: int, body: bytes) -> bytes:
+    def _nak(self, reason: int, session: int, seq: int) -> None:
+        body = wire.pack_nak(reason, session, seq, self.h.boot_id)
+        self._send(wire.encode(wire.NAK, self.session, self.expected, body))
+
+    def _execute(self, f: wire.Frame) -> bytes:
         try:
-            reply = self._dispatch(msg_type, body)
+            reply = self._dispatch(f.type, f.body)
         except AgentError as e:
-            return wire.encode(wire.ERROR, seq, wire.pack_error(e.code, e.text))
+            return wire.encode(wire.ERROR, f.session, f.seq, wire.pack_error(e.code, e.text))
         except (struct.error, ValueError, IndexError) as e:
-            return wire.encode(wire.ERROR, seq, wire.pack_error(wire.E_BAD_REQUEST, f"{wire.name(msg_type)}: {e}"))
-        return wire.encode(msg_type | wire.REPLY, seq, reply)
+            return wire.encode(wire.ERROR, f.session, f.seq,
+                               wire.pack_error(wire.E_BAD_REQUEST, f"{wire.name(f.type)}: {e}"))
+        return wire.encode(f.type | wire.REPLY, f.session, f.seq, reply)
 
     def _dispatch(self, t: int, body: bytes) -> bytes:
         h = self.h
         if t == wire.HELLO:
             nonce = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
+            if len(body) >= 5 and body[4] & wire.HELLO_BRIEF:
+                return wire.pack_hello({"version": wire.VERSION, "nonce": nonce, "boot_id": h.boot_id})
             return wire.pack_hello(self._hello({"boot": 0, "nonce": nonce}))
         if t == wire.LOAD_BEGIN:
             return h.load_begin(*wire.unpack_load_begin(body))

@@ -1,6 +1,9 @@
 """Frames of the wire protocol (docs/protocol.md), pure stdlib: also runs inside the board agent.
 
-frame = COBS(type u8 | seq u8 | body | crc32 le) + 0x00; a bad frame is dropped, never raised.
+frame = COBS(type u8 | session u32 | seq u32 | body | crc32 le) + 0x00; a bad frame is dropped,
+never raised. (session, seq) names a request for good: the host opens a new session at every
+HELLO and numbers its requests 1, 2, … within it, so a copy delivered any time later never
+passes for a newer request or reply (8-bit seqs did, one wrap later).
 """
 
 from __future__ import annotations
@@ -8,14 +11,15 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections import namedtuple
 
-VERSION = 1
+VERSION = 2
 
 HELLO, LOAD_BEGIN, LOAD_CHUNK, LOAD_END = 0x01, 0x02, 0x03, 0x04
 SET_INPUT, INVOKE, GET_OUTPUT, GET_TENSOR = 0x05, 0x06, 0x07, 0x08
 TENSOR_INFO, RESET, SINK, SOURCE = 0x09, 0x0A, 0x0B, 0x0C
 REPLY = 0x80
-NAK = 0xFE  # target → host: seq = the seq expected; body = seq received u8 + boot id (16 hex)
+NAK = 0xFE  # target → host: (session, seq) = what it expects; body: why, what it got, boot id
 ERROR = 0xFF
 NAMES = {HELLO: "HELLO", LOAD_BEGIN: "LOAD_BEGIN", LOAD_CHUNK: "LOAD_CHUNK", LOAD_END: "LOAD_END",
          SET_INPUT: "SET_INPUT", INVOKE: "INVOKE", GET_OUTPUT: "GET_OUTPUT", GET_TENSOR: "GET_TENSOR",
@@ -29,9 +33,14 @@ ERROR_NAMES = {1: "CORRUPT", 2: "UNSUPPORTED", 3: "ARENA", 4: "TOO_BIG", 5: "BAD
                16: "BAD_REQUEST", 17: "BAD_STATE", 18: "SHA_MISMATCH", 19: "TOO_LARGE", 20: "INCOMPLETE",
                32: "RUNTIME"}
 
+HELLO_BRIEF = 0x01  # HELLO request flags
 LOAD_PRESERVE_ALL = 0x01  # LOAD_END flags
 INVOKE_PROFILE = 0x01  # INVOKE flags
-MIN_FRAME = 6  # type, seq, crc32
+NAK_ORDER, NAK_DAMAGED = 0, 1  # NAK reasons: a request it cannot run now; a damaged frame it dropped
+HEAD = struct.Struct("<BII")  # type, session, seq
+MIN_FRAME = HEAD.size + 4  # + crc32
+SEQ_MAX = 0xFFFFFFFF
+Frame = namedtuple("Frame", "type session seq body crc")  # crc: the frame's CRC, part of its identity
 
 
 def name(msg_type: int) -> str:
@@ -81,21 +90,21 @@ def cobs_decode(data: bytes) -> bytes | None:
 
 
 # ---- frames ----
-def encode(msg_type: int, seq: int, body: bytes = b"") -> bytes:
+def encode(msg_type: int, session: int, seq: int, body: bytes = b"") -> bytes:
     """One complete frame on the wire, delimiter included."""
-    raw = bytes((msg_type & 0xFF, seq & 0xFF)) + bytes(body)
+    raw = HEAD.pack(msg_type & 0xFF, session & SEQ_MAX, seq & SEQ_MAX) + bytes(body)
     return cobs_encode(raw + struct.pack("<I", zlib.crc32(raw))) + b"\x00"
 
 
-def decode(frame: bytes) -> tuple[int, int, bytes] | None:
-    """(type, seq, body) of one frame without its delimiter, or None if it is damaged."""
+def decode(frame: bytes) -> Frame | None:
+    """The Frame in `frame` (no delimiter), or None if it is damaged."""
     raw = cobs_decode(frame)
     if raw is None or len(raw) < MIN_FRAME:
         return None
     (crc,) = struct.unpack_from("<I", raw, len(raw) - 4)
     if zlib.crc32(raw[:-4]) != crc:
         return None
-    return raw[0], raw[1], raw[2:-4]
+    return Frame(*HEAD.unpack_from(raw), raw[HEAD.size:-4], crc)
 
 
 class Decoder:
@@ -107,7 +116,9 @@ class Decoder:
         self._overflow = False
         self.dropped = 0
 
-    def feed(self, data: bytes) -> list[tuple[int, int, bytes]]:
+    def feed(self, data: bytes, damaged: bool = False) -> list[Frame | None]:
+        """The good frames `data` completed, in order; with damaged=True a None stands where a
+        damaged frame was dropped (the target NAKs it at once)."""
         frames = []
         for part in _split_keep(bytes(data)):
             if part is None:  # a delimiter
@@ -115,7 +126,7 @@ class Decoder:
                     got = None if self._overflow else decode(bytes(self._buf))
                     if got is None:
                         self.dropped += 1
-                    else:
+                    if got is not None or damaged:
                         frames.append(got)
                 self._buf.clear()
                 self._overflow = False
@@ -129,6 +140,15 @@ class Decoder:
     def reset(self) -> None:
         self._buf.clear()
         self._overflow = False
+
+    def drop_partial(self) -> bool:
+        """Give up the frame gathered so far (its delimiter was lost, nothing followed): counted as
+        dropped; whether there was one."""
+        had = bool(self._buf) or self._overflow
+        if had:
+            self.dropped += 1
+            self.reset()
+        return had
 
 
 def _split_keep(data: bytes):
@@ -147,8 +167,9 @@ def _split_keep(data: bytes):
 
 
 # ---- bodies ----
-def pack_hello_request(nonce: int = 0) -> bytes:
-    return struct.pack("<I", nonce & 0xFFFFFFFF)
+def pack_hello_request(nonce: int = 0, brief: bool = False) -> bytes:
+    """brief: the reply holds only version, nonce and boot_id (a new session of a known target)."""
+    return struct.pack("<IB", nonce & 0xFFFFFFFF, HELLO_BRIEF if brief else 0)
 
 
 def pack_hello(facts: dict) -> bytes:
@@ -253,15 +274,18 @@ def unpack_tensor_info_reply(body: bytes) -> dict:
     return info
 
 
-def pack_nak(got_seq: int, boot_id: str) -> bytes:
-    return bytes((got_seq & 0xFF,)) + boot_id.encode("ascii")
+NAK_BODY = struct.Struct("<BII")  # reason, session and seq of the frame received (0, 0 if damaged)
 
 
-def unpack_nak(body: bytes) -> tuple[int, str]:
-    """(seq the target received, its boot id)."""
-    if not body:
-        return -1, ""
-    return body[0], body[1:].decode("ascii", "replace")
+def pack_nak(reason: int, got_session: int, got_seq: int, boot_id: str) -> bytes:
+    return NAK_BODY.pack(reason, got_session & SEQ_MAX, got_seq & SEQ_MAX) + boot_id.encode("ascii")
+
+
+def unpack_nak(body: bytes) -> tuple[int, int, int, str]:
+    """(reason, session and seq of the frame the target received, its boot id); reason -1 if malformed."""
+    if len(body) < NAK_BODY.size:
+        return -1, 0, 0, ""
+    return (*NAK_BODY.unpack_from(body), body[NAK_BODY.size:].decode("ascii", "replace"))
 
 
 def pack_error(code: int, text: str) -> bytes:

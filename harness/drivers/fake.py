@@ -34,18 +34,18 @@ class FakeStream:
         self.rng = random.Random(1)
 
     def write(self, data: bytes) -> None:
-        for t, seq, body in self.decoder.feed(data):
+        for f in self.decoder.feed(data):
             if self.opts.mode == "error":
-                self.out += self._answer(t, seq, body)
+                self.out += self._answer(f)
 
-    def _answer(self, t: int, seq: int, body: bytes) -> bytes:
-        if t == wire.HELLO:
-            nonce = int.from_bytes(body[:4], "little") if len(body) >= 4 else 0
+    def _answer(self, f: wire.Frame) -> bytes:
+        if f.type == wire.HELLO:
+            nonce = int.from_bytes(f.body[:4], "little") if len(f.body) >= 4 else 0
             facts = {"version": wire.VERSION, "board": "fake", "cpu": "none", "timer": "ns", "clock_hz": 0,
                      "max_body": 512, "window": 4, "arena_bytes": 1 << 20, "max_model_bytes": 1 << 20,
                      "boot": 0, "nonce": nonce, "boot_id": "00000000fa4efa4e", "ops": []}
-            return wire.encode(t | wire.REPLY, seq, wire.pack_hello(facts))
-        return wire.encode(wire.ERROR, seq, wire.pack_error(self.opts.error_code, self.opts.error_text))
+            return wire.encode(f.type | wire.REPLY, f.session, f.seq, wire.pack_hello(facts))
+        return wire.encode(wire.ERROR, f.session, f.seq, wire.pack_error(self.opts.error_code, self.opts.error_text))
 
     def read(self, n: int) -> bytes:
         if self.opts.mode == "garbage":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 
 import numpy as np
 
@@ -82,6 +83,17 @@ def _info_spec(info: dict) -> tuple[tuple[int, ...], str]:
     return dims, DTYPES.get(info["type"], "uint8")
 
 
+def _exited(chan, wait: float = 2.0) -> bool:
+    """Has the remote command ended? sshd sends the channel's EOF a moment before the exit status:
+    after an EOF, wait up to `wait` s for it (else a command that never started reads as a cut link)."""
+    end = time.monotonic() + (wait if chan.eof_received else 0.0)
+    while not (chan.exit_status_ready() or chan.closed):
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 class AgentClient:
     """HELLO, cached loads, batched inferences and per-layer tensors over one Link."""
 
@@ -103,7 +115,7 @@ class AgentClient:
         try:
             facts = agent.link.hello(hello_timeout)
         except (LinkError, TargetTimeout) as e:
-            if chan.exit_status_ready() or chan.closed:
+            if _exited(chan):
                 raise TargetError(f"{where}: the agent did not start ({command}){stream.stderr_tail()}") from None
             raise LinkError(str(e)) from None
         if facts.get("error"):

@@ -47,9 +47,12 @@ def seed_corpus(dest: Path) -> int:
 
 
 # ---- link seeds: fuzz_link.c records (tag u8 | len u16 le | payload) ----
-def frame_record(msg_type: int, seq: int, body: bytes = b"") -> bytes:
-    """A frame the harness wraps (odd tag): type | seq | body, CRC and COBS added in C."""
-    payload = bytes((msg_type, seq & 0xFF)) + body
+SESSION = 0xC0FFEE  # the seeds' session (opened by their HELLO)
+
+
+def frame_record(msg_type: int, seq: int, body: bytes = b"", session: int = SESSION) -> bytes:
+    """A frame the harness wraps (odd tag): type | session | seq | body, CRC and COBS added in C."""
+    payload = wire.HEAD.pack(msg_type, session, seq) + body
     return struct.pack("<BH", 1, len(payload)) + payload
 
 
@@ -77,12 +80,17 @@ def session(path: Path, chunk: int, preserve: bool = False, profile: bool = Fals
 
 
 def hostile_records() -> bytes:
-    """Retries, a lost seq (NAK), SINK/SOURCE raw runs, garbage, an unknown type."""
+    """Retries, a lost seq (NAK), a stale copy with other bytes, another session, a repeated (brief)
+    and a stray HELLO, SINK/SOURCE raw runs, garbage (damaged frames: NAKs), an unknown type."""
     out = frame_record(wire.HELLO, 5) + frame_record(wire.TENSOR_INFO, 6, b"\x00\x00")
     out += frame_record(wire.TENSOR_INFO, 6, b"\x00\x00") + frame_record(wire.INVOKE, 9, b"\x01\x00\x00")
+    out += frame_record(wire.TENSOR_INFO, 6, b"\x01\x00") + frame_record(wire.TENSOR_INFO, 7, b"\x00\x00", 7)
+    out += frame_record(wire.HELLO, 5, wire.pack_hello_request(9, brief=True))
     out += frame_record(wire.SINK, 7, struct.pack("<I", 8)) + raw_record(b"\x55" * 8)
     out += frame_record(wire.SOURCE, 8, struct.pack("<I", 100)) + raw_record(b"\x03\x41\x42\x00\x00\xff")
-    return out + frame_record(0x42, 9, b"?") + raw_record(wire.encode(wire.HELLO, 10)[:-3] + b"\x00")
+    out += frame_record(wire.HELLO, 1, b"", 0) + frame_record(wire.TENSOR_INFO, 2, b"\x00\x00", 0)
+    out += frame_record(wire.HELLO, 3, b"", SESSION + 1) + frame_record(0x42, 4, b"?", SESSION + 1)
+    return out + raw_record(wire.encode(wire.HELLO, SESSION, 10)[:-3] + b"\x00")
 
 
 def link_seed_corpus(dest: Path) -> dict[str, int]:
@@ -96,7 +104,7 @@ def link_seed_corpus(dest: Path) -> dict[str, int]:
     for name, reqs in sessions.items():
         (dest / f"{name}.bin").write_bytes(b"".join(frame_record(t, s, b) for s, (t, b) in enumerate(reqs)))
         seeds[f"{name}.bin"] = len(reqs)
-    wire_bytes = [raw_record(wire.encode(t, s, b)) for s, (t, b) in enumerate(sessions["digits-c1024"])]
+    wire_bytes = [raw_record(wire.encode(t, SESSION, s, b)) for s, (t, b) in enumerate(sessions["digits-c1024"])]
     (dest / "wire-digits-c1024.bin").write_bytes(b"".join(wire_bytes))  # the exact bytes a host sends
     seeds["wire-digits-c1024.bin"] = len(wire_bytes)
     (dest / "hostile.bin").write_bytes(hostile_records())

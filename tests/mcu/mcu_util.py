@@ -7,11 +7,14 @@ native_target.c: the same link/command layer + engine on stdio, under ASan when 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,8 +109,9 @@ def native_target_binary() -> Path:
 class PipeStream:
     """A child process's stdin/stdout as a link stream."""
 
-    def __init__(self, argv: list[str]) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def __init__(self, argv: list[str], cwd: Path | None = None) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=cwd)
 
     def write(self, data: bytes) -> None:
         self.proc.stdin.write(data)
@@ -142,3 +146,80 @@ def wait_until(cond, timeout: float) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+@functools.lru_cache(maxsize=4)
+def _clean_qemu_run(data: bytes, n: int, seed: int):
+    with qemu_driver() as clean:
+        clean.open()
+        li = clean.load(data, "clean")
+        xs = random_inputs(li.inputs, n, seed=seed)
+        return clean.run(xs), xs
+
+
+def clean_qemu_run(data: bytes, n: int, seed: int):
+    """(result, inputs) of an undamaged qemu-m4 run of n seeded inputs: the reference a damaged
+    run must equal; made once per test session for each (model, n, seed)."""
+    res, xs = _clean_qemu_run(data, n, seed)
+    return res, [x.copy() for x in xs]
+
+
+@contextlib.contextmanager
+def proxied_qemu(rate: float = 1 / 2000, burst_after: int = 0, burst: int = 0, seed: int = 7, replay=None,
+                 **options):
+    """An unopened qemu-m4 driver whose link runs through a FaultProxy (tests/mcu/fault_proxy.py);
+    `d.reset_at = n` resets the board (QEMU's monitor) once n bytes went host → target."""
+    from fault_proxy import FaultProxy
+
+    from harness.drivers.mcu import McuDriver
+
+    d = qemu_driver(**options)
+
+    class Proxied(type(d)):
+        def _connect(self):
+            self.proxy = FaultProxy(self._port, rate=rate, burst_after=burst_after, burst=burst, seed=seed,
+                                    on_bytes=self._maybe_reset, replay=replay)
+            self.proxy.start()
+            self._proxy_url = f"socket://127.0.0.1:{self.proxy.port}"
+            return McuDriver._connect(self)
+
+        def url(self):
+            return getattr(self, "_proxy_url", None) or super().url()
+
+        def _maybe_reset(self, sent: int) -> None:
+            if self.reset_at and sent >= self.reset_at:
+                self.reset_at = 0
+                threading.Thread(target=self.monitor, args=("system_reset",), daemon=True).start()
+
+        def close(self):
+            super().close()
+            if getattr(self, "proxy", None):
+                self.proxy.close()
+
+    d.__class__ = Proxied
+    d.reset_at = 0
+    with d:
+        yield d
+
+
+def native_driver(target_bin: Path, filters=None, **options):
+    """An unopened mcu driver (its real load/run path) on the native target over pipes; filters:
+    (host → target, target → host) objects with feed(bytes) -> bytes (fault_proxy.py)."""
+    from fault_proxy import FilteredStream
+
+    from harness.config import TargetConfig
+    from harness.drivers.mcu import McuDriver
+
+    class NativeDriver(McuDriver):
+        def _connect(self):
+            self.stream = PipeStream([str(target_bin), str(1 << 20), str(1 << 20)])
+            return self.stream if filters is None else FilteredStream(self.stream, *filters)
+
+        def close(self) -> None:
+            super().close()
+            if getattr(self, "stream", None) is not None:
+                err, self.stream = self.stream.close(), None
+                assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+
+    return NativeDriver(TargetConfig(kind="mcu", name="native", options={"url": "native", "frame_timeout": 0.3,
+                                                                         **options}))

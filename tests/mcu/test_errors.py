@@ -16,6 +16,7 @@ from mcu_util import ROOT, qemu_driver, wait_until
 from harness.config import TargetConfig
 from harness.drivers import driver_class
 from harness.errors import ConfigError, LinkError, TargetError, TargetTimeout, UnsupportedModel
+from harness.link import LinkTooNoisy
 
 
 def _driver(kind: str, **options):
@@ -28,10 +29,13 @@ def test_board_that_never_says_hello_names_the_url():
             d.open()
 
 
-@pytest.mark.parametrize("mode", ["silent", "garbage"])
-def test_fake_targets_that_never_answer(mode):
+@pytest.mark.parametrize("mode, error, says", [
+    ("silent", TargetTimeout, r"no HELLO within 0\.5 s; check that the board is powered"),
+    ("garbage", LinkTooNoisy, r"no HELLO within 0\.5 s, but \d+ damaged frames arrived: the target answers and "
+                              r"the link is too noisy; check the cable, baud rate")])
+def test_fake_targets_that_never_answer(mode, error, says):
     with _driver("fake", mode=mode, hello_timeout=0.5) as d:
-        with pytest.raises(TargetTimeout, match=rf"fake://{mode}: no HELLO"):
+        with pytest.raises(error, match=rf"^fake://{mode}: {says}"):
             d.open()
 
 

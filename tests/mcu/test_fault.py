@@ -5,56 +5,18 @@ counted."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from fault_proxy import FaultProxy
-from mcu_util import qemu_driver, random_inputs, shared_model
-
-from harness.drivers.mcu import McuDriver
+from mcu_util import clean_qemu_run, proxied_qemu, shared_model
 
 N = 1000
 
 
-def _proxied(**options):
-    d = qemu_driver(**options)
-
-    class Proxied(type(d)):
-        def _connect(self):
-            self.proxy = FaultProxy(self._port, rate=1 / 2000, burst_after=30_000, burst=300, seed=7,
-                                    on_bytes=self._maybe_reset)
-            self.proxy.start()
-            self._proxy_url = f"socket://127.0.0.1:{self.proxy.port}"
-            return McuDriver._connect(self)
-
-        def url(self):
-            return getattr(self, "_proxy_url", None) or super().url()
-
-        def _maybe_reset(self, sent: int) -> None:
-            if self.reset_at and sent >= self.reset_at:
-                self.reset_at = 0
-                threading.Thread(target=self.monitor, args=("system_reset",), daemon=True).start()
-
-        def close(self):
-            super().close()
-            if getattr(self, "proxy", None):
-                self.proxy.close()
-
-    d.__class__ = Proxied
-    d.reset_at = 0
-    return d
-
-
 def test_thousand_inferences_through_a_damaging_link():
     data = shared_model("tflm/hello_world_int8.tflite")
-    with qemu_driver() as clean:
-        clean.open()
-        li = clean.load(data, "hello_world")
-        xs = random_inputs(li.inputs, N, seed=3)
-        want = clean.run(xs)
+    want, xs = clean_qemu_run(data, N, seed=3)
     print("clean run retries", want.retries)
-    with _proxied(frame_timeout=0.3, retries=20) as d:
+    with proxied_qemu(rate=1 / 2000, burst_after=30_000, burst=300, seed=7, frame_timeout=0.3, retries=20) as d:
         d.open()
         boot0 = d.link.boot_id
         d.load(data, "hello_world")

@@ -35,10 +35,11 @@ def test_cobs_round_trip_edges(n):
 
 
 def test_frame_crc_is_zlib_and_damage_is_dropped():
-    f = wire.encode(wire.LOAD_CHUNK, 7, b"\x00\x01payload\x00")
+    f = wire.encode(wire.LOAD_CHUNK, 0xDEADBEEF, 7, b"\x00\x01payload\x00")
     raw = wire.cobs_decode(f[:-1])
     assert struct.unpack("<I", raw[-4:])[0] == zlib.crc32(raw[:-4])
-    assert wire.decode(f[:-1]) == (wire.LOAD_CHUNK, 7, b"\x00\x01payload\x00")
+    assert raw[:9] == struct.pack("<BII", wire.LOAD_CHUNK, 0xDEADBEEF, 7)
+    assert wire.decode(f[:-1]) == (wire.LOAD_CHUNK, 0xDEADBEEF, 7, b"\x00\x01payload\x00", zlib.crc32(raw[:-4]))
     for i in range(len(f) - 1):  # every single-byte corruption is caught
         bad = bytearray(f[:-1])
         bad[i] ^= 0x5A
@@ -50,7 +51,7 @@ def test_frame_crc_is_zlib_and_damage_is_dropped():
 def test_decoder_over_loop_url_drops_corrupt_frames():
     ser = serial.serial_for_url("loop://", timeout=0.05)
     stream = SerialStream(ser, "loop://")
-    good = [wire.encode(wire.SET_INPUT, s, bytes([s]) * (s * 37 % 900)) for s in range(40)]
+    good = [wire.encode(wire.SET_INPUT, 1, s, bytes([s]) * (s * 37 % 900)) for s in range(40)]
     dec = wire.Decoder()
     frames = []
     for s, f in enumerate(good):
@@ -66,8 +67,8 @@ def test_decoder_over_loop_url_drops_corrupt_frames():
     stream.write(b"\x00")
     for _ in range(3):
         frames += dec.feed(stream.read(1 << 16))
-    seqs = [s for _, s, _ in frames]
-    assert all(body == bytes([s]) * (s * 37 % 900) for _, s, body in frames)
+    seqs = [f.seq for f in frames]
+    assert all(f.body == bytes([f.seq]) * (f.seq * 37 % 900) for f in frames)
     assert 3 not in seqs and 8 not in seqs and 6 not in seqs
     assert len(seqs) + dec.dropped >= 40 - 5 and dec.dropped >= 8
     ser.close()
@@ -104,24 +105,31 @@ def test_native_target_runs_a_model_and_caches_replies(native):
     reply = native.request(wire.INVOKE, wire.pack_invoke(3, wire.INVOKE_PROFILE))
     ticks, per_op = wire.unpack_invoke_reply(reply)
     assert len(ticks) == 3 and len(per_op) == info["ops"]
-    # The same seq again: the cached bytes come back; nothing runs twice (ns timer would differ).
-    native.stream.write(wire.encode(wire.INVOKE, native.seq, wire.pack_invoke(3)))
+    # The same request again: the cached bytes come back; nothing runs twice (ns timer would differ).
+    again = wire.pack_invoke(3, wire.INVOKE_PROFILE)
+    assert _exchange(native, wire.INVOKE, native.seq, again) == [
+        (wire.INVOKE | wire.REPLY, native.session, native.seq, reply)]
+    # The cache is keyed by the request's full identity: same session and seq, other bytes → NAK.
+    other_body = _exchange(native, wire.INVOKE, native.seq, wire.pack_invoke(3))
+    other_session = _exchange(native, wire.INVOKE, native.seq, again, session=native.session ^ 1)
+    assert [(t, wire.unpack_nak(body)[:3]) for t, _, _, body in other_body + other_session] == [
+        (wire.NAK, (wire.NAK_ORDER, native.session, native.seq)),
+        (wire.NAK, (wire.NAK_ORDER, native.session ^ 1, native.seq))]
+    # A seq ahead of the expected one: NAK with the expected seq, what it got and the boot id.
+    (t, sess, s, body), = _exchange(native, wire.INVOKE, native.seq + 3, wire.pack_invoke(1))
+    assert (t, sess, s) == (wire.NAK, native.session, native.seq + 1)
+    assert wire.unpack_nak(body) == (wire.NAK_ORDER, native.session, native.seq + 3, native.boot_id)
+
+
+def _exchange(link, msg_type: int, seq: int, body: bytes, session: int | None = None) -> list[tuple]:
+    """Send one hand-made request frame; the (type, session, seq, body) of what comes back."""
+    link.stream.write(wire.encode(msg_type, link.session if session is None else session, seq, body))
     frames = []
     for _ in range(100):
-        frames += native.decoder.feed(native.stream.read(4096))
+        frames += link.decoder.feed(link.stream.read(4096))
         if frames:
             break
-    assert frames == [(wire.INVOKE | wire.REPLY, native.seq, reply)]
-    # A seq ahead of the expected one: NAK with the expected seq and the boot id.
-    native.stream.write(wire.encode(wire.INVOKE, (native.seq + 3) & 0xFF, wire.pack_invoke(1)))
-    frames = []
-    for _ in range(100):
-        frames += native.decoder.feed(native.stream.read(4096))
-        if frames:
-            break
-    (t, s, body), = frames
-    assert t == wire.NAK and s == (native.seq + 1) & 0xFF
-    assert wire.unpack_nak(body) == ((native.seq + 3) & 0xFF, native.boot_id)
+    return [tuple(f)[:4] for f in frames]
 
 
 def test_native_target_refuses_to_run_bytes_changed_after_load_end(native):

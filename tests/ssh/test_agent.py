@@ -26,16 +26,21 @@ class Pipe:
         self.dec = wire.Decoder()
         self.pending: list = []
 
+    SESSION = 0x5E55107  # the one session these tests open (HELLO) and speak in
+
     def send(self, msg_type: int, seq: int, body: bytes = b"") -> None:
-        self.p.stdin.write(wire.encode(msg_type, seq, body))
+        self.p.stdin.write(wire.encode(msg_type, self.SESSION, seq, body))
         self.p.stdin.flush()
 
     def recv(self) -> tuple[int, int, bytes]:
+        """(type, seq, body) of the next frame; replies of our session (or the boot HELLO's 0)."""
         while not self.pending:
             data = os.read(self.p.stdout.fileno(), 65536)
             assert data, self.p.stderr.read().decode()
             self.pending += self.dec.feed(data)
-        return self.pending.pop(0)
+        f = self.pending.pop(0)
+        assert f.session in (self.SESSION, 0), f
+        return f.type, f.seq, f.body
 
     def ask(self, msg_type: int, seq: int, body: bytes = b"") -> bytes:
         self.send(msg_type, seq, body)
@@ -81,7 +86,7 @@ def test_hello_cached_load_invoke_and_retry(agent):
     # a request after a "lost" one is NAKed (expected 13, got 14); the expected one runs
     a.send(wire.GET_OUTPUT, 14, wire.pack_get_output(0, 0, out["bytes"]))
     t, s, body = a.recv()
-    assert (t, s, wire.unpack_nak(body)[0]) == (wire.NAK, 13, 14)
+    assert (t, s, wire.unpack_nak(body)[:3]) == (wire.NAK, 13, (wire.NAK_ORDER, Pipe.SESSION, 14))
     assert a.ask(wire.GET_OUTPUT, 13, wire.pack_get_output(0, 0, out["bytes"])) == first
 
 
