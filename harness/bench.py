@@ -75,7 +75,7 @@ def _run(rd: RunDir, req: Request, ui: UI) -> Path:
         write_json(rd.file("run.json"), meta)
         raise
     for job in jobs:
-        _references(job, rd, cfg, ui)
+        meta["models"][job.name]["unavailable_references"] = _references(job, rd, cfg, ui)
     meta["status"] = "complete"
     write_json(rd.file("run.json"), meta)
     analysis.analyse_run(rd)
@@ -145,12 +145,17 @@ def _merge(job: ModelJob, info: TargetInfo, rd: RunDir) -> None:
     rd.journal({"event": "model-done", "model": job.name, "retries": retries})
 
 
-def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> None:
-    if rd.has_event("refs-done", job.name):
-        return
+def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict[str, str]:
+    """Compute (or, on --resume, recall) the host references; returns {reference: why unavailable}."""
+    done = [e for e in rd.events() if e.get("event") == "refs-done" and e.get("model") == job.name]
+    if done:
+        return done[-1].get("unavailable", {})
     with ui.progress(f"{job.name}: host references", len(cfg.references)) as bar:
-        refs, notes = references.compute(cfg.references, job.data, job.info, job.inputs, job.twin,
-                                          lambda _name: bar.advance())
+        refs, unavailable = references.compute(cfg.references, job.data, job.info, job.inputs, job.twin,
+                                               lambda _name: bar.advance())
+    for name, why in unavailable.items():
+        ui.warn(f"{job.name}: reference {name} unavailable: {why}")
     arrays = {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)}
     write_npz(rd.file("refs", f"{job.name}.npz"), arrays)
-    rd.journal({"event": "refs-done", "model": job.name, "notes": notes})
+    rd.journal({"event": "refs-done", "model": job.name, "unavailable": unavailable})
+    return unavailable

@@ -1,12 +1,19 @@
 """The host's TFLite interpreters behind one small interface.
 
 Kernel sets: `optimized` (tflite-runtime / ai-edge-litert default kernels), `reference`
-(BUILTIN_REF kernels) and `tflm` (the TFLite Micro interpreter, the oracle for our firmware).
+(BUILTIN_REF kernels), `tflm` (the TFLite Micro interpreter, the oracle for our firmware) and
+`firmware` (our own engine compiled for this machine).
+
+`Runner` is what the rest of the harness uses: it verifies the model with our own reader
+(harness.verify), then loads it in a worker process (harness.isolate), where the adapters
+below run it. Nothing in the harness's own process ever hands a model to a third-party
+interpreter.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 from typing import Sequence
 
@@ -14,24 +21,33 @@ import numpy as np
 
 from .drivers.base import TensorSpec
 from .errors import ConfigError, ModelError, UnsupportedModel
+from .isolate import InterpreterCrashed, Worker
+from .verify import verify
 
 KERNELS = ("optimized", "reference", "tflm", "firmware")
 RUNTIMES = ("auto", "tflite-runtime", "ai-edge-litert")
 _MODULES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
+_INSTALL = ("run `make venv` or `pip install 'numpy<2' tflite-runtime==2.14.0` (or ai-edge-litert)")
+
+
+def runtime_name(runtime: str = "auto") -> str:
+    """Which runtime `runtime` means here ("auto": the first installed), without importing it."""
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    for name in (list(_MODULES) if runtime == "auto" else [runtime]):
+        top = _MODULES[name].split(".")[0]
+        if importlib.util.find_spec(top) is not None:
+            return name
+    raise ConfigError(f"runtime {runtime!r} is not installed; {_INSTALL}")
 
 
 def interpreter_module(runtime: str = "auto"):
     """The tflite-runtime or ai-edge-litert interpreter module; ConfigError saying how to install."""
-    names = list(_MODULES) if runtime == "auto" else [runtime]
-    for name in names:
-        if name not in _MODULES:
-            raise ConfigError(f"unknown runtime {name!r}; choose one of {', '.join(RUNTIMES)}")
-        try:
-            return importlib.import_module(_MODULES[name])
-        except ImportError:
-            continue
-    raise ConfigError(f"runtime {runtime!r} is not installed; run `make venv` or "
-                      "`pip install 'numpy<2' tflite-runtime==2.14.0` (or ai-edge-litert)")
+    name = runtime_name(runtime)
+    try:
+        return importlib.import_module(_MODULES[name])
+    except ImportError as e:
+        raise ConfigError(f"runtime {name} cannot be imported ({e}); {_INSTALL}") from None
 
 
 def runtime_version(runtime: str = "auto") -> str:
@@ -40,43 +56,109 @@ def runtime_version(runtime: str = "auto") -> str:
     return f"{top.__name__} {getattr(top, '__version__', '?')}"
 
 
+def _label(kernels: str, runtime: str) -> str:
+    """The interpreter's name in messages: "TFLM crashed on this model: SIGABRT"."""
+    return {"tflm": "TFLM", "firmware": "the firmware engine"}.get(kernels) or runtime_name(runtime)
+
+
 class Runner:
-    """One loaded model on one kernel set: set inputs, invoke, read outputs."""
+    """One model on one kernel set, in its own worker process: set inputs, invoke, read outputs."""
 
     def __init__(self, kernels: str, runtime: str = "auto", threads: int = 1) -> None:
         if kernels not in KERNELS:
             raise ConfigError(f"unknown kernels {kernels!r}; choose one of {', '.join(KERNELS)}")
         self.kernels, self.runtime, self.threads = kernels, runtime, threads
         self.note = ""
-        self._it = None
+        self._worker: Worker | None = None
+        self._specs: list[TensorSpec] = []
+        self._where = ""
 
-    def load(self, model: bytes, where: str) -> None:
-        """Build the interpreter; `reference` falls back to TFLM when tflite-runtime refuses."""
-        if self.kernels == "tflm":
-            self._it = _TflmAdapter(model, where)
-            return
+    def load(self, model: bytes, where: str, preserve_all: bool = False) -> None:
+        """Verify the model, start a worker and build the interpreter there; UnsupportedModel if refused."""
+        verify(model, where)
         if self.kernels == "firmware":
-            from .native_adapter import NativeAdapter
+            from .native_adapter import build_native
 
-            self._it = NativeAdapter(model, where)
-            return
+            build_native()
+        self.close()
+        self._where = where
+        worker = Worker(_label(self.kernels, self.runtime)).start()
         try:
-            self._it = _make_tflite(model, self.kernels, self.runtime, self.threads)
-        except (ValueError, RuntimeError) as e:
-            if self.kernels != "reference":
-                raise UnsupportedModel(f"{where}: {self.kernels} kernels cannot run it ({_first_line(e)})") from None
-            self._it = _TflmAdapter(model, where)
-            self.note = f"tflite-runtime refused the model ({_first_line(e)}); reference = TFLM"
+            reply, _ = self._call(worker, {"op": "load", "kernels": self.kernels, "runtime": self.runtime,
+                                           "threads": self.threads, "where": where, "preserve_all": preserve_all},
+                                  [np.frombuffer(model, np.uint8)])
+        except BaseException:
+            worker.close()
+            raise
+        self._worker = worker
+        self._specs = [TensorSpec(**{**s, "shape": tuple(s["shape"])}) for s in reply["specs"]]
+
+    def _call(self, worker: Worker | None, head: dict, arrays: Sequence[np.ndarray] = ()):
+        if worker is None:
+            raise UnsupportedModel(f"{self._where or 'runner'}: no model loaded")
+        try:
+            return worker.call(head, arrays)
+        except InterpreterCrashed as e:
+            worker.close()
+            self._worker = None
+            raise InterpreterCrashed(f"{self._where}: {e}") from None
 
     def run(self, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-        """Outputs for each row, and ns per invoke() (only invoke() is timed)."""
-        return _run_rows(self._it, inputs)
+        """Outputs for each row, and ns per invoke() (timed in the worker, around invoke() only)."""
+        _, arrays = self._call(self._worker, {"op": "run"}, inputs)
+        return arrays[:-1], arrays[-1]
+
+    def tensors(self, rows: Sequence[np.ndarray], wanted: Sequence[int] | None = None
+                ) -> tuple[dict[int, np.ndarray], dict[str, np.ndarray]]:
+        """One sample's tensors (load with preserve_all=True) by index and by name; `wanted` or all."""
+        reply, arrays = self._call(self._worker, {"op": "tensors", "wanted": None if wanted is None else
+                                                  [int(t) for t in wanted]}, rows)
+        by_index = dict(zip(reply["indices"], arrays))
+        by_name = {n: a for n, a in zip(reply["names"], arrays) if n}
+        return by_index, by_name
 
     def output_specs(self) -> list[TensorSpec]:
-        return self._it.output_specs()
+        return list(self._specs)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _run_rows(it, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+def probe_model(model: bytes, where: str) -> None:
+    """Fail early with a ModelError when not even TFLM can load the model."""
+    try:
+        with Runner("tflm") as r:
+            r.load(model, where)
+    except UnsupportedModel as e:
+        raise ModelError(str(e)) from None
+
+
+# ---- below: what runs inside the worker process (harness.worker) ----
+
+def open_adapter(model: bytes, kernels: str, runtime: str, threads: int, where: str, preserve_all: bool):
+    """The interpreter for one kernel set, ready to run."""
+    if kernels == "tflm":
+        return _TflmAdapter(model, where, preserve_all)
+    if kernels == "firmware":
+        from .native_adapter import NativeAdapter
+
+        return NativeAdapter(model, where, preserve_all)
+    try:
+        return _TfliteAdapter(tflite_interpreter(model, kernels, runtime, threads, preserve_all))
+    except (ValueError, RuntimeError) as e:
+        raise UnsupportedModel(f"{where}: {runtime_name(runtime)} ({kernels} kernels) refused it "
+                               f"({_first_line(e)})") from None
+
+
+def run_rows(it, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
     """The timed loop, with everything bound to locals: its overhead is what `make perf` measures."""
     n = len(inputs[0])
     times = np.zeros(n, dtype=np.int64)
@@ -100,32 +182,10 @@ def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
 
 
-def _row_shape(shape) -> tuple[int, ...]:
+def row_shape(shape) -> tuple[int, ...]:
     """One sample's shape: without the leading batch dimension of 1 (as inputs.sample_shape)."""
     shape = tuple(int(v) for v in shape)
     return shape[1:] if shape and shape[0] == 1 else shape
-
-
-class _TfliteAdapter:
-    def __init__(self, it) -> None:
-        self.it = it
-        self.ins = [d["index"] for d in it.get_input_details()]
-        self.outs_d = it.get_output_details()
-        self.num_outputs = len(self.outs_d)
-        self.shapes = [tuple(d["shape"]) for d in it.get_input_details()]
-        self.invoke = it.invoke
-
-    def setter(self, i: int):
-        set_tensor, idx, shape = self.it.set_tensor, self.ins[i], self.shapes[i]
-        return lambda row: set_tensor(idx, row.reshape(shape))
-
-    def getter(self, j: int):
-        get_tensor, idx, shape = self.it.get_tensor, self.outs_d[j]["index"], _row_shape(self.outs_d[j]["shape"])
-        return lambda: get_tensor(idx).reshape(shape)
-
-    def output_specs(self) -> list[TensorSpec]:
-        return [TensorSpec(d["name"], tuple(int(v) for v in d["shape"]), np.dtype(d["dtype"]).name,
-                           float(d["quantization"][0]), int(d["quantization"][1])) for d in self.outs_d]
 
 
 def tflite_interpreter(model: bytes, kernels: str, runtime: str = "auto", threads: int = 1,
@@ -142,21 +202,55 @@ def tflite_interpreter(model: bytes, kernels: str, runtime: str = "auto", thread
     return it
 
 
-def _make_tflite(model: bytes, kernels: str, runtime: str, threads: int) -> _TfliteAdapter:
-    return _TfliteAdapter(tflite_interpreter(model, kernels, runtime, threads))
+class _TfliteAdapter:
+    def __init__(self, it) -> None:
+        self.it = it
+        self.ins_d = it.get_input_details()
+        self.outs_d = it.get_output_details()
+        self.num_outputs = len(self.outs_d)
+        self.invoke = it.invoke
+
+    def setter(self, i: int):
+        set_tensor, idx, shape = self.it.set_tensor, self.ins_d[i]["index"], tuple(self.ins_d[i]["shape"])
+        return lambda row: set_tensor(idx, row.reshape(shape))
+
+    def getter(self, j: int):
+        get_tensor, idx, shape = self.it.get_tensor, self.outs_d[j]["index"], row_shape(self.outs_d[j]["shape"])
+        return lambda: get_tensor(idx).reshape(shape)
+
+    def output_specs(self) -> list[TensorSpec]:
+        return [TensorSpec(d["name"], tuple(int(v) for v in d["shape"]), np.dtype(d["dtype"]).name,
+                           float(d["quantization"][0]), int(d["quantization"][1])) for d in self.outs_d]
+
+    def tensors(self, rows, wanted) -> list[tuple[int, str, np.ndarray]]:
+        """Every tensor with data after one invoke (experimental_preserve_all_tensors)."""
+        for d, row in zip(self.ins_d, rows):
+            self.it.set_tensor(d["index"], row.reshape(d["shape"]).astype(d["dtype"]))
+        self.it.invoke()
+        keep = None if wanted is None else set(wanted)
+        out = []
+        for d in self.it.get_tensor_details():
+            if keep is not None and d["index"] not in keep:
+                continue
+            try:
+                out.append((int(d["index"]), str(d["name"]), np.array(self.it.get_tensor(d["index"]))))
+            except ValueError:  # tensors without data (e.g. optional inputs)
+                continue
+        return out
 
 
 class _TflmAdapter:
     """The tflite-micro PyPI interpreter (real TFLM kernels, x86 build)."""
 
-    def __init__(self, model: bytes, where: str) -> None:
+    def __init__(self, model: bytes, where: str, preserve_all: bool = False) -> None:
         try:
             from tflite_micro.python.tflite_micro import runtime as tflm
         except ImportError:
             raise ConfigError("tflite-micro is not installed; run `make venv`") from None
+        kw = {"intrepreter_config": tflm.InterpreterConfig.kPreserveAllTensors} if preserve_all else {}
         try:
             # TFLM's default arena (10 x model size) is too small for activation-heavy graphs.
-            self.it = tflm.Interpreter.from_bytes(model, arena_size=len(model) * 10 + (16 << 20))
+            self.it = tflm.Interpreter.from_bytes(model, arena_size=len(model) * 10 + (16 << 20), **kw)
         except Exception as e:  # the TFLM binding raises bare RuntimeError/ValueError
             raise UnsupportedModel(f"{where}: the TFLM interpreter cannot run it ({_first_line(e)})") from None
         from .models import inspect  # counts from our reader: probing TFLM prints errors
@@ -167,20 +261,17 @@ class _TflmAdapter:
         self.out_shapes = [t.shape for t in info.outputs]
         self.invoke = self.it.invoke
 
-    def _outs(self) -> list[dict]:
-        return [self.it.get_output_details(j) for j in range(self.num_outputs)]
-
     def setter(self, i: int):
         set_input, shape = self.it.set_input, self.in_shapes[i]
         return lambda row: set_input(row.reshape(shape), i)
 
     def getter(self, j: int):
-        get_output, shape = self.it.get_output, _row_shape(self.out_shapes[j])
+        get_output, shape = self.it.get_output, row_shape(self.out_shapes[j])
         return lambda: np.array(get_output(j)).reshape(shape)
 
     def output_specs(self) -> list[TensorSpec]:
         specs = []
-        for d in self._outs():
+        for d in (self.it.get_output_details(j) for j in range(self.num_outputs)):
             q = d.get("quantization_parameters", {})
             sc, zp = q.get("scales", [0.0]), q.get("zero_points", [0])
             specs.append(TensorSpec(str(d.get("name", "")), tuple(int(v) for v in d["shape"]),
@@ -188,10 +279,9 @@ class _TflmAdapter:
                                     int(zp[0]) if len(zp) else 0))
         return specs
 
-
-def probe_model(model: bytes, where: str) -> None:
-    """Fail early with a ModelError when not even TFLM can parse the model."""
-    try:
-        _TflmAdapter(model, where)
-    except UnsupportedModel as e:
-        raise ModelError(str(e)) from None
+    def tensors(self, rows, wanted) -> list[tuple[int, str, np.ndarray]]:
+        """The wanted tensors after one invoke (kPreserveAllTensors); TFLM has no tensor names."""
+        for i, (row, shape) in enumerate(zip(rows, self.in_shapes)):
+            self.it.set_input(row.reshape(shape), i)
+        self.it.invoke()
+        return [(int(t), "", np.array(self.it.GetTensor(int(t), 0)["tensor_data"])) for t in wanted or ()]
