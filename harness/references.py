@@ -19,10 +19,17 @@ from .runtimes import Runner
 INT8_REFS = ("tflm", "reference", "optimized")
 
 
+ROWS_PER_CALL = 1024  # the worker holds one chunk of inputs and outputs at a time
+
+
 def _outputs(kernels: str, model: bytes, where: str, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """All rows through one worker, in chunks; the outputs concatenated."""
+    parts = []
     with Runner(kernels) as r:
         r.load(model, where)
-        return r.run(arrays)[0]
+        for start in range(0, len(arrays[0]), ROWS_PER_CALL):
+            parts.append(r.run([a[start:start + ROWS_PER_CALL] for a in arrays])[0])
+    return [np.concatenate(p) for p in zip(*parts)]
 
 
 def _reason(e: Exception, where: str) -> str:

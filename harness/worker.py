@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
 
 import numpy as np
 
 from .errors import HarnessError
 from .isolate import recv, send
+
+MAX_WORKER_BYTES = 16 << 30
 
 
 def serve(conn, out) -> None:
@@ -24,6 +27,7 @@ def serve(conn, out) -> None:
     os.dup2(out.fileno(), 1)
     os.dup2(out.fileno(), 2)
     out.close()
+    _limit_memory()
     state: dict = {}
     while True:
         try:
@@ -39,12 +43,27 @@ def serve(conn, out) -> None:
         send(conn, reply, result)
 
 
+def _limit_memory() -> None:
+    """A damaged shape can make an interpreter allocate gigabytes: cap this process's address space
+    (half the machine's memory, at most MAX_WORKER_BYTES) so that it fails alone instead."""
+    try:
+        phys = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        cap = min(MAX_WORKER_BYTES, phys // 2)
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft == resource.RLIM_INFINITY or soft > cap:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):
+        pass  # no limit where the platform has none
+
+
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[-1][:300]
 
 
 def _load(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list]:
-    from .runtimes import open_adapter
+    from .interpreters import open_adapter
 
     it = open_adapter(arrays[0].tobytes(), head["kernels"], head["runtime"], head["threads"], head["where"],
                       head.get("preserve_all", False))
@@ -54,7 +73,7 @@ def _load(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list
 
 
 def _run(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list]:
-    from .runtimes import run_rows
+    from .interpreters import run_rows
 
     outs, times = run_rows(state["it"], arrays)
     return {}, [*outs, times]
@@ -72,7 +91,7 @@ def warm_up() -> None:
     """Run the project's smallest model once on every kernel set, in the forkserver (harness.preload).
     Best effort: a runtime that is missing or fails here fails again, with its message, in a worker."""
     from .config import ROOT
-    from .runtimes import open_adapter, run_rows
+    from .interpreters import open_adapter, run_rows
 
     model = ROOT / "models" / "ops" / "add.tflite"
     if not model.exists():
