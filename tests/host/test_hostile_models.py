@@ -161,7 +161,7 @@ def run_corpus(target: str, n: int, seed: int, tmp: Path, monkeypatch) -> dict[s
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("target,n", [("host", 24), ("host-firmware", 24), ("qemu-m4", 8)])
+@pytest.mark.parametrize("target,n", [("host", 32), ("host-firmware", 32), ("qemu-m4", 10)])
 def test_corrupted_models_sample(tmp_path, monkeypatch, target, n):
     tally = run_corpus(target, n, 7, tmp_path, monkeypatch)
     assert sum(tally.values()) == n and tally.get("refused", 0) and tally.get("complete", 0), tally
