@@ -7,7 +7,7 @@ import numpy as np
 from . import calibration, metrics
 from .drivers.base import TensorSpec
 from .inputs import dequantize
-from .numbers import count, exactness_verdict, percent
+from .figures import count, exactness_verdict, percent
 from .references import INT8_REFS
 from .results import RunDir, read_json, read_npz, write_json
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import metrics
 from .doc import Doc
-from .numbers import count, differing, exact_share, exactness_verdict, percent
+from .figures import count, differing, exact_share, exactness_verdict, percent
 from .errors import ResultsError
 from .results import RunDir, read_json, read_npz
 

@@ -6,7 +6,7 @@ import base64
 import html
 from dataclasses import dataclass, field
 
-from .numbers import honest
+from .figures import honest
 
 
 @dataclass

@@ -52,7 +52,7 @@ def context():
 
 def send(conn, head: dict, arrays: Sequence[np.ndarray] = ()) -> None:
     """One message: the JSON header (with each array's dtype and shape), then each array's bytes."""
-    arrays = [np.ascontiguousarray(a) for a in arrays]
+    arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in map(np.asarray, arrays)]
     head = {**head, "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]}
     conn.send_bytes(json.dumps(head).encode())
     for a in arrays:

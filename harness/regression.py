@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .compare import compare_runs
 from .doc import Doc
-from .numbers import count, differing, exact_share, percent
+from .figures import count, differing, exact_share, percent
 from .results import RunDir, read_json, write_atomic
 
 

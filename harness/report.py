@@ -7,7 +7,7 @@ from pathlib import Path
 from . import plots
 from .doc import Doc
 from .errors import RegressionFailed
-from .numbers import differing, exact_share, percent
+from .figures import differing, exact_share, percent
 from .results import RunDir, read_json, read_npz, write_atomic
 
 def build(rd: RunDir, with_plots: bool = True) -> Doc:

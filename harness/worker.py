@@ -17,6 +17,7 @@ import resource
 import numpy as np
 
 from .errors import HarnessError
+from .interpreters import open_adapter, run_rows
 from .isolate import recv, send
 
 MAX_WORKER_BYTES = 16 << 30
@@ -38,8 +39,8 @@ def serve(conn, out) -> None:
             reply, result = _HANDLERS[head["op"]](state, head, arrays)
         except HarnessError as e:
             reply, result = {"error": str(e), "kind": type(e).__name__}, []
-        except Exception as e:  # a runtime's own exception type: the model is refused
-            reply, result = {"error": _first_line(e), "kind": "UnsupportedModel"}, []
+        except Exception as e:  # a runtime's own exception type while running: named, as one line
+            reply, result = {"error": f"{type(e).__name__}: {_first_line(e)}", "kind": "UnsupportedModel"}, []
         send(conn, reply, result)
 
 
@@ -63,8 +64,6 @@ def _first_line(e: BaseException) -> str:
 
 
 def _load(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list]:
-    from .interpreters import open_adapter
-
     it = open_adapter(arrays[0].tobytes(), head["kernels"], head["runtime"], head["threads"], head["where"],
                       head.get("preserve_all", False))
     state["it"] = it
@@ -73,8 +72,6 @@ def _load(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list
 
 
 def _run(state: dict, head: dict, arrays: list[np.ndarray]) -> tuple[dict, list]:
-    from .interpreters import run_rows
-
     outs, times = run_rows(state["it"], arrays)
     return {}, [*outs, times]
 
@@ -88,24 +85,18 @@ _HANDLERS = {"load": _load, "run": _run, "tensors": _tensors}
 
 
 def warm_up() -> None:
-    """Run the project's smallest model once on every kernel set, in the forkserver (harness.preload).
-    Best effort: a runtime that is missing or fails here fails again, with its message, in a worker."""
+    """Run the project's smallest model once on the third-party runtimes, in the forkserver
+    (harness.preload). Best effort: a runtime that fails here fails again, with its message, in a worker."""
     from .config import ROOT
-    from .interpreters import open_adapter, run_rows
+    from .models import inspect
 
     model = ROOT / "models" / "ops" / "add.tflite"
     if not model.exists():
         return
     data = model.read_bytes()
-    for kernels in ("optimized", "tflm", "firmware"):
+    rows = [np.zeros((1, *s.shape[1:]), np.int8) for s in inspect(data, str(model)).inputs]
+    for kernels in ("optimized", "tflm"):  # not our engine: a later `make native` must not meet a stale copy
         try:
-            it = open_adapter(data, kernels, "auto", 1, str(model), False)
-            run_rows(it, [np.zeros((1, *s.shape[1:]), np.int8) for s in _input_specs(data)])
+            run_rows(open_adapter(data, kernels, "auto", 1, str(model), False), rows)
         except Exception:  # noqa: BLE001 - see the docstring
             continue
-
-
-def _input_specs(data: bytes):
-    from .models import inspect
-
-    return inspect(data, "warm-up").inputs

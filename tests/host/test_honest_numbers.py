@@ -16,7 +16,7 @@ import pytest
 from conftest import MODELS, run_cli
 from harness import metrics
 from harness.doc import _cell
-from harness.numbers import differing, honest, percent, share
+from harness.figures import differing, honest, percent, share
 
 ONE_OFF = "1 of 20 000 elements in 1 of 2 000 samples"
 
