@@ -11,7 +11,7 @@ from . import metrics
 from .inputs import dequantize
 from .errors import UnsupportedModel
 from .models import OpTensor, op_tensors
-from .runtimes import Runner
+from .runtimes import Runner, reason
 
 
 def oracle_tensors(data: bytes, rows: Sequence[np.ndarray], wanted: Sequence[int], where: str) -> dict[int, np.ndarray]:
@@ -79,7 +79,7 @@ def localise(dev_tensors, data: bytes, twin: bytes | None, samples: Sequence[lis
                 per_sample.append(_sample(ops, dev, oracle, rows, flt if floats else None,
                                           float_rows[k] if floats else None))
         except _OracleFailed as e:
-            return {"unavailable": str(e)}
+            return {"unavailable": reason(e, where)}
     return _merge(per_sample)
 
 

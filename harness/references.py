@@ -14,7 +14,7 @@ import numpy as np
 from .errors import ConfigError, ModelError
 from .inputs import InputSet, dequantize
 from .models import ModelInfo
-from .runtimes import Runner
+from .runtimes import Runner, reason
 
 INT8_REFS = ("tflm", "reference", "optimized")
 
@@ -30,12 +30,6 @@ def _outputs(kernels: str, model: bytes, where: str, arrays: Sequence[np.ndarray
         for start in range(0, len(arrays[0]), ROWS_PER_CALL):
             parts.append(r.run([a[start:start + ROWS_PER_CALL] for a in arrays])[0])
     return [np.concatenate(p) for p in zip(*parts)]
-
-
-def _reason(e: Exception, where: str) -> str:
-    """The error without the model's path in front: the reason is stored under the model."""
-    text = str(e)
-    return text[len(where) + 2:] if text.startswith(f"{where}: ") else text
 
 
 def compute(names: Sequence[str], model: bytes, info: ModelInfo, inputs: InputSet,
@@ -56,5 +50,5 @@ def compute(names: Sequence[str], model: bytes, info: ModelInfo, inputs: InputSe
             else:
                 refs[name] = _outputs(name, model, where, inputs.arrays)
         except (ModelError, ConfigError) as e:  # UnsupportedModel and InterpreterCrashed are ModelErrors
-            unavailable[name] = _reason(e, where)
+            unavailable[name] = reason(e, where)
     return refs, unavailable

@@ -100,6 +100,12 @@ class Runner:
         self.close()
 
 
+def reason(e: Exception, where: str) -> str:
+    """An error about model `where` without the model's path in front: for a reason stored under it."""
+    text = str(e)
+    return text[len(where) + 2:] if text.startswith(f"{where}: ") else text
+
+
 def probe_model(model: bytes, where: str) -> None:
     """Fail early with a ModelError when not even TFLM can load the model."""
     try:
