@@ -11,10 +11,12 @@ InterpreterCrashed("TFLM crashed on this model: SIGABRT"), with the last line it
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
 import signal
+import struct
 import sys
 import threading
 import types
@@ -27,6 +29,7 @@ from .errors import ConfigError, InputError, ModelError, UnsupportedModel
 PRELOAD = ["numpy", "harness.preload"]
 _DTYPES = {np.dtype(t).str for t in ("i1", "u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "?")}
 _MAX_HEADER = 1 << 20
+PIPE_BYTES = 1 << 20
 _MAX_ARRAY = 1 << 34
 _ERRORS = {"ConfigError": ConfigError, "ModelError": ModelError, "InputError": InputError,
            "UnsupportedModel": UnsupportedModel}
@@ -50,28 +53,53 @@ def context():
     return _ctx
 
 
-def send(conn, head: dict, arrays: Sequence[np.ndarray] = ()) -> None:
-    """One message: the JSON header (with each array's dtype and shape), then each array's bytes."""
+def send(conn: "Duplex", head: dict, arrays: Sequence[np.ndarray] = ()) -> None:
+    """One message: the length of the JSON header (8 bytes), the header (with each array's dtype
+    and shape), then each array's raw bytes — written straight from the arrays' memory."""
     arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in map(np.asarray, arrays)]
-    head = {**head, "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]}
-    conn.send_bytes(json.dumps(head).encode())
+    body = json.dumps({**head, "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]}).encode()
+    fd = conn.tx.fileno()
+    _write_all(fd, memoryview(struct.pack("<Q", len(body)) + body))
     for a in arrays:
-        conn.send_bytes(a.reshape(-1).view(np.uint8) if a.size else b"")
+        if a.size:
+            _write_all(fd, memoryview(a.reshape(-1).view(np.uint8)))
 
 
-def recv(conn) -> tuple[dict, list[np.ndarray]]:
-    """The next message; ProtocolError when the header or an array is malformed."""
+def recv(conn: "Duplex") -> tuple[dict, list[np.ndarray]]:
+    """The next message, each array read straight into its own memory; EOFError when the other side
+    is gone, ProtocolError when the header or an array is malformed."""
+    fd = conn.rx.fileno()
+    size = struct.unpack("<Q", _read_exact(fd, 8))[0]
+    if size > _MAX_HEADER:
+        raise ProtocolError(f"header of {size} bytes")
     try:
-        head = json.loads(conn.recv_bytes(_MAX_HEADER))
-        layout = head.pop("arrays")
-        arrays = [np.empty(_shape(s), _dtype(d)) for d, s in layout]
+        head = json.loads(_read_exact(fd, size))
+        arrays = [np.empty(_shape(s), _dtype(d)) for d, s in head.pop("arrays")]
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise ProtocolError(f"malformed message ({e})") from None
     for a in arrays:
-        got = conn.recv_bytes_into(a.reshape(-1).view(np.uint8)) if a.size else len(conn.recv_bytes(1))
-        if got != a.nbytes:
-            raise ProtocolError(f"array of {got} bytes, header says {a.nbytes}")
+        if a.size:
+            _read_into(fd, memoryview(a.reshape(-1).view(np.uint8)))
     return head, arrays
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_into(fd: int, view: memoryview) -> None:
+    while view:
+        n = os.readv(fd, [view])
+        if not n:
+            raise EOFError("the other side closed the pipe")
+        view = view[n:]
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    buf = bytearray(n)
+    _read_into(fd, memoryview(buf))
+    return bytes(buf)
 
 
 def _dtype(s: str) -> np.dtype:
@@ -119,6 +147,36 @@ class _Tail(threading.Thread):
         return lines[-1][:200] if lines else ""
 
 
+class Duplex:
+    """Two one-way pipes as one connection (multiprocessing Connections: they carry the file
+    descriptors to the worker; send/recv use the descriptors directly). A pipe's buffer can grow to
+    1 MB, so an input batch crosses in a few large writes instead of a ping-pong of wake-ups."""
+
+    def __init__(self, rx, tx) -> None:
+        self.rx, self.tx = rx, tx
+
+    def __getstate__(self) -> dict:
+        return {"rx": self.rx, "tx": self.tx}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["rx"], state["tx"])
+
+    def close(self) -> None:
+        self.rx.close()
+        self.tx.close()
+
+
+def _duplex(ctx) -> tuple[Duplex, Duplex]:
+    a_r, b_w = ctx.Pipe(duplex=False)
+    b_r, a_w = ctx.Pipe(duplex=False)
+    for conn in (a_r, b_r):
+        try:
+            fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except (AttributeError, OSError):  # not Linux, or above /proc/sys/fs/pipe-max-size
+            pass
+    return Duplex(a_r, a_w), Duplex(b_r, b_w)
+
+
 class Worker:
     """One interpreter process. `label` names the interpreter in errors ("TFLM", "tflite-runtime")."""
 
@@ -130,7 +188,7 @@ class Worker:
         from . import worker
 
         ctx = context()
-        ours, theirs = ctx.Pipe()
+        ours, theirs = _duplex(ctx)
         out_r, out_w = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=worker.serve, args=(theirs, out_w), daemon=True,
                                  name=f"harness {self.label}")
