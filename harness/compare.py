@@ -8,8 +8,8 @@ import numpy as np
 
 from . import metrics
 from .doc import Doc
-from .figures import count, differing, exact_share, exactness_verdict, percent
 from .errors import ResultsError
+from .figures import count, differing, exact_share, exactness_verdict, percent
 from .results import RunDir, read_json, read_npz
 
 

@@ -10,6 +10,7 @@ from .errors import RegressionFailed
 from .figures import differing, exact_share, percent
 from .results import RunDir, read_json, read_npz, write_atomic
 
+
 def build(rd: RunDir, with_plots: bool = True) -> Doc:
     meta = read_json(rd.file("run.json"))
     mets = read_json(rd.file("metrics.json"))
