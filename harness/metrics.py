@@ -59,7 +59,7 @@ def _float_exactness(dev: np.ndarray, ref: np.ndarray) -> dict:
 
 
 def bits_differ(dev: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Elementwise: do the two values differ in any bit? (floats by their bytes: -0.0 ≠ 0.0, NaN = NaN)."""
+    """Elementwise: do the two values differ in any bit? (floats by their bytes: -0.0 ≠ 0.0, a NaN equals the same NaN)."""
     if np.issubdtype(dev.dtype, np.floating) and dev.dtype == ref.dtype:
         kind = f"u{dev.dtype.itemsize}"
         return np.ascontiguousarray(dev).view(kind) != np.ascontiguousarray(ref).view(kind)
