@@ -15,12 +15,15 @@ import fcntl
 import json
 import multiprocessing
 import os
+import secrets
 import signal
 import struct
 import sys
 import threading
 import types
 from typing import Sequence
+
+from multiprocessing import connection, util
 
 import numpy as np
 
@@ -34,6 +37,7 @@ _MAX_ARRAY = 1 << 34
 _ERRORS = {"ConfigError": ConfigError, "ModelError": ModelError, "InputError": InputError,
            "UnsupportedModel": UnsupportedModel}
 _ctx = None
+_ORIGINAL_ADDRESS = connection.arbitrary_address
 
 
 class InterpreterCrashed(UnsupportedModel):
@@ -115,17 +119,29 @@ def _shape(s: list) -> tuple[int, ...]:
     return shape
 
 
-class _main_hidden:
-    """multiprocessing re-runs the caller's main script in every new process unless its main
-    module is a package's __main__ (`python -m harness`) — a user's script or `pytest` would be
-    imported again in each worker. A bare stand-in for the few microseconds of Process.start()."""
+class _starting:
+    """Two things multiprocessing does on Process.start() that a library must not:
+    - it re-runs the caller's main script in every new process unless its main module is a
+      package's __main__ (`python -m harness`): a user's script or `pytest` would be imported
+      again in each worker — a bare stand-in __main__ for the microseconds of start();
+    - before Python 3.12, the forkserver listens on a socket file in /tmp/pymp-*/ (left behind
+      when the harness is killed): an abstract-namespace address instead, as 3.12 does on Linux."""
 
     def __enter__(self) -> None:
-        self.main = sys.modules["__main__"]
+        self.main, self.address = sys.modules["__main__"], connection.arbitrary_address
         sys.modules["__main__"] = types.ModuleType("__main__")
+        if util.abstract_sockets_supported:
+            connection.arbitrary_address = _abstract_address
 
     def __exit__(self, *exc: object) -> None:
-        sys.modules["__main__"] = self.main
+        sys.modules["__main__"], connection.arbitrary_address = self.main, self.address
+
+
+def _abstract_address(family: str):
+    """A Linux abstract-namespace address for AF_UNIX (no file anywhere)."""
+    if family != "AF_UNIX":
+        return _ORIGINAL_ADDRESS(family)
+    return f"\0harness-forkserver-{os.getpid()}-{secrets.token_hex(8)}"
 
 
 class _Tail(threading.Thread):
@@ -192,7 +208,7 @@ class Worker:
         out_r, out_w = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=worker.serve, args=(theirs, out_w), daemon=True,
                                  name=f"harness {self.label}")
-        with _main_hidden():
+        with _starting():
             self._proc.start()
         theirs.close()
         out_w.close()
