@@ -65,3 +65,22 @@ def test_runner_results_equal_in_process_results():
         assert np.array_equal(outs[0], run_rows(open_adapter(data, kernels, "auto", 1, "d", False), x)[0][0])
         assert times.shape == (50,) and (times > 0).all()
     assert not multiprocessing.active_children()
+
+
+def test_workers_write_no_file(tmp_path):
+    """Pipes only: no socket or temporary file anywhere (multiprocessing's default before Python
+    3.12 is a listener socket in $TMPDIR/pymp-*/, left behind when the harness is killed)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    code = ("from harness.runtimes import Runner\n"
+            f"r = Runner('tflm'); r.load(open({str(MODELS / 'ops' / 'softmax.tflite')!r}, 'rb').read(), 's')\n"
+            "import os; os._exit(0)\n")  # no clean-up at exit: as if killed
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not list(tmp.iterdir())
