@@ -94,6 +94,8 @@ def test_verifier_and_firmware_reader_agree():
             wrong.append(f"{name}: firmware {kind} ({fw!r}), verifier refuses: {py!r}")
         elif kind == "reader" and py != fw:
             wrong.append(f"{name}: firmware says {fw!r}, verifier says {py!r}")
+    print(f"{sum(seen.values())} corrupted files: " + ", ".join(
+        f"firmware {k} / verifier {'refuses' if refused else 'accepts'}: {n}" for (k, refused), n in sorted(seen.items())))
     assert not wrong, f"{len(wrong)} disagreements, e.g.\n" + "\n".join(wrong[:10])
     assert seen["reader", True] >= 500 and seen["ok", False] >= 500, seen  # both outcomes well covered
 
