@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import calibration, metrics
-from .inputs import dequantize
 from .drivers.base import TensorSpec
+from .inputs import dequantize
+from .figures import count, exactness_verdict, percent
+from .references import INT8_REFS
 from .results import RunDir, read_json, read_npz, write_json
 
 ROUNDING_NOTE = ("differences of a few LSB between int8 kernel sets usually come from requantisation "
@@ -23,6 +25,7 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
     out = read_npz(rd.file("outputs", f"{name}.npz"))
     refs = read_npz(rd.file("refs", f"{name}.npz")) if rd.file("refs", f"{name}.npz").exists() else {}
     specs = [_spec(d) for d in m["outputs"]]
+    refs, mismatched = _comparable(refs, out, len(specs))
     res: dict = {"latency": metrics.latency(out["times_ns"]), "load_time_s": m["load"]["time_s"],
                  "samples": int(len(out["times_ns"])), "tensors": {}}
     if target.get("time_unit") != "ns":
@@ -33,6 +36,9 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
         res["profile"] = _profile(out["op_ticks"], m["ops"], target)
     for j, spec in enumerate(specs):
         res["tensors"][f"outputs_{j}"] = _tensor_metrics(out[f"outputs_{j}"], refs, j, spec, m)
+    res["exactness"] = {ref: metrics.exactness([(out[f"outputs_{j}"], refs[f"{ref}_{j}"]) for j in range(len(specs))])
+                        for ref in INT8_REFS if f"{ref}_0" in refs}
+    res["unavailable_references"] = {**(m.get("unavailable_references") or {}), **mismatched}
     if m.get("classification"):
         res["classification"] = _classification(out, refs, specs[0])
         if "float_0" in refs:
@@ -40,10 +46,30 @@ def analyse_model(rd: RunDir, name: str, m: dict, target: dict) -> dict:
             res["calibration"] = calibration.study(dequantize(out["outputs_0"], specs[0]), refs["float_0"], labels)
     layers = rd.file("layers", f"{name}.json")
     if layers.exists():
-        res["per_layer"] = read_json(layers)
+        per_layer = read_json(layers)
+        if isinstance(per_layer, dict):  # layers.localise: the oracle could not run the model
+            res["per_layer_unavailable"] = per_layer.get("unavailable", "")
+        else:
+            res["per_layer"] = per_layer
     res["explanations"] = _explain(res, specs)
     res["verdict"] = _verdict(res)
     return res
+
+
+def _comparable(refs: dict, out: dict, n: int) -> tuple[dict, dict[str, str]]:
+    """Drop a reference whose outputs are not shaped like the device's (a runtime that read a
+    damaged model differently): it cannot be compared, and says so instead of failing the analysis."""
+    kept, why = dict(refs), {}
+    for name in {k.rsplit("_", 1)[0] for k in refs}:
+        for j in range(n):
+            r, d = refs.get(f"{name}_{j}"), out[f"outputs_{j}"]
+            if r is None or r.shape != d.shape:
+                why[name] = (f"its outputs_{j} has shape {None if r is None else list(r.shape)}, "
+                             f"the device's {list(d.shape)}")
+                for k in [k for k in kept if k.rsplit("_", 1)[0] == name]:
+                    del kept[k]
+                break
+    return kept, why
 
 
 def _explain(res: dict, specs: list[TensorSpec]) -> list[str]:
@@ -63,17 +89,19 @@ def _explain(res: dict, specs: list[TensorSpec]) -> list[str]:
 
 
 def _verdict(res: dict) -> str:
-    t0 = res["tensors"]["outputs_0"]
+    """One sentence a reader can act on: bit-exact or not (with counts), swaps, error change."""
     parts = []
-    vs = t0["vs"].get("tflm")
-    if vs:
-        parts.append("bit-exact with the TFLM oracle" if vs["max_abs"] == 0 else
-                     f"differs from the TFLM oracle on {100 - vs['exact_pct']:.2f} % of outputs (max {vs['max_abs']} LSB)")
+    ex, gone = res["exactness"].get("tflm"), res["unavailable_references"].get("tflm")
+    if ex:
+        parts.append(exactness_verdict(ex, "the TFLM oracle"))
+    elif gone:
+        parts.append(f"no exactness verdict: the TFLM oracle is unavailable ({gone})")
     cal = res.get("calibration")
     if cal:
-        parts.append(f"{cal['swapped_pct']:.2f} % predictions swapped vs the float twin")
+        parts.append(f"{count(cal['swapped'])} of {count(cal['samples'])} predictions "
+                     f"({percent(cal['swapped_pct'])} %) swapped vs the float twin")
         if "delta_error_pct" in cal:
-            parts.append(f"error {cal['error_float_pct']:.2f} % float → {cal['error_device_pct']:.2f} % device")
+            parts.append(f"error {percent(cal['error_float_pct'])} % float → {percent(cal['error_device_pct'])} % device")
     return "; ".join(parts)
 
 
@@ -88,7 +116,7 @@ def _profile(op_ticks: np.ndarray, ops: list[str], target: dict) -> list[dict]:
 
 def _tensor_metrics(q: np.ndarray, refs: dict, j: int, spec: TensorSpec, m: dict) -> dict:
     t: dict = {"vs": {}}
-    for name in ("tflm", "reference", "optimized"):
+    for name in INT8_REFS:
         if f"{name}_{j}" in refs:
             t["vs"][name] = metrics.lsb_drift(q, refs[f"{name}_{j}"])
     if f"float_{j}" in refs:

@@ -85,7 +85,8 @@ def _run(rd: RunDir, lock: RunLock, meta: dict, req: Request, tcfg: TargetConfig
         write_json(rd.file("run.json"), meta)
         _measure_all(rd, meta, req, tcfg, cfg, jobs, ui)
         for job in jobs:
-            _references(job, rd, cfg, ui)
+            meta["models"][job.name]["unavailable_references"] = _references(job, rd, cfg, ui)
+        write_json(rd.file("run.json"), meta)
         analysis.analyse_run(rd)
         try:
             report.write_all(rd, req.baseline)
@@ -204,31 +205,38 @@ def _merge(job: ModelJob, info: TargetInfo, rd: RunDir, batch: int) -> None:
     rd.journal({"event": "model-done", "model": job.name, "retries": retries})
 
 
-def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> None:
-    """Host references chunk by chunk of inputs (one journaled part each), merged into refs/<model>.npz."""
-    if rd.has_event("refs-done", job.name):
-        return
-    done = {e.get("start"): e.get("notes") or {} for e in rd.events("refs-chunk", job.name)}
-    notes: dict = {}
+def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict[str, str]:
+    """Host references chunk by chunk of inputs (one journaled part each), merged into refs/<model>.npz;
+    returns {reference: why it is unavailable} (recalled from the journal on --resume)."""
+    done_ev = list(rd.events("refs-done", job.name))
+    if done_ev:
+        return done_ev[-1].get("unavailable", {})
+    done = {e.get("start"): e.get("unavailable") or {} for e in rd.events("refs-chunk", job.name)}
+    unavailable: dict[str, str] = {}
     parts = []
     with ui.progress(f"{job.name}: host references", len(job.inputs)) as bar:
         for start, stop in job.inputs.chunks():
             part = rd.file("parts", job.name, f"refs-{start:08d}.npz")
             parts.append(part)
             if start in done and part.is_file():
-                notes.update(done[start])
+                chunk_unavailable = done[start]
             else:
                 chunk = InputSet(job.inputs.take(start, stop), None, job.inputs.source)
-                refs, chunk_notes = references.compute(cfg.references, job.data, job.info, chunk, job.twin,
-                                                       lambda _name: None)
+                refs, chunk_unavailable = references.compute(cfg.references, job.data, job.info, chunk, job.twin,
+                                                             lambda _name: None)
                 write_npz(part, {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)})
                 rd.journal({"event": "refs-chunk", "model": job.name, "start": start, "stop": stop,
-                            "notes": chunk_notes})
-                notes.update(chunk_notes)
+                            "unavailable": chunk_unavailable})
+            for name, why in chunk_unavailable.items():
+                if name not in unavailable:
+                    ui.warn(f"{job.name}: reference {name} unavailable: {why}")
+                unavailable.setdefault(name, why)
             bar.advance(stop - start)
     keys = set(read_npz(parts[0]))
     for p in parts[1:]:
         keys &= set(read_npz(p))  # a reference missing from one chunk is missing from the merge
+    keys = {k for k in keys if k.rsplit("_", 1)[0] not in unavailable}
     write_npz_streamed(rd.file("refs", f"{job.name}.npz"),
                        [(k, len(job.inputs), _part_column(parts, k)) for k in sorted(keys)])
-    rd.journal({"event": "refs-done", "model": job.name, "notes": notes})
+    rd.journal({"event": "refs-done", "model": job.name, "unavailable": unavailable})
+    return unavailable

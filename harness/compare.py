@@ -9,6 +9,7 @@ import numpy as np
 from . import metrics
 from .doc import Doc
 from .errors import ResultsError
+from .figures import count, differing, exact_share, exactness_verdict, percent
 from .results import RunDir, read_json, read_npz
 
 
@@ -21,8 +22,10 @@ def compare_model(a: RunDir, b: RunDir, name: str) -> dict:
         if k not in ob or not np.array_equal(oa[k][:n], ob[k][:n]):
             raise ResultsError(f"{name}: the two runs used different inputs ({k}); compare runs of the same config")
     res: dict = {"samples": n, "tensors": {}}
-    for k in sorted(k for k in oa if k.startswith("outputs_")):
+    outs = sorted(k for k in oa if k.startswith("outputs_"))
+    for k in outs:
         res["tensors"][k] = metrics.lsb_drift(oa[k][:n], ob[k][:n])
+    res["exactness"] = metrics.exactness([(oa[k][:n], ob[k][:n]) for k in outs])
     res.update(metrics.top1_agreement(oa["outputs_0"][:n], ob["outputs_0"][:n]))
     pa, pb = np.median(oa["times_ns"]), np.median(ob["times_ns"])
     res["p50_us_a"], res["p50_us_b"] = float(pa / 1e3), float(pb / 1e3)
@@ -40,11 +43,15 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, dict]:
 
 
 def render(results: dict[str, dict], title: str) -> Doc:
+    """One row per model and output tensor: exactness with counts, swaps, latency change."""
     doc = Doc()
     doc.h(2, title)
-    rows = [[n, k, r["samples"], t["exact_pct"], t["mean_abs"], t["max_abs"], r["swapped_pct"],
-             r["p50_us_a"], r["p50_us_b"], r["latency_change_pct"]]
+    rows = [[n, k, r["samples"], exact_share(t), differing(t), t["mean_abs"], t["max_abs"],
+             f"{count(r['swapped'])} ({percent(r['swapped_pct'])} %)", r["p50_us_a"], r["p50_us_b"],
+             r["latency_change_pct"]]
             for n, r in results.items() for k, t in r["tensors"].items()]
-    doc.table(["model", "tensor", "samples", "exact %", "mean |d|", "max |d|", "swapped %",
+    doc.table(["model", "tensor", "samples", "exact %", "differing", "mean |d|", "max |d|", "swapped",
                "p50 µs A", "p50 µs B", "latency Δ %"], rows)
+    for n, r in results.items():
+        doc.p(f"{n}: run A is " + exactness_verdict(r["exactness"], "run B") + ".")
     return doc

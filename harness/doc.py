@@ -6,6 +6,8 @@ import base64
 import html
 from dataclasses import dataclass, field
 
+from .figures import honest
+
 
 @dataclass
 class Doc:
@@ -72,5 +74,5 @@ def _cell(v) -> str:
             return "nan"
         if v.is_integer() and abs(v) < 1e12:
             return str(int(v))
-        return f"{v:.4g}" if abs(v) < 1e5 else (f"{v:.0f}" if abs(v) < 1e15 else f"{v:.3e}")
+        return honest(v) if abs(v) < 1e5 else (f"{v:.0f}" if abs(v) < 1e15 else f"{v:.3e}")
     return str(v)

@@ -9,40 +9,24 @@ import numpy as np
 
 from . import metrics
 from .inputs import dequantize
+from .errors import UnsupportedModel
 from .models import OpTensor, op_tensors
+from .runtimes import Runner, reason
 
 
 def oracle_tensors(data: bytes, rows: Sequence[np.ndarray], wanted: Sequence[int], where: str) -> dict[int, np.ndarray]:
     """Every wanted tensor of the TFLM interpreter (preserve-all mode) for one sample."""
-    from tflite_micro.python.tflite_micro import runtime as tflm
-
-    from .models import inspect
-
-    info = inspect(data, where)
-    it = tflm.Interpreter.from_bytes(data, arena_size=len(data) * 10 + (16 << 20),
-                                     intrepreter_config=tflm.InterpreterConfig.kPreserveAllTensors)
-    for i, (row, spec) in enumerate(zip(rows, info.inputs)):
-        it.set_input(row.reshape(spec.shape), i)
-    it.invoke()
-    return {t: np.array(it.GetTensor(t, 0)["tensor_data"]) for t in wanted}
+    with Runner("tflm") as r:
+        r.load(data, where, preserve_all=True)
+        return r.tensors(rows, wanted)[0]
 
 
 def tflite_tensors(data: bytes, rows: Sequence[np.ndarray], kernels: str = "optimized",
                    runtime: str = "auto") -> tuple[dict[int, np.ndarray], dict[str, np.ndarray]]:
     """Every tensor by index and by name, from tflite-runtime with experimental_preserve_all_tensors."""
-    from .runtimes import tflite_interpreter
-
-    it = tflite_interpreter(data, kernels, runtime, preserve_all=True)
-    for d, row in zip(it.get_input_details(), rows):
-        it.set_tensor(d["index"], row.reshape(d["shape"]).astype(d["dtype"]))
-    it.invoke()
-    by_index, by_name = {}, {}
-    for d in it.get_tensor_details():
-        try:
-            by_index[d["index"]] = by_name[d["name"]] = it.get_tensor(d["index"])
-        except ValueError:  # tensors without data (e.g. optional inputs)
-            continue
-    return by_index, by_name
+    with Runner(kernels, runtime) as r:
+        r.load(data, "model", preserve_all=True)
+        return r.tensors(rows)
 
 
 def compare(ops: list[OpTensor], dev: dict[int, np.ndarray], oracle: dict[int, np.ndarray],
@@ -79,17 +63,66 @@ def _drop_overwritten(ops: list[OpTensor], dev: dict, oracle: dict) -> None:
 
 
 def localise(dev_tensors, data: bytes, twin: bytes | None, samples: Sequence[list[np.ndarray]],
-             float_rows: Sequence[list[np.ndarray]] | None, where: str) -> list[dict]:
-    """Per-op rows over several samples: worst exact %, worst max |Δ|, mean float MAE."""
+             float_rows: Sequence[list[np.ndarray]] | None, where: str) -> list[dict] | dict:
+    """Per-op rows over several samples: worst exact %, worst max |Δ|, mean float MAE.
+
+    When the TFLM oracle cannot run the model (refused, crashed): {"unavailable": reason} — the
+    device's results stand, only this comparison is missing."""
     ops = op_tensors(data, where)
-    wanted = [o.tensor for o in ops]
-    per_sample = []
-    for k, rows in enumerate(samples):
-        dev = dev_tensors(rows)
-        oracle = oracle_tensors(data, rows, wanted, where)
-        _drop_overwritten(ops, dev, oracle)
-        floats = tflite_tensors(twin, float_rows[k])[1] if twin is not None and float_rows else None
-        per_sample.append(compare(ops, dev, oracle, floats))
+    with Runner("tflm") as oracle, Runner("optimized") as flt:
+        try:
+            _load_oracle(oracle, data, where)
+            floats = _load_twin(flt, twin, where) if float_rows else False
+            per_sample = []
+            for k, rows in enumerate(samples):
+                dev = dev_tensors(rows)  # the target's own errors propagate: only the oracle's are caught
+                per_sample.append(_sample(ops, dev, oracle, rows, flt if floats else None,
+                                          float_rows[k] if floats else None))
+        except _OracleFailed as e:
+            return {"unavailable": reason(e, where)}
+    return _merge(per_sample)
+
+
+class _OracleFailed(Exception):
+    """The TFLM oracle refused or crashed: per-layer drift is unavailable for this model."""
+
+
+def _load_oracle(oracle: Runner, data: bytes, where: str) -> None:
+    try:
+        oracle.load(data, where, preserve_all=True)
+    except UnsupportedModel as e:
+        raise _OracleFailed(str(e)) from None
+
+
+def _load_twin(flt: Runner, twin: bytes | None, where: str) -> bool:
+    """Load the float twin for per-layer MAE; False (no float column) when it cannot run."""
+    if twin is None:
+        return False
+    try:
+        flt.load(twin, f"{where} (float twin)", preserve_all=True)
+    except UnsupportedModel:
+        return False
+    return True
+
+
+def _sample(ops: list[OpTensor], dev: dict, oracle: Runner, rows, flt: Runner | None, float_rows) -> list[dict]:
+    """One sample's per-op rows: the oracle's tensors (and the float twin's) for the same input."""
+    try:
+        ref = oracle.tensors(rows, [o.tensor for o in ops])[0]
+    except UnsupportedModel as e:
+        raise _OracleFailed(str(e)) from None
+    _drop_overwritten(ops, dev, ref)
+    floats = None
+    if flt is not None:
+        try:
+            floats = flt.tensors(float_rows)[1]
+        except UnsupportedModel:
+            floats = None
+    return compare(ops, dev, ref, floats)
+
+
+def _merge(per_sample: list[list[dict]]) -> list[dict]:
+    """One row per op over the samples; the first op with any difference is marked."""
     merged = []
     for rows in zip(*per_sample):
         r = dict(rows[0])

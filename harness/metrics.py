@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 _F = float
@@ -18,10 +20,10 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
         return _float_exactness(dev, ref)
     size = int(dev.size)
     if not size:
-        return {"elements": 0, "exact_pct": 100.0, "mean_abs": 0.0, "max_abs": 0,
-                "samples_differing_pct": 0.0, "hist": {}}
-    d = dev.astype(np.int16 if dev.itemsize == 1 else np.int32)
-    d -= ref  # int16 holds any int8/uint8 difference, int32 any int16 one (16x8 models)
+        return {"elements": 0, "differing": 0, "samples": int(len(dev)), "samples_differing": 0,
+                "exact_pct": 100.0, "mean_abs": 0.0, "max_abs": 0, "samples_differing_pct": 0.0, "hist": {}}
+    d = dev.astype(np.int16 if dev.dtype.itemsize == ref.dtype.itemsize == 1 else np.int64)
+    d -= ref  # int16 holds any int8/uint8 difference; wider outputs (int16, int32) need int64
     mask = d != 0
     nz = d[mask].astype(np.int32)
     hist = {"0": size - len(nz)} if len(nz) < size else {}
@@ -33,6 +35,9 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
     rows = mask.reshape(len(mask), -1).any(axis=1)
     return {
         "elements": size,
+        "differing": int(len(nz)),
+        "samples": int(len(rows)),
+        "samples_differing": int(rows.sum()),
         "exact_pct": _F(100.0 * (size - len(nz)) / size),
         "mean_abs": _F(a.sum() / size),
         "max_abs": int(a.max()) if len(a) else 0,
@@ -44,10 +49,43 @@ def lsb_drift(dev: np.ndarray, ref: np.ndarray) -> dict:
 def _float_exactness(dev: np.ndarray, ref: np.ndarray) -> dict:
     """For float outputs (after DEQUANTIZE): bit-equal %, and |Δ| in real units instead of LSB."""
     a = np.abs(dev.astype(np.float64) - ref.astype(np.float64))
-    same = dev.view(np.uint8).reshape(len(dev), -1) == ref.view(np.uint8).reshape(len(ref), -1)
-    rows = ~same.all(axis=1)
-    return {"elements": int(dev.size), "exact_pct": _F(100 * np.mean(a == 0)), "mean_abs": _F(a.mean()),
-            "max_abs": _F(a.max()), "samples_differing_pct": _F(100 * rows.mean()), "hist": {}, "unit": "float"}
+    neq = bits_differ(dev, ref).reshape(len(dev), -1)
+    rows = neq.any(axis=1)
+    n = int(neq.sum())
+    return {"elements": int(dev.size), "differing": n, "samples": int(len(rows)), "samples_differing": int(rows.sum()),
+            "exact_pct": _F(100 * (dev.size - n) / dev.size) if dev.size else 100.0,
+            "mean_abs": _F(a.mean()) if a.size else 0.0, "max_abs": _F(a.max()) if a.size else 0.0,
+            "samples_differing_pct": _F(100 * rows.mean()) if len(rows) else 0.0, "hist": {}, "unit": "float"}
+
+
+def bits_differ(dev: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Elementwise: do the two values differ in any bit? (floats by their bytes: -0.0 ≠ 0.0, a NaN equals the same NaN)."""
+    if np.issubdtype(dev.dtype, np.floating) and dev.dtype == ref.dtype:
+        kind = f"u{dev.dtype.itemsize}"
+        return np.ascontiguousarray(dev).view(kind) != np.ascontiguousarray(ref).view(kind)
+    return dev != ref
+
+
+def exactness(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Over every output tensor at once (one [n, ...] pair per tensor): how many elements and
+    samples differ from the reference in any bit, and by how much at most."""
+    elements = differing = 0
+    rows = None
+    max_lsb, max_float = 0, None
+    for dev, ref in pairs:
+        neq = bits_differ(dev, ref).reshape(len(dev), -1)
+        elements, differing = elements + int(neq.size), differing + int(neq.sum())
+        rows = neq.any(axis=1) if rows is None else rows | neq.any(axis=1)
+        if np.issubdtype(dev.dtype, np.floating):
+            d = np.abs(dev.astype(np.float64) - ref.astype(np.float64))
+            max_float = max(max_float or 0.0, float(d.max()) if d.size else 0.0)
+        elif neq.any():
+            max_lsb = max(max_lsb, int(np.abs(dev.astype(np.int64) - ref.astype(np.int64)).max()))
+    out = {"elements": elements, "differing": differing, "samples": 0 if rows is None else int(len(rows)),
+           "samples_differing": 0 if rows is None else int(rows.sum()), "max_lsb": max_lsb}
+    if max_float is not None:
+        out["max_abs_float"] = max_float
+    return out
 
 
 _CHUNK = 1 << 18  # float64 work in cache-sized chunks: no 80 MB temporaries

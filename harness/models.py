@@ -10,6 +10,7 @@ from .drivers.base import TensorSpec
 from .errors import ModelError
 from .flatbuf import Table, root
 from .opnames import TENSOR_TYPES, op_name
+from .verify import verify
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def inspect(data: bytes, path: str | Path, name: str | None = None) -> ModelInfo
     where = str(path)
     try:
         model = root(data, b"TFL3", where)
+        verify(data, where)  # the firmware's structural checks, before anything else reads it
         graphs = model.tables(2, "subgraphs")
         if not graphs:
             raise ModelError(f"{where}: model has no subgraph")

@@ -1,5 +1,9 @@
 """Host references for one model and input set: int8 kernels (TFLM oracle, BUILTIN_REF,
-optimised) on the same int8 bytes, and the float twin on the exactly dequantised inputs."""
+optimised) on the same int8 bytes, and the float twin on the exactly dequantised inputs.
+
+A reference that cannot run the model (refused by its runtime, an op it lacks, a crash of its
+worker process, the runtime not installed) is *unavailable*, with its reason; the others and
+the device's results stand."""
 
 from __future__ import annotations
 
@@ -7,42 +11,44 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .errors import ConfigError, ModelError
 from .inputs import InputSet, dequantize
 from .models import ModelInfo
-from .runtimes import Runner
+from .runtimes import Runner, reason
 
 INT8_REFS = ("tflm", "reference", "optimized")
 
 
-def int8_reference(kind: str, model: bytes, info: ModelInfo, inputs: InputSet) -> tuple[list[np.ndarray], str]:
-    """Raw int8 outputs of one host kernel set, and a note when it fell back."""
-    r = Runner(kind)
-    r.load(model, info.path)
-    outs, _ = r.run(inputs.arrays)
-    return outs, r.note
+ROWS_PER_CALL = 1024  # the worker holds one chunk of inputs and outputs at a time
 
 
-def float_reference(model: bytes, finfo: ModelInfo, qinfo: ModelInfo, inputs: InputSet) -> list[np.ndarray]:
-    """The float twin's outputs for the dequantised int8 inputs."""
-    r = Runner("optimized")
-    r.load(model, finfo.path)
-    xs = [dequantize(a, spec) for a, spec in zip(inputs.arrays, qinfo.inputs)]
-    outs, _ = r.run(xs)
-    return outs
+def _outputs(kernels: str, model: bytes, where: str, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """All rows through one worker, in chunks; the outputs concatenated."""
+    parts = []
+    with Runner(kernels) as r:
+        r.load(model, where)
+        for start in range(0, len(arrays[0]), ROWS_PER_CALL):
+            parts.append(r.run([a[start:start + ROWS_PER_CALL] for a in arrays])[0])
+    return [np.concatenate(p) for p in zip(*parts)]
 
 
 def compute(names: Sequence[str], model: bytes, info: ModelInfo, inputs: InputSet,
-            twin: tuple[bytes, ModelInfo] | None, step: Callable[[str], None]) -> tuple[dict, dict]:
-    """{ref name: [outputs per tensor]} and {ref name: note}; `step` reports progress."""
+            twin: tuple[bytes, ModelInfo] | None, step: Callable[[str], None]
+            ) -> tuple[dict[str, list[np.ndarray]], dict[str, str]]:
+    """({ref name: [outputs per tensor]}, {ref name: why it is unavailable}); `step` reports progress."""
     refs: dict[str, list[np.ndarray]] = {}
-    notes: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
     for name in names:
         step(name)
-        if name == "float":
-            if twin is not None:
-                refs[name] = float_reference(twin[0], twin[1], info, inputs)
+        if name == "float" and twin is None:
             continue
-        refs[name], note = int8_reference(name, model, info, inputs)
-        if note:
-            notes[name] = note
-    return refs, notes
+        where = info.path if name != "float" else twin[1].path
+        try:
+            if name == "float":  # the float twin on the int8 inputs, dequantised exactly
+                xs = [dequantize(a, spec) for a, spec in zip(inputs.arrays, info.inputs)]
+                refs[name] = _outputs("optimized", twin[0], where, xs)
+            else:
+                refs[name] = _outputs(name, model, where, inputs.arrays)
+        except (ModelError, ConfigError) as e:  # UnsupportedModel and InterpreterCrashed are ModelErrors
+            unavailable[name] = reason(e, where)
+    return refs, unavailable

@@ -9,9 +9,8 @@ from .attribution.section import report_section as attribution_section
 from .doc import Doc
 from .eembc_report import section as eembc_section
 from .errors import RegressionFailed
+from .figures import differing, exact_share, percent
 from .results import RunDir, read_json, read_npz, write_text
-
-REFS = ("tflm", "reference", "optimized")
 
 
 def build(rd: RunDir, with_plots: bool = True) -> Doc:
@@ -56,19 +55,25 @@ def _board_warnings(facts: dict) -> list[str]:
 
 
 def _summary(doc: Doc, mets: dict, unit: str) -> None:
+    """One row per model; exactness over every output tensor, with counts (never a rounded 100)."""
     ticks = unit not in ("ns", None)
     rows = []
     for name, m in mets.items():
-        t0 = m["tensors"]["outputs_0"]
-        vs = t0["vs"].get("tflm", {})
-        fl = t0.get("float", {})
+        fl = m["tensors"]["outputs_0"].get("float", {})
         cls = m.get("classification", {})
         rows.append([name, m["samples"], m["latency"].get("p50_us")] + ([m["ticks"]["mean"]] if ticks else [])
-                    + [vs.get("exact_pct"), vs.get("max_abs"), fl.get("mae"),
-                       cls.get("vs_float", {}).get("top1_agreement_pct")])
+                    + _vs_tflm(m) + [fl.get("mae"), percent(cls.get("vs_float", {}).get("top1_agreement_pct"))])
     doc.h(2, "Summary")
     doc.table(["model", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
-              + ["exact vs TFLM %", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %"], rows)
+              + ["exact vs TFLM %", "differing vs TFLM", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %"], rows)
+
+
+def _vs_tflm(m: dict) -> list:
+    """exact %, what differs (counts) and max LSB against the oracle — or why there is no oracle."""
+    ex = m.get("exactness", {}).get("tflm")
+    if ex is None:
+        return ["unavailable" if "tflm" in m.get("unavailable_references", {}) else None, None, None]
+    return [exact_share(ex), differing(ex), ex["max_lsb"]]
 
 
 def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, with_plots: bool) -> None:
@@ -79,6 +84,8 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
           f"inputs: {mm['input_source']}; float twin: {(mm.get('float') or {}).get('path', 'none')}")
     for note in mm["load"].get("notes", []):
         doc.p(f"Note: {note}")
+    for ref, why in m.get("unavailable_references", {}).items():
+        doc.p(f"Reference {ref} unavailable: {why}.")
     lat = m["latency"]
     doc.h(3, "Latency (on the device, warm-up excluded)")
     doc.table(["n", "min µs", "p50 µs", "mean µs", "p90 µs", "p99 µs", "max µs", "std µs", "load s"],
@@ -101,6 +108,9 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
         _calibration(doc, name, m["calibration"], with_plots)
     if m.get("per_layer"):
         _per_layer(doc, name, m["per_layer"], with_plots)
+    elif m.get("per_layer_unavailable"):
+        doc.h(3, "Per-layer drift")
+        doc.p(f"Unavailable: {m['per_layer_unavailable']}.")
     attribution_section(doc, rd, name)
     doc.h(3, "Sanity")
     doc.table(["tensor", "check", "value"],
@@ -113,9 +123,9 @@ def _model_section(doc: Doc, rd: RunDir, name: str, mm: dict, m: dict, t: dict, 
 
 def _drift_tables(doc: Doc, m: dict) -> None:
     doc.h(3, "LSB drift (d = q_device − q_ref)")
-    rows = [[k, ref, v["exact_pct"], v["mean_abs"], v["max_abs"], v["samples_differing_pct"]]
+    rows = [[k, ref, exact_share(v), differing(v), v["mean_abs"], v["max_abs"], percent(v["samples_differing_pct"])]
             for k, tm in m["tensors"].items() for ref, v in tm["vs"].items()]
-    doc.table(["tensor", "reference", "exact %", "mean |d|", "max |d|", "samples differing %"], rows)
+    doc.table(["tensor", "reference", "exact %", "differing", "mean |d|", "max |d|", "samples differing %"], rows)
     rows = [[k, who, f["mae"], f["rmse"], f["max_abs"], f["cosine"], f["l2_rel"], f["snr_db"]]
             for k, tm in m["tensors"].items()
             for who, f in (("device", tm.get("float")), ("TFLM oracle", tm.get("float_oracle"))) if f]

@@ -22,7 +22,7 @@ class UI:
             self.console.print(msg, markup=False)
 
     def warn(self, msg: str) -> None:
-        self.console.print(f"warning: {msg}", style="yellow", markup=False)
+        self.console.print(f"warning: {msg}", style="yellow", markup=False, soft_wrap=True)  # one line
 
     @contextmanager
     def progress(self, label: str, total: int) -> Iterator["Bar"]:

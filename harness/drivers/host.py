@@ -1,4 +1,9 @@
-"""The host target: this machine's TFLite runtimes, behind the same Driver interface as a board."""
+"""The host target: this machine's TFLite runtimes, behind the same Driver interface as a board.
+
+The interpreter runs in a worker process (harness.isolate), so a model that crashes it fails
+this target with one line instead of killing the harness; the timed loop runs there too, with
+perf_counter_ns around invoke() only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from ..config import load_dataclass, opt
-from ..models import inspect
+from ..errors import UnsupportedModel
+from ..isolate import InterpreterCrashed
+from ..models import inspect, op_tensors
 from ..runtimes import KERNELS, RUNTIMES, Runner, runtime_version
 from . import register
 from .base import Driver, LoadInfo, RunResult, TargetInfo
@@ -36,7 +43,9 @@ class HostDriver(Driver):
     def open(self) -> TargetInfo:
         self.opts: HostOptions = load_dataclass(HostOptions, self.target.options, f"{self.target.path}: options")
         self._runner = Runner(self.opts.kernels, self.opts.runtime, self.opts.threads)
-        version = "tflite-micro" if self.opts.kernels == "tflm" else runtime_version(self.opts.runtime)
+        self._layers: Runner | None = None
+        version = {"tflm": "tflite-micro", "firmware": "firmware engine (native)"}.get(self.opts.kernels) \
+            or runtime_version(self.opts.runtime)
         return TargetInfo(
             name=self.target.name, kind="host", board=platform.node() or "host",
             cpu=platform.processor() or platform.machine(), time_unit="ns",
@@ -47,31 +56,46 @@ class HostDriver(Driver):
 
     def load(self, model: bytes, name: str) -> LoadInfo:
         info = inspect(model, name)
-        self._model = model
+        self._model, self._name = model, name
+        self._close_layers()
         t0 = time.perf_counter()
-        self._runner.load(model, name)
-        notes = (self._runner.note,) if self._runner.note else ()
+        notes = self._load_runner(model, name)
         return LoadInfo(hashlib.sha256(model).hexdigest(), time.perf_counter() - t0,
                         info.inputs, info.outputs, notes)
+
+    def _load_runner(self, model: bytes, name: str) -> tuple[str, ...]:
+        """Load on the configured kernels; `reference` falls back to TFLM when tflite-runtime refuses."""
+        self._runner.close()
+        self._runner = Runner(self.opts.kernels, self.opts.runtime, self.opts.threads)
+        try:
+            self._runner.load(model, name)
+            return ()
+        except UnsupportedModel as e:
+            if self.opts.kernels != "reference" or isinstance(e, InterpreterCrashed):
+                raise
+            self._runner = Runner("tflm")
+            self._runner.load(model, name)
+            return (f"tflite-runtime refused the model ({e}); reference = TFLM",)
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         outputs, times = self._runner.run(inputs)
         return RunResult(outputs, times)
 
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
-        """All intermediate tensors of one sample, from a separate preserve-all interpreter."""
-        from ..layers import oracle_tensors, tflite_tensors
-        from ..models import op_tensors
-
+        """Each op's output tensor for one sample, from a second, preserve-all interpreter."""
+        if self._layers is None:
+            self._layers = Runner(self._runner.kernels, self.opts.runtime, self.opts.threads)
+            self._layers.load(self._model, self._name, preserve_all=True)
         rows = [a[0] for a in inputs]
-        if self.opts.kernels == "firmware":
-            from ..native_adapter import native_tensors
+        return self._layers.tensors(rows, [o.tensor for o in op_tensors(self._model, self._name)])[0]
 
-            return native_tensors(self._model, rows)
-        if self.opts.kernels == "tflm":
-            wanted = [o.tensor for o in op_tensors(self._model, "model")]
-            return oracle_tensors(self._model, rows, wanted, "model")
-        return tflite_tensors(self._model, rows, self.opts.kernels, self.opts.runtime)[0]
+    def _close_layers(self) -> None:
+        if getattr(self, "_layers", None) is not None:
+            self._layers.close()
+            self._layers = None
 
     def close(self) -> None:
-        self._runner = None
+        self._close_layers()
+        if getattr(self, "_runner", None) is not None:
+            self._runner.close()
+            self._runner = None

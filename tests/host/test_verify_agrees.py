@@ -1,0 +1,116 @@
+"""Our Python verifier (harness/verify.py) and the firmware's reader (firmware/core/model.c, run
+through harness/native.py) judge a corpus of corrupted models alike.
+
+For each corrupted file:
+- the firmware loads it (or refuses it only after its reader: planner, op preparation, arena)
+  → the verifier accepts it;
+- the firmware's reader calls it corrupt → the verifier refuses it with the same words;
+- the firmware refuses it as unsupported or too big for a board, or by a rule of one op's kernel
+  (outputs per node, inputs present) → either answer is right: the host runtimes may run it.
+Two documented differences: the verifier also reads the file identifier and the subgraphs after
+the first, which the firmware never reads.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from collections import Counter
+
+import pytest
+
+from conftest import MODELS, ROOT, SHARED
+from harness.errors import ModelError
+from harness.native import EngineError, NativeEngine
+from harness.native_adapter import build_native
+from harness.verify import verify
+
+sys.path.insert(0, str(ROOT / "tests" / "firmware"))
+from test_native_corruption import corruptions  # noqa: E402
+
+# Corrupt-model texts the firmware writes after its reader (planner.c, prepare.c: "<OP> at node N: …").
+AFTER_READER = re.compile(r"^([A-Z0-9_]+ at node \d+: |node \d+ reads tensor|graph input \d+ is a constant|"
+                          r"node \d+ writes constant|tensor \d+ written twice|graph output \d+ is never written)")
+# Reader texts that depend on the op's kernel: the firmware's rules, not the file format's.
+KERNEL_RULES = re.compile(r"(node \d+ has \d+ outputs \(needs 1\)|node \d+ output missing|"
+                          r"^[A-Z0-9_]+ at node \d+ has \d+ inputs$|^[A-Z0-9_]+ at node \d+: input \d+ missing$)")
+PREFIX = "corrupt model: "
+
+
+def _firmware(blob: bytes) -> tuple[str, str]:
+    """("ok" | "reader" | "after" | "other", corrupt text)."""
+    try:
+        NativeEngine(blob, arena_bytes=4 << 20)
+        return "ok", ""
+    except EngineError as e:
+        kind, text = e.kind, str(e)
+    if kind != "corrupt":
+        return "other", text
+    text = text[len(PREFIX):] if text.startswith(PREFIX) else text
+    if AFTER_READER.search(text):
+        return "after", text
+    return ("other" if KERNEL_RULES.search(text) else "reader"), text
+
+
+def _verifier(blob: bytes) -> str:
+    """"" when accepted, else the corrupt text."""
+    try:
+        verify(blob, "m")
+        return ""
+    except ModelError as e:
+        return str(e).split(PREFIX, 1)[1].split("; the file is", 1)[0]
+
+
+def _single_bytes(data: bytes, n: int, rng: random.Random) -> list[tuple[str, bytes]]:
+    out = []
+    for _ in range(n):
+        b = bytearray(data)
+        pos = rng.randrange(8, len(b))  # bytes 4..7 are the identifier, which only we read
+        b[pos] ^= rng.randrange(1, 256)
+        out.append((f"byte {pos}", bytes(b)))
+    return out
+
+
+def _corpus() -> list[tuple[str, bytes]]:
+    rng = random.Random(19)
+    cases = [(f"digits {name}", blob) for name, blob in corruptions((MODELS / "digits_int8.tflite").read_bytes())]
+    for path in sorted(MODELS.glob("**/*.tflite")):
+        cases += [(f"{path.stem} {n}", b) for n, b in _single_bytes(path.read_bytes(), 120, rng)]
+    for path in sorted(SHARED.glob("*/*.tflite"))[:12]:
+        cases += [(f"{path.stem} {n}", b) for n, b in _single_bytes(path.read_bytes(), 40, rng)]
+    return [(name, b) for name, b in cases if len(b) < 8 or b[4:8] == b"TFL3"]
+
+
+def test_verifier_and_firmware_reader_agree():
+    build_native()
+    seen: Counter = Counter()
+    wrong = []
+    for name, blob in _corpus():
+        kind, fw = _firmware(blob)
+        py = _verifier(blob)
+        seen[kind, bool(py)] += 1
+        if kind in ("ok", "after") and py and not py.startswith("subgraph "):
+            wrong.append(f"{name}: firmware {kind} ({fw!r}), verifier refuses: {py!r}")
+        elif kind == "reader" and py != fw:
+            wrong.append(f"{name}: firmware says {fw!r}, verifier says {py!r}")
+    print(f"{sum(seen.values())} corrupted files: " + ", ".join(
+        f"firmware {k} / verifier {'refuses' if refused else 'accepts'}: {n}" for (k, refused), n in sorted(seen.items())))
+    assert not wrong, f"{len(wrong)} disagreements, e.g.\n" + "\n".join(wrong[:10])
+    assert seen["reader", True] >= 500 and seen["ok", False] >= 500, seen  # both outcomes well covered
+
+
+@pytest.mark.parametrize("path", sorted(MODELS.glob("**/*.tflite")) + sorted(SHARED.glob("*/*.tflite")),
+                         ids=lambda p: p.stem)
+def test_every_real_model_passes(path):
+    verify(path.read_bytes(), str(path))
+
+
+def test_issue_19_repro_is_refused_in_the_firmwares_words():
+    import struct
+
+    b = bytearray((MODELS / "digits_int8.tflite").read_bytes())
+    struct.pack_into("<I", b, 896, 0x7FFF0000)
+    with pytest.raises(ModelError, match=r"^x.tflite: corrupt model: tensor 5 buffer data out of bounds;"):
+        verify(bytes(b), "x.tflite")
+    assert _firmware(bytes(b)) == ("reader", "tensor 5 buffer data out of bounds")
