@@ -85,7 +85,12 @@ def run_rows(it, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.nda
 
 
 def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[-1][:200]
+    """The reason in an interpreter's exception: tflite-runtime puts it on the first line ("Didn't find
+    op for builtin opcode 'FULLY_CONNECTED' version '12'") and a generic one on the last ("Registration
+    failed."); both when they differ."""
+    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()] or [type(e).__name__]
+    text = lines[0] if len(lines) == 1 or lines[0] == lines[-1] else f"{lines[0]} … {lines[-1]}"
+    return text[:300]
 
 
 def row_shape(shape) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ from .config import load_target
 from .errors import ConfigError, InputError, ModelError, UnsupportedModel
 from .recipes_make import RECIPES, Made, convert, pre_converted, tf_python
 from .results import load_arrays, new_run_id, write_atomic
-from .runtimes import Runner, tflite_interpreter
+from .runtimes import Runner
 from .ui import UI
 
 QUANT_REFS = ("tflm", "reference")  # the int8 / int16 kernels a quantised recipe is compared with
@@ -85,73 +85,19 @@ def _models(req: RecipeRequest, ui: UI) -> Made:
 
 def references_for(name: str, path: Path, kind: str) -> tuple[list[str], dict[str, str]]:
     """The host references this recipe can have: the TFLM oracle and tflite-runtime's reference
-    kernels where they load it (each probed here), and the float twin. A bench on an MCU compares
-    with TFLM only (its firmware is proven against it)."""
+    kernels where they load it (each probed here, in a worker process), and the float twin. A bench
+    on an MCU compares with TFLM only (its firmware is proven against it)."""
     wanted = ["tflm"] if kind in ("qemu", "mcu") else list(QUANT_REFS)
     refs, notes = [], {}
     for ref in wanted:
-        r, refused = Runner(ref), None
-        with StderrLines() as log:  # TFLM logs its reason on fd 2
-            try:
+        try:
+            with Runner(ref) as r:
                 r.load(path.read_bytes(), str(path))
-            except (UnsupportedModel, ModelError) as e:
-                refused = str(e)
-        if refused:
-            notes[ref] = f"{refused}: {log.text()}" if log.text() else refused
-            continue
-        if r.note:  # `reference` fell back to TFLM: the same kernels twice say nothing more
-            notes[ref] = r.note
+        except (UnsupportedModel, ModelError) as e:
+            notes[ref] = str(e)
             continue
         refs.append(ref)
     return refs + ["float"], notes
-
-
-def _with_runtime_log(reason: str, tcfg, path: Path) -> str:
-    """tflite-runtime's exception gives its reason on the first line ("Didn't find op for builtin
-    opcode ... version 12") and "Registration failed." on the last, which is what the bench kept:
-    on the host target, load the model again here to add the first line to the row."""
-    if tcfg.kind != "host" or tcfg.options.get("kernels", "optimized") not in ("optimized", "reference"):
-        return reason
-    try:
-        tflite_interpreter(path.read_bytes(), tcfg.options.get("kernels", "optimized"), tcfg.options.get("runtime", "auto"))
-    except (ValueError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
-        return f"{reason}: {first}" if first and first not in reason else reason
-    return reason
-
-
-class StderrLines:
-    """What C++ interpreters write to fd 2 while active: the reasons of their refusals."""
-
-    def __init__(self) -> None:
-        self._text = ""
-
-    def __enter__(self) -> "StderrLines":
-        import os
-        import sys
-        import tempfile
-
-        sys.stderr.flush()
-        self._file, self._saved = tempfile.TemporaryFile(), os.dup(2)
-        os.dup2(self._file.fileno(), 2)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import os
-        import sys
-
-        sys.stderr.flush()
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._file.seek(0)
-        raw = self._file.read().decode(errors="replace")
-        self._file.close()
-        lines = [ln.strip() for ln in raw.splitlines()
-                 if ln.strip() and not ln.startswith(("INFO:", "WARNING:"))]
-        self._text = " | ".join(lines[:2])[:300]
-
-    def text(self) -> str:
-        return self._text
 
 
 def _config(name: str, path: Path, made: Made, ev: Path, runs: int | None, refs: list[str], out: Path) -> Path:
@@ -185,7 +131,7 @@ def _on_target(target: str, made: Made, ev: Path, req: RecipeRequest, ui: UI) ->
         try:
             run_dir = bench.start(bench.Request(target=target, config=str(cfg), results=req.results), ui)
         except (UnsupportedModel, ModelError) as e:  # the target's own refusal (its run says failed:)
-            rows[name] = {"cannot_run": _with_runtime_log(str(e), tcfg, path)}
+            rows[name] = {"cannot_run": str(e)}
             continue
         rows[name] = {"run": str(run_dir), "ref_notes": notes}
     recipes_report.write(out, tcfg, made, ev, rows)

@@ -85,14 +85,14 @@ def _subgraph(m: Table, sg: Table, k: int, codes: _Vec, buffers: _Vec) -> None:
 
 def _tensor(m: Table, t: Table, who: str, buffers: _Vec) -> None:
     """read_tensor: shape, fields, the buffer it names (and its size), quantisation."""
-    shape = _vec(t, 0, 4, f"{who} shape out of bounds")
+    shape = _vec(t, 0, 4, f"{who} fields out of bounds")  # the firmware: one message for all
     dims = struct.unpack_from(f"<{shape.n}i", m.buf, shape.start) if shape.n else ()
     try:
         ttype, bi = int(t.scalar(1, "B")), int(t.scalar(2, "I"))
         t.scalar(5, "B")
     except ModelError:
         raise _Corrupt(f"{who} fields out of bounds") from None
-    _at(f"{who} sparsity out of bounds", t.table, 6, "sparsity")  # the firmware refuses any sparse tensor
+    _at(f"{who} fields out of bounds", t.table, 6, "sparsity")  # the firmware refuses any sparse tensor
     bad = next((i for i, d in enumerate(dims) if d < 0), None)
     if bad is not None:  # the firmware refuses any dim <= 0 as unsupported; below 0 no runtime may see it
         raise _Corrupt(f"{who} dim {bad} is {dims[bad]}")
@@ -180,5 +180,5 @@ def _operator(m: Table, op: Table, who: str, codes: _Vec, num_tensors: int) -> N
     for what, v in lists:
         for i, ti in enumerate(struct.unpack_from(f"<{v.n}i", op.buf, v.start) if v.n else ()):
             if not -1 <= ti < num_tensors:
-                raise _Corrupt(f"{who} {what} {i} tensor index {ti} out of range ({num_tensors} tensors)")
+                raise _Corrupt(f"{who} tensor {i} index {ti} out of range ({num_tensors} tensors)")
     _at(f"{who} builtin options out of bounds", op.table, 4, "builtin_options")

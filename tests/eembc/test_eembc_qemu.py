@@ -91,7 +91,8 @@ def test_bench_kws_is_bit_exact_with_the_performance_figures(results):
     out, refs = read_npz(run / "outputs" / "kws_ref_model.npz"), read_npz(run / "refs" / "kws_ref_model.npz")
     assert out["outputs_0"].shape == (20, 12) and np.array_equal(out["outputs_0"], refs["tflm_0"])
     perf = json.loads((run / "run.json").read_text())["models"]["kws_ref_model"]["eembc_performance"]
-    assert perf["n"] == 70 and perf["warmup"] == 10 and len(perf["windows"]) == 5
+    # N is the runner's 70, raised until a window fills perf_window_s of device time (faster kernels: more)
+    assert perf["n"] >= 70 and perf["warmup"] == 10 and len(perf["windows"]) == 5
     assert all(w["results_match_single"] for w in perf["windows"])
     report = (run / "report.md").read_text()
     assert "Median throughput" in report and "bit-exact with the TFLM oracle" in report
