@@ -97,7 +97,7 @@ test-long: $(STAMPS)/venv $(STAMPS)/apt-test $(STAMPS)/apt-long $(STAMPS)/recipe
 lab-demo: export HB_RUNS = $(value RUNS)
 lab-demo: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/apt-lab
 	@echo "== make lab-demo"
-	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m harness.lab_demo $${HB_RUNS:+--runs "$$HB_RUNS"}
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m harness.locallab.demo $${HB_RUNS:+--runs "$$HB_RUNS"}
 
 perf: $(STAMPS)/venv
 	@cd $(ROOT) && $(PY) bench/perf.py

@@ -16,10 +16,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import analysis, calibration, inputs, metrics, models  # noqa: E402
-from harness.config import load_target  # noqa: E402
+from harness.analysis import analyse as analysis, calibration, metrics
+from harness.run import inputs
+from harness.core import model as models  # noqa: E402
+from harness.core.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
-from harness.runtimes import interpreter_module  # noqa: E402
+from harness.runtimes.interpreters import interpreter_module  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
 

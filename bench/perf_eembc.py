@@ -18,10 +18,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import models  # noqa: E402
-from harness.config import load_target  # noqa: E402
+from harness.core import model as models  # noqa: E402
+from harness.core.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
-from harness.drivers import eembc_values as ev  # noqa: E402
+from harness.drivers.eembc import values as ev  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness.config import load_target  # noqa: E402
+from harness.core.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
 from harness.errors import UnsupportedModel  # noqa: E402
 from perf_models import ModelRun, op_macs, per_op_lines, table  # noqa: E402

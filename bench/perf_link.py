@@ -23,10 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import link_ops as ops  # noqa: E402
-from harness.config import load_target  # noqa: E402
+from harness.protocol import client as ops  # noqa: E402
+from harness.core.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
-from harness.flatbuf import root  # noqa: E402
+from harness.core.flatbuf import root  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models"
 MLPERF = ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"]
@@ -35,7 +35,7 @@ MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 def op_macs(data: bytes) -> list[tuple[str, int]]:
     """(op name, multiply-accumulates) per op; 0 for ops without MACs."""
-    from harness.models import _op_names
+    from harness.core.model import _op_names
 
     model = root(data, b"TFL3", "model")
     g = model.tables(2, "subgraphs")[0]

@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.flatbuf import root  # noqa: E402
-from harness.models import op_tensors  # noqa: E402
+from harness.core.flatbuf import root  # noqa: E402
+from harness.core.model import op_tensors  # noqa: E402
 
 MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 SHORT = {"CONV_2D": "CONV_2D", "DEPTHWISE_CONV_2D": "DEPTHWISE", "FULLY_CONNECTED": "FC"}

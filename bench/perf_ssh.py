@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from harness.config import TargetConfig  # noqa: E402
-from harness.drivers import driver_class, ssh_conn  # noqa: E402
-from harness.drivers.ssh_options import resolve  # noqa: E402
+from harness.core.config import TargetConfig  # noqa: E402
+from harness.drivers import driver_class
+from harness.drivers.ssh import conn as ssh_conn  # noqa: E402
+from harness.drivers.ssh.options import resolve  # noqa: E402
 from loopback_sshd import LoopbackSshd  # noqa: E402
 
 MODEL = ROOT / "models" / "digits_int8.tflite"

@@ -77,7 +77,7 @@ def _explain_parser(sub) -> None:
 
 
 def cmd_explain(a, ui) -> int:
-    from .attribution.command import explain
+    from .report.explain import explain
 
     print(explain(a.run_dir, a.model, a.op), end="")
     return 0
@@ -107,14 +107,14 @@ def _whole(value: int | str | None, name: str, low: int, high: int, what: str) -
 
 
 def _runs(value: int | str | None, name: str) -> int | None:
-    from .config import MAX_RUNS
+    from .core.config import MAX_RUNS
 
     return _whole(value, name, 1, MAX_RUNS, "inferences per model")
 
 
 def _bench_request(a):
     """The bench request from the options, then HB_* (make bench), then defaults; checked before anything runs."""
-    from . import bench
+    from .run import bench
 
     env = os.environ
     runs = _runs(a.runs, "--runs") if a.runs is not None else _runs(env.get("HB_RUNS"), "RUNS= (HB_RUNS)")
@@ -126,7 +126,7 @@ def _bench_request(a):
 
 
 def cmd_bench(a, ui) -> int:
-    from . import bench
+    from .run import bench
 
     if a.accept_new_host_key:  # the SSH options read HB_* overrides (docs/ssh.md)
         os.environ["HB_ACCEPT_NEW_HOST_KEY"] = "1"
@@ -161,7 +161,7 @@ def _lab_parser(sub) -> None:
 def cmd_lab(a, ui) -> int:
     import signal
 
-    from . import lab
+    from .run import lab
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # like Ctrl-C: workers release their places
     req = lab.LabRequest(tuple(a.places), a.config, a.coordinator, a.count, a.wait, a.template, a.runs,
@@ -171,11 +171,10 @@ def cmd_lab(a, ui) -> int:
 
 
 def cmd_compare(a, ui) -> int:
-    from .compare import compare_runs, render
+    from .analysis.compare import compare_runs, render
 
     if a.more:
-        from .lab_compare import compare_many
-        from .lab_compare import render as render_many
+        from .analysis.compare_many import compare_many, render as render_many
 
         runs = [Path(r) for r in (a.run_a, a.run_b, *a.more)]
         print(render_many(compare_many(runs)).markdown())
@@ -185,13 +184,14 @@ def cmd_compare(a, ui) -> int:
 
 
 def cmd_report(a, ui) -> int:
-    from . import analysis, report
-    from .results import RunDir
+    from .analysis import analyse as analysis
+    from .report import run_report as report
+    from .results.rundir import RunDir
 
     rd = RunDir(Path(a.run_dir))
     if a.baseline:
-        from .regression import preflight
-        from .results import read_json
+        from .results.files import read_json
+        from .run.regression import preflight
 
         meta = read_json(rd.file("run.json"))
         models = {n: (m.get("sha256"), m.get("input_source")) for n, m in (meta.get("models") or {}).items()}
@@ -202,7 +202,7 @@ def cmd_report(a, ui) -> int:
 
 
 def cmd_sweep(a, ui) -> int:
-    from . import sweep_run
+    from .run import sweep as sweep_run
 
     path = sweep_run.run(a.model, a.float_model, a.bits, a.target, a.dataset, _runs(a.runs, "--runs"), a.results, ui)
     print((path / "sweep.md").read_text())
@@ -211,7 +211,7 @@ def cmd_sweep(a, ui) -> int:
 
 
 def _add_recipes(sub) -> None:
-    from .recipes_make import RECIPES
+    from .run.recipes_models import RECIPES
 
     r = sub.add_parser("recipes", help="fp32 / fp16 / dynamic range / int8 / 16x8 / QAT of one model, benched and compared")
     src = r.add_mutually_exclusive_group()
@@ -230,7 +230,7 @@ def _add_recipes(sub) -> None:
 
 
 def cmd_recipes(a, ui) -> int:
-    from . import recipes
+    from .run import recipes
 
     env = os.environ  # `make recipes` passes TARGET= and RUNS= as HB_RECIPE_TARGETS and HB_RUNS
     targets = a.targets or env.get("HB_RECIPE_TARGETS", "").split() or ["host"]
@@ -244,7 +244,8 @@ def cmd_recipes(a, ui) -> int:
 
 
 def cmd_targets(a, ui) -> int:
-    from .config import ROOT, load_target
+    from .core.config import load_target
+    from .core.paths import ROOT
 
     for path in sorted((ROOT / "targets").glob("*.yaml")):
         t = load_target(str(path))
@@ -267,13 +268,13 @@ def cmd_doctor(a, ui) -> int:
 
 def _doctor_remote(name: str, install: bool) -> int:
     """Checks on a Linux board over SSH: Python, numpy, runtime; each problem with its fix."""
-    from .config import load_target
+    from .core.config import load_target
 
     target = load_target(name)
     if target.kind != "ssh":
         print(f"{name}: kind {target.kind} has no remote checks (the firmware's HELLO says what it supports)")
         return 0
-    from .drivers import ssh
+    from .drivers.ssh import driver as ssh
 
     if install:
         ssh.install_runtime(target)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .lab_result import BenchResult
+from .run.lab_result import BenchResult
 
 SERIAL_CLASSES = ("NetworkSerialPort", "USBSerialPort", "RawSerialPort")
 
@@ -52,7 +52,7 @@ class HarnessSession:
         self.target = self._target(config, request)
 
     def _write(self, name: str, doc: dict) -> str:
-        from .drivers.labgrid_place import safe_name
+        from .drivers.labgrid.place import safe_name
 
         path = self.results / "targets" / f"{safe_name(name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +70,8 @@ class HarnessSession:
         return None
 
     def _place(self, place: str, config) -> str:
-        from .drivers.labgrid_client import LabgridClient
-        from .drivers.labgrid_place import PlaceLock
+        from .drivers.labgrid.client import LabgridClient
+        from .drivers.labgrid.place import PlaceLock
 
         client = LabgridClient(config.getoption("harness_coordinator"))
         state = str(Path(config.getoption("harness_results")) / ".labgrid")
@@ -81,7 +81,7 @@ class HarnessSession:
 
     def _labgrid_env(self, lg_target) -> str:
         """labgrid's --lg-env target: its serial resource as a kind-mcu target."""
-        from .drivers.labgrid_place import serial_url
+        from .drivers.labgrid.place import serial_url
 
         for res in lg_target.resources:
             cls = type(res).__name__
@@ -93,7 +93,7 @@ class HarnessSession:
         pytest.fail(f"labgrid target {lg_target.name}: no serial resource ({', '.join(SERIAL_CLASSES)})")
 
     def run(self, model: str, float_model: str | None, dataset: str | None, runs: int, name: str | None) -> BenchResult:
-        from . import bench
+        from .run import bench
         from .ui import UI
 
         self.count += 1

@@ -26,8 +26,8 @@ def latest(results: Path, target: str) -> Path | None:
 
 
 def section(path: Path) -> str:
-    from harness.doc import Doc
-    from harness.recipes_report import HEADERS, _cells, not_measured
+    from harness.report.document import Doc
+    from harness.report.recipes import HEADERS, _cells, not_measured
 
     data = json.loads(path.read_text())
     doc = Doc()

@@ -1,4 +1,4 @@
-"""`python3 -m agent` on the board (the folder holding agent/ is the working directory)."""
+"""`python3 -m harness.agent` on the board (the folder holding the shipped harness/ is the working directory)."""
 
 import sys
 

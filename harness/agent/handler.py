@@ -12,7 +12,8 @@ import os
 import struct
 import uuid
 
-from . import device, wire
+from ..protocol import wire
+from . import device
 
 TFLITE_TYPES = {"float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 

@@ -13,7 +13,7 @@ import os
 import struct
 import sys
 
-from . import wire
+from ..protocol import wire
 from .handler import AgentError, Handler
 
 WINDOW = 64

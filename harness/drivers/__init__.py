@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..config import TargetConfig, load_dataclass, load_target
+from ..core.config import TargetConfig, load_dataclass, load_target
 from ..errors import ConfigError
 from .base import Driver
 
@@ -15,12 +15,12 @@ _MODULES = {
     "host": "harness.drivers.host",
     "mcu": "harness.drivers.mcu",
     "qemu": "harness.drivers.qemu",
-    "ssh": "harness.drivers.ssh",
+    "ssh": "harness.drivers.ssh.driver",
     "fake": "harness.drivers.fake",
-    "eembc": "harness.drivers.eembc",
-    "qemu-eembc": "harness.drivers.eembc_qemu",
-    "eembc-fake": "harness.drivers.eembc_fake",
-    "labgrid": "harness.drivers.labgrid",
+    "eembc": "harness.drivers.eembc.driver",
+    "qemu-eembc": "harness.drivers.eembc.qemu",
+    "eembc-fake": "harness.drivers.eembc.fake",
+    "labgrid": "harness.drivers.labgrid.driver",
 }
 _REGISTRY: dict[str, type[Driver]] = {}
 

@@ -12,23 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..config import TargetConfig
+from ..core.config import TargetConfig
+from ..core.tensors import TensorSpec
 from ..errors import TargetError
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One model input or output as the device sees it."""
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: str  # numpy dtype name: "int8", "float32", ...
-    scale: float = 0.0
-    zero_point: int = 0
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from ..agent import wire
-from ..config import opt
+from ..core.config import opt
+from ..protocol import wire
 from . import register
 from .mcu import McuDriver, McuOptions
 

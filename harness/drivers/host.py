@@ -16,11 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import load_dataclass, opt
+from ..core.config import load_dataclass, opt
+from ..core.model import inspect, op_tensors
 from ..errors import UnsupportedModel
-from ..isolate import InterpreterCrashed
-from ..models import inspect, op_tensors
-from ..runtimes import KERNELS, RUNTIMES, Runner, runtime_version
+from ..runtimes.interpreters import RUNTIMES, runtime_version
+from ..runtimes.isolate import InterpreterCrashed
+from ..runtimes.runner import KERNELS, Runner
 from . import register
 from .base import Driver, LoadInfo, RunResult, TargetInfo
 

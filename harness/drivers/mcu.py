@@ -15,14 +15,15 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import link_ops as ops
-from ..agent import wire
-from ..config import load_dataclass, opt
+from ..core.config import load_dataclass, opt
+from ..core.tensors import TensorSpec
 from ..errors import InputError, LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
-from ..link import Link, NotLoaded, Req, SerialStream, TargetRebooted
-from ..link_stream import open_url
+from ..protocol import client as ops, wire
+from ..protocol.link import Link, NotLoaded
+from ..protocol.requests import Req, TargetRebooted
+from ..protocol.streams import SerialStream, open_url
 from . import register
-from .base import Driver, LoadInfo, RunResult, TargetInfo, TensorSpec
+from .base import Driver, LoadInfo, RunResult, TargetInfo
 
 MAX_REBOOTS = 5  # per run(): more means the board is crashing, not glitching
 
@@ -271,6 +272,6 @@ class McuDriver(Driver):
 
 def _op_outputs(model: bytes) -> list[int]:
     """Tensor index of each op's first output, from the model (the host reads the flatbuffer)."""
-    from ..models import op_tensors
+    from ..core.model import op_tensors
 
     return [o.tensor for o in op_tensors(model, "model")]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -24,8 +23,10 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ROOT, opt
+from ..core.config import opt
+from ..core.paths import ROOT
 from ..errors import ConfigError, LinkError, TargetError
+from ..proc import die_with_parent, free_port
 from . import register
 from .base import TargetInfo
 from .mcu import McuDriver, McuOptions
@@ -60,21 +61,6 @@ def icount_tick_scale(icount: int, clock_hz: int, hello: dict | None) -> float:
     instructions a tick; 25 MHz on mps2: 40)."""
     clock = clock_hz or int((hello or {}).get("clock_hz", 0)) or 25_000_000
     return 1e9 / (clock * (1 << icount))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # runs in the child before exec
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class QemuProcess:
@@ -141,10 +127,10 @@ class QemuProcess:
         return {"machine": self.opts.machine, "icount": self.opts.icount, "qemu_pid": self.proc.pid}
 
     def _start(self) -> None:
-        self._port = _free_port()
+        self._port = free_port()
         log = open(os.path.join(self._tmp.name, "qemu.log"), "w+b")
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=die_with_parent)
         log.close()
 
     def _connect(self):

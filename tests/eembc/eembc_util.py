@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.config import TargetConfig, load_target
+from harness.core.config import TargetConfig, load_target
 from harness.drivers import driver_class
-from harness.runtimes import Runner
+from harness.runtimes.runner import Runner
 
 
 def fake(**options):

@@ -11,8 +11,8 @@ import yaml
 
 from conftest import ROOT, run_cli, shared_model
 from eembc_util import loaded, oracle, qemu_eembc, random_rows, write_runner_dataset
-from harness.drivers import eembc_values as ev
-from harness.models import inspect
+from harness.drivers.eembc import values as ev
+from harness.core.model import inspect
 
 pytestmark = [pytest.mark.qemu, pytest.mark.long]
 

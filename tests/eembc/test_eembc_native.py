@@ -13,8 +13,8 @@ import pytest
 
 from conftest import MODELS, ROOT
 from eembc_util import oracle
-from harness.drivers import eembc_values as ev
-from harness.drivers.eembc_wire import parse_infer
+from harness.drivers.eembc import values as ev
+from harness.drivers.eembc.client import parse_infer
 
 # Every line the image may print: protocol messages, errors, and the `help` text.
 LINE = re.compile(r"(m-[\x20-\x7e]*|e-\[[\x20-\x7e]*\]|[\x20-\x7e]*)")

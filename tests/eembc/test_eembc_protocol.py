@@ -8,9 +8,9 @@ import pytest
 
 from conftest import MODELS
 from eembc_util import fake, loaded
-from harness.drivers import eembc_values as ev
-from harness.drivers.base import TensorSpec
-from harness.drivers.eembc_wire import MalformedReply, parse_infer, parse_profile, split_values
+from harness.drivers.eembc import values as ev
+from harness.core.tensors import TensorSpec
+from harness.drivers.eembc.client import MalformedReply, parse_infer, parse_profile, split_values
 from harness.errors import ConfigError, HarnessError, TargetError, TargetTimeout
 
 SOFTMAX = TensorSpec("y", (1, 12), "int8", 1 / 256, -128)

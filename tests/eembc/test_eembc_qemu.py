@@ -13,7 +13,7 @@ import yaml
 from conftest import MODELS, ROOT, SHARED, run_cli, shared_model
 from eembc_util import loaded, oracle, qemu_eembc, qemu_m4, random_rows, write_runner_dataset
 from harness.errors import TargetError, UnsupportedModel
-from harness.results import read_npz
+from harness.results.files import read_npz
 
 pytestmark = pytest.mark.qemu
 
@@ -55,7 +55,7 @@ def test_a_reset_mid_run_is_healed():
 
 
 def test_the_framed_firmware_is_not_a_benchmark_image():
-    from harness.config import ROOT
+    from harness.core.config import ROOT
 
     harness_elf = ROOT / "firmware" / "build" / "mps2-an386" / "harness.elf"
     if not harness_elf.exists():

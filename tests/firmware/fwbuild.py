@@ -43,7 +43,7 @@ class NativeBuild:
 
     def engine(self, model: bytes, **kw):
         """A harness.native.NativeEngine on this build's library."""
-        from harness.native import NativeEngine
+        from harness.runtimes.native import NativeEngine
 
         return NativeEngine(model, lib=self.lib, **kw)
 

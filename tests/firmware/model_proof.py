@@ -84,7 +84,7 @@ def _edge(shape, dtype, scale, zp, k: int) -> np.ndarray:
 def run_chunk(path: str, libs: dict[str, str], start: int, count: int) -> dict:
     """Inputs start..start+count-1 of `path` on TFLM and on each lib; the differences found
     (at most 5 listed) and the number of inputs compared."""
-    from harness.native import NativeEngine
+    from harness.runtimes.native import NativeEngine
     from tflite_micro.python.tflite_micro import runtime as tflm
 
     data = Path(path).read_bytes()

@@ -72,7 +72,7 @@ def check_case(seed: int, op: str, libs: dict[str, str], tally: Tally, regressio
                on_tflm_done=None):
     """One case into `tally`; libs: kernel-set name -> path of its libhbcore.so (none: only
     TFLM runs). Returns TFLM's outputs (None when it refused)."""
-    from harness.native import EngineError, NativeEngine
+    from harness.runtimes.native import EngineError, NativeEngine
 
     case = make_case(seed, op)
     tally.cases += 1

@@ -26,8 +26,8 @@ import pytest
 
 from fwbuild import FIRMWARE, PROJECT_MODELS, san_build  # noqa: F401 (fixture)
 
-from harness import models
-from harness.agent import wire
+from harness.core import model as models
+from harness.protocol import wire
 
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 LINK_REGRESSIONS = REGRESSIONS / "link"  # fuzz_link inputs: replayed by another binary

@@ -39,7 +39,7 @@ def _random_input(rng: np.random.Generator, info) -> np.ndarray:
 
 
 def test_supported_op_list(native_build):
-    from harness.native import supported_ops
+    from harness.runtimes.native import supported_ops
 
     ops = supported_ops(native_build.lib)
     for name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
@@ -72,7 +72,7 @@ def test_preserve_all_keeps_every_intermediate(native_build):
 
 
 def test_arena_too_small_says_needed_vs_available(native_build):
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     data = _shared("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     with pytest.raises(EngineError) as ei:
@@ -82,7 +82,7 @@ def test_arena_too_small_says_needed_vs_available(native_build):
 
 
 def test_float_model_is_refused_naming_op_and_node(native_build):
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     with pytest.raises(EngineError) as ei:
         native_build.engine(_shared("tflm/hello_world_float.tflite").read_bytes())
@@ -102,7 +102,7 @@ def _patched_opcode(data: bytes, deprecated: int | None, builtin: int | None) ->
 
 
 def test_unsupported_op_named_with_node(native_build):
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     data = _shared("tflm/hello_world_int8.tflite").read_bytes()
     with pytest.raises(EngineError, match=r"^unsupported op SUB at node 0: not supported \(no kernel in this engine\)$"):
@@ -125,7 +125,7 @@ def test_opcode_read_from_either_field(native_build):
 def test_corrupt_buffer_index_is_named(native_build):
     """A tensor whose buffer index points past the buffers vector: the text names both."""
     from fbutil import field, root, vector_tables
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     data = bytearray(_shared("tflm/hello_world_int8.tflite").read_bytes())
     sg = vector_tables(bytes(data), root(bytes(data)), 2)[0]
@@ -162,7 +162,7 @@ def test_every_intermediate_matches_tflm(native_build, rel):
 
 def test_per_op_ticks_and_limits(native_build):
     """invoke(profile=True) gives one elapsed time per op; a model over HB_MAX_TENSORS is refused."""
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
     from tflite_build import ModelBuilder
 
     eng = native_build.engine(_shared("mlperf_tiny/kws_ref_model.tflite").read_bytes())

@@ -146,7 +146,7 @@ REFUSALS = {  # what -> (model maker, the engine's one line)
 
 @pytest.mark.parametrize("what", list(REFUSALS))
 def test_s16_refusals_name_op_and_type(native_build, what):
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     make, text = REFUSALS[what]
     with pytest.raises(EngineError) as e:

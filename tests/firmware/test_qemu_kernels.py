@@ -27,7 +27,7 @@ def m4_dsp():
     if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
     pytest.importorskip("tflite_micro")
-    from harness.config import load_target
+    from harness.core.config import load_target
     from harness.drivers import driver_class
 
     out = "build/mps2-an386-dsp"

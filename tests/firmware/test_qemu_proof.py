@@ -50,7 +50,7 @@ def test_generated_ops_on_m4_long(batch_elf):
 def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20, machine: str = "mps2-an386", where: str = "qemu-m4") -> None:
     """Each model's n inputs, in items of at most ~chunk_bytes (a model's samples may span
     several items, so vww's 1 000 inputs fit the RAM window), all against TFLM."""
-    from harness.native import NativeEngine
+    from harness.runtimes.native import NativeEngine
     from qemu_batch import run_batch, split_batches
 
     items, wants = [], []

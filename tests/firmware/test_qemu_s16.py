@@ -98,7 +98,7 @@ def test_each_s16_op_1000_inputs_on_m4(batch_elf):
 
 def input_info(data: bytes) -> list:
     """(shape, dtype, scale, zero point) of each graph input, as model_proof.model_input takes them."""
-    from harness.models import inspect
+    from harness.core.model import inspect
 
     return [(t.shape, np.dtype(t.dtype).type, t.scale, t.zero_point) for t in inspect(data, "model").inputs]
 

@@ -15,7 +15,7 @@ FLOAT16 = 1  # TensorType number
 
 
 def _refusal(build, m: ModelBuilder) -> str:
-    from harness.native import EngineError
+    from harness.runtimes.native import EngineError
 
     with pytest.raises(EngineError) as ei:
         build.engine(m.build())

@@ -12,7 +12,7 @@ from conftest import MODELS, ROOT
 sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 from fbutil import structure_positions  # noqa: E402
 
-from harness import bench  # noqa: E402
+from harness.run import bench  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.ui import UI  # noqa: E402
 

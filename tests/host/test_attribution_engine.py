@@ -15,9 +15,11 @@ import pytest
 
 from conftest import MODELS, ROOT
 
-from harness.attribution import command, store
-from harness.attribution.graph import model_inputs
-from harness.results import RunDir, write_json
+from harness.report import explain as command
+from harness.analysis.attribution import store
+from harness.analysis.attribution.graph import model_inputs
+from harness.results.rundir import RunDir
+from harness.results.files import write_json
 
 FIRMWARE = ROOT / "firmware"
 
@@ -60,7 +62,7 @@ def _fc_model() -> bytes:
 
 def _run_dir(tmp_path, lib: str, models: dict[str, bytes]) -> RunDir:
     """A run directory with per-layer tensors from the engine `lib`, as bench --per-layer keeps them."""
-    from harness.native import NativeEngine
+    from harness.runtimes.native import NativeEngine
 
     rd = RunDir(tmp_path / "run")
     write_json(rd.file("run.json"), {"run_id": "run", "models": {n: {} for n in models}})

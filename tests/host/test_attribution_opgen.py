@@ -14,8 +14,8 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 
-from harness.attribution.explain import explain_op  # noqa: E402
-from harness.attribution.graph import model_inputs, read_ops  # noqa: E402
+from harness.analysis.attribution.explain import explain_op  # noqa: E402
+from harness.analysis.attribution.graph import model_inputs, read_ops  # noqa: E402
 
 QUICK, LONG = 16 * 40, 20_000
 

@@ -14,8 +14,8 @@ import pytest
 from conftest import MODELS, run_cli, shared_model
 from test_attribution_tflm import _matrix_cases, random_rows
 
-from harness.attribution.explain import explain_op
-from harness.attribution.graph import model_inputs, read_ops
+from harness.analysis.attribution.explain import explain_op
+from harness.analysis.attribution.graph import model_inputs, read_ops
 
 
 def _bench(results, *args) -> tuple:

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import MODELS, ROOT, SHARED
 
-from harness.attribution import fixedpoint as fx
-from harness.attribution.explain import explain_model
-from harness.attribution.graph import model_inputs, read_ops
+from harness.analysis.attribution import fixedpoint as fx
+from harness.analysis.attribution.explain import explain_model
+from harness.analysis.attribution.graph import model_inputs, read_ops
 
 SUPPORTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D",
              "SOFTMAX", "RESHAPE", "PAD", "PADV2", "MEAN", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "CONCATENATION"}

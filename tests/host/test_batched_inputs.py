@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from conftest import MODELS, ROOT
-from harness import inputs
-from harness.drivers.base import TensorSpec
-from harness.results import RunDir, Spans, write_npz_streamed
+from harness.run import inputs
+from harness.core import tensors
+from harness.core.tensors import TensorSpec
+from harness.results.rundir import RunDir, Spans
+from harness.results.files import write_npz_streamed
 
 
 def one_shot(specs, n: int, seed: int) -> list[np.ndarray]:
@@ -26,11 +28,11 @@ def one_shot(specs, n: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = []
     for s in specs:
-        shape = (n, *inputs.sample_shape(s))
+        shape = (n, *s.sample_shape)
         if s.dtype == "float32":
             arrays.append(rng.uniform(-inputs.FLOAT_RANGE, inputs.FLOAT_RANGE, size=shape).astype(np.float32))
             continue
-        lo, hi = inputs.INT_RANGES[s.dtype]
+        lo, hi = tensors.INT_RANGES[s.dtype]
         arrays.append(rng.integers(lo, hi + 1, size=shape, dtype=np.int64).astype(s.dtype))
     return arrays
 
@@ -58,7 +60,7 @@ def test_every_row_range_has_the_one_shot_bytes(monkeypatch, piece):
 
 
 def test_the_projects_models_get_the_same_inputs_as_before():
-    from harness import models
+    from harness.core import model as models
 
     for path in [MODELS / "digits_int8.tflite", *sorted((MODELS / "ops").glob("*.tflite"))]:
         specs = models.load(path)[1].inputs

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from harness import calibration as cal
+from harness.analysis import calibration as cal
 
 
 def test_ece_of_a_perfectly_calibrated_set_is_zero():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.config import load_bench, load_target
+from harness.core.config import load_bench, load_target
 from harness.drivers import driver_class
 from harness.errors import ConfigError
 
@@ -51,7 +51,7 @@ def test_unknown_kind_lists_kinds():
 def test_missing_runtime_says_how_to_install():
     import importlib.util
 
-    from harness.runtimes import interpreter_module
+    from harness.runtimes.interpreters import interpreter_module
 
     if importlib.util.find_spec("ai_edge_litert") is not None:
         assert interpreter_module("ai-edge-litert").__name__.startswith("ai_edge_litert")

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
-from harness import metrics
-from harness.doc import _cell
-from harness.figures import differing, honest, percent, share
+from harness.analysis import metrics
+from harness.report.document import _cell
+from harness.analysis.figures import differing, honest, percent, share
 
 ONE_OFF = "1 of 20 000 elements in 1 of 2 000 samples"
 

@@ -3,8 +3,9 @@
 import numpy as np
 
 from conftest import shared_model
-from harness import inputs, models
-from harness.runtimes import Runner
+from harness.run import inputs
+from harness.core import model as models
+from harness.runtimes.runner import Runner
 
 
 def _outputs(kernels, data, ins):

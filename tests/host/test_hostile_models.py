@@ -141,7 +141,8 @@ def _check_case(target: str, label: str, rd: Path | None, err: str, twin: bool, 
 
 def run_corpus(target: str, n: int, seed: int, tmp: Path, monkeypatch) -> dict[str, int]:
     """n single-byte corruptions benched on `target` in this process; the tally of outcomes."""
-    from harness import models, report
+    from harness.core import model as models
+    from harness.report import run_report as report
     from harness.errors import ModelError
 
     monkeypatch.setattr(report, "build", functools.partial(report.build, with_plots=False))  # speed only

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import MODELS
 from harness.errors import UnsupportedModel
-from harness.isolate import InterpreterCrashed, ProtocolError, _duplex, context, recv, send
-from harness.runtimes import Runner
+from harness.runtimes.isolate import InterpreterCrashed, ProtocolError, _duplex, context, recv, send
+from harness.runtimes.runner import Runner
 
 
 def _flip(rel: str, pos: int, xor: int) -> bytes:
@@ -53,8 +53,9 @@ def test_crash_is_one_line_and_no_process_is_left():
 
 
 def test_runner_results_equal_in_process_results():
-    from harness import inputs, models
-    from harness.interpreters import open_adapter, run_rows
+    from harness.run import inputs
+    from harness.core import model as models
+    from harness.runtimes.interpreters import open_adapter, run_rows
 
     data, info = models.load(MODELS / "digits_int8.tflite")
     x = inputs.random_inputs(info.inputs, 50, 3).arrays

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from harness import metrics
+from harness.analysis import metrics
 
 
 def test_lsb_drift_hand_case():

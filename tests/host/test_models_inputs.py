@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from conftest import MODELS
-from harness import inputs, models
-from harness.drivers.base import TensorSpec
+from harness.run import inputs
+from harness.core import model as models
+from harness.core import tensors
+from harness.core.tensors import TensorSpec
 from harness.errors import InputError, ModelError
 
 
@@ -44,9 +46,9 @@ def test_twin_mismatch():
 
 def test_quantize_rounds_half_away_from_zero():
     spec = TensorSpec("x", (1, 4), "int8", 0.5, 0)
-    q = inputs.quantize(np.array([[0.25, -0.25, 0.74, 100.0]]), spec)
+    q = tensors.quantize(np.array([[0.25, -0.25, 0.74, 100.0]]), spec)
     assert q.tolist() == [[1, -1, 1, 127]]
-    assert inputs.dequantize(q, spec).tolist() == [[0.5, -0.5, 0.5, 63.5]]
+    assert tensors.dequantize(q, spec).tolist() == [[0.5, -0.5, 0.5, 63.5]]
 
 
 def test_random_inputs_are_deterministic():

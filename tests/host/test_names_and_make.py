@@ -14,9 +14,9 @@ import pytest
 
 from conftest import MODELS, ROOT
 from harness import cli
-from harness.config import is_safe_name, safe_name
+from harness.core.config import is_safe_name, safe_name
 from harness.errors import ResultsError
-from harness.results import RunDir
+from harness.results.rundir import RunDir
 
 ADD = MODELS / "ops" / "add.tflite"
 HOSTILE_STEMS = ["`touch pwned`", "a;touch pwned;", "$(touch pwned)", "..", ".hidden", "-rf", "a b",

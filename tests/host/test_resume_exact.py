@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import MODELS, ROOT
-from harness import cli, references
+from harness import cli
+from harness.run import references
 from harness.drivers.host import HostDriver
 
 

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from conftest import MODELS, run_cli
-from harness import inputs, models
+from harness.run import inputs
+from harness.core import model as models
 from harness.errors import ModelError
-from harness.runtimes import Runner
-from harness.sweep import rewrite_weights
+from harness.runtimes.runner import Runner
+from harness.run.sweep_weights import rewrite_weights
 
 
 def _digits():

@@ -22,9 +22,9 @@ import pytest
 
 from conftest import MODELS, ROOT, SHARED
 from harness.errors import ModelError
-from harness.native import EngineError, NativeEngine
-from harness.native_adapter import build_native
-from harness.verify import verify
+from harness.runtimes.native import EngineError, NativeEngine
+from harness.runtimes.native_adapter import build_native
+from harness.core.verify import verify
 
 sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 from test_native_corruption import corruptions  # noqa: E402

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.lab_local import BoardSpec
-from harness.lab_report import measured
-from harness.results import read_json
+from harness.locallab.lab import BoardSpec
+from harness.report.lab import measured
+from harness.results.files import read_json
 
 from .conftest import MODEL, ROOT, batches, cli, holder, start_lab, stop_lab, wait_for
 

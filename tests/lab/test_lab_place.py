@@ -20,8 +20,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from harness.drivers.labgrid_client import PlaceBusy, identity
-from harness.lab_local import BoardSpec, ServiceSpec
+from harness.drivers.labgrid.client import PlaceBusy, identity
+from harness.locallab.lab import BoardSpec, ServiceSpec
 
 from .conftest import (MODEL, ROOT, as_someone_else, batches, cli, holder, open_driver, random_inputs, start_lab,
                        stop_lab, target_file, tflm_outputs, wait_for)

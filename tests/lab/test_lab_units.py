@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from harness.config import TargetConfig
+from harness.core.config import TargetConfig
 from harness.drivers import driver_class
-from harness.drivers.labgrid_client import coordinator_address, parse_places
-from harness.drivers.labgrid_place import board_access, safe_name, serial_url
+from harness.drivers.labgrid.client import coordinator_address, parse_places
+from harness.drivers.labgrid.place import board_access, safe_name, serial_url
 from harness.errors import ConfigError
-from harness.lab import matches
-from harness.lab_compare import pct
+from harness.run.lab import matches
+from harness.analysis.compare_many import pct
 
 from .conftest import ROOT
 
@@ -108,8 +108,8 @@ def test_lab_cli_errors_are_one_line(tmp_path):
 
 def test_fanout_pool_waits_for_a_held_place_then_gives_up():
     """A place someone holds: the lab says whom it waits for, then the slot is `not run` with why."""
-    from harness.drivers.labgrid_client import PlaceState
-    from harness.lab import PlacePool
+    from harness.drivers.labgrid.client import PlaceState
+    from harness.run.lab import PlacePool
 
     class HeldLab:  # stands in for the coordinator: one place, held by a colleague throughout
         def places(self):

@@ -26,7 +26,7 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "models"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness.config import load_target  # noqa: E402
+from harness.core.config import load_target  # noqa: E402
 from harness.drivers import driver_class  # noqa: E402
 
 
@@ -207,7 +207,7 @@ def native_driver(target_bin: Path, filters=None, **options):
     (host → target, target → host) objects with feed(bytes) -> bytes (fault_proxy.py)."""
     from fault_proxy import FilteredStream
 
-    from harness.config import TargetConfig
+    from harness.core.config import TargetConfig
     from harness.drivers.mcu import McuDriver
 
     class NativeDriver(McuDriver):

@@ -9,7 +9,7 @@ import pytest
 
 from mcu_util import ROOT, SHARED, run_bitexact
 
-from harness.config import load_target
+from harness.core.config import load_target
 from harness.drivers import driver_class
 
 pytestmark = pytest.mark.qemu

@@ -13,10 +13,10 @@ import pytest
 
 from mcu_util import ROOT, qemu_driver, wait_until
 
-from harness.config import TargetConfig
+from harness.core.config import TargetConfig
 from harness.drivers import driver_class
 from harness.errors import ConfigError, LinkError, TargetError, TargetTimeout, UnsupportedModel
-from harness.link import LinkTooNoisy
+from harness.protocol.noise import LinkTooNoisy
 
 
 def _driver(kind: str, **options):

@@ -13,9 +13,10 @@ import pytest
 from fault_proxy import BigFrameDamager
 from mcu_util import ROOT, PipeStream, native_driver, native_target_binary
 
-from harness.agent import wire
+from harness.protocol import wire
 from harness.errors import TargetError
-from harness.link import SESSION_RENEW, Link, Req, SessionLost, TargetRebooted
+from harness.protocol.link import SESSION_RENEW, Link
+from harness.protocol.requests import Req, SessionLost, TargetRebooted
 
 DIGITS = ROOT / "models" / "digits_int8.tflite"
 SINK0 = struct.pack("<I", 0)  # SINK of 0 raw bytes: the cheapest request with a reply

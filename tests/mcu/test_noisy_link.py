@@ -13,8 +13,8 @@ import pytest
 
 from mcu_util import clean_qemu_run, proxied_qemu, shared_model
 
-from harness.link import LinkTooNoisy
-from harness.link_noise import GROW_AFTER, MIN_CHUNK, RECENT, Noise
+from harness.protocol.noise import LinkTooNoisy
+from harness.protocol.noise import GROW_AFTER, MIN_CHUNK, RECENT, Noise
 
 N = 1000
 

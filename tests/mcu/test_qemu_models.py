@@ -8,7 +8,7 @@ import pytest
 
 from mcu_util import ROOT, qemu_driver, random_inputs, run_bitexact, shared_model, tflm_outputs
 
-from harness import link_ops as ops
+from harness.protocol import client as ops
 from harness.errors import UnsupportedModel
 
 MODELS = ["tflm/hello_world_int8.tflite", "tflm/simple_add_model.tflite", "mlperf_tiny/ad01_int8.tflite",
@@ -61,7 +61,7 @@ def test_intermediate_tensors(qemu):
     x = random_inputs(li.inputs, 1, seed=2)
     tensors = qemu.tensors([x[0][0]])
     assert len(tensors) == li.facts["ops"]
-    from harness.layers import oracle_tensors
+    from harness.analysis.per_layer import oracle_tensors
 
     oracle = oracle_tensors(data, [x[0][0]], list(tensors), "kws")
     for t, v in tensors.items():

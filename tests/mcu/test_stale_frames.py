@@ -18,8 +18,8 @@ import pytest
 from fault_proxy import Replayer, FilteredStream
 from mcu_util import ROOT, PipeStream, clean_qemu_run, native_driver, native_target_binary, proxied_qemu, shared_model
 
-from harness.drivers.ssh_agent import AgentClient
-from harness.link import Link
+from harness.drivers.ssh.agent_client import AgentClient
+from harness.protocol.link import Link
 
 DELAYS = (1, 256, 768, 70_000)
 FRAMES_PER_INFERENCE = 3  # SET_INPUT, INVOKE, GET_OUTPUT (hello_world, digits: one input, one output)

@@ -12,9 +12,11 @@ import serial
 
 from mcu_util import PipeStream, native_target_binary, shared_model
 
-from harness.agent import wire
-from harness.link import Link, Req, SerialStream
-from harness import link_ops as ops
+from harness.protocol import wire
+from harness.protocol.link import Link
+from harness.protocol.requests import Req
+from harness.protocol.streams import SerialStream
+from harness.protocol import client as ops
 from harness.errors import HarnessError, LinkError, UnsupportedModel
 
 
@@ -135,7 +137,7 @@ def _exchange(link, msg_type: int, seq: int, body: bytes, session: int | None = 
 def test_native_target_refuses_to_run_bytes_changed_after_load_end(native):
     """A LOAD_CHUNK after LOAD_END unloads the model: the engine never runs unchecked bytes
     (found by fuzz_link); the driver's LOAD_END re-send with another flag still works."""
-    from harness.link import NotLoaded
+    from harness.protocol.link import NotLoaded
 
     data = shared_model("tflm/hello_world_int8.tflite")
     native.hello(5)

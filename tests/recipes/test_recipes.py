@@ -98,9 +98,9 @@ def test_dataset_without_labels(tmp_path, results):
 
 def test_report_rows_for_recipes_not_made_or_not_run(tmp_path):
     """The comparison lists every recipe the converter was asked for, measured or not, and why."""
-    from harness.config import load_target
-    from harness.recipes_make import Made
-    from harness.recipes_report import render, table
+    from harness.core.config import load_target
+    from harness.run.recipes_models import Made
+    from harness.report.recipes import render, table
 
     made = Made(None, {}, {"source": "x", "recipes": {
         "fp16": {"file": "fp16.tflite", "size": 20000, "tf_accuracy_pct": 97.5, "settings": {"optimizations": ["DEFAULT"]}},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import TargetConfig
+from harness.core.config import TargetConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))

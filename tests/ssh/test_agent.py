@@ -11,17 +11,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.agent import wire
+from harness.agent import shipped_files
+from harness.protocol import wire
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "models" / "digits_int8.tflite"
 
 
-class Pipe:
-    """`python -m agent` in harness/ as the board would run it, and raw frames to and from it."""
+def shipped_copy(folder: Path) -> Path:
+    """What the SSH driver pushes to a board (harness.agent.SHIPPED), and nothing else."""
+    for rel, data in shipped_files().items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    return folder
 
-    def __init__(self, *args: str) -> None:
-        self.p = subprocess.Popen([sys.executable, "-u", "-m", "agent", *args], cwd=ROOT / "harness",
+
+class Pipe:
+    """`python -m harness.agent` in a copy of the shipped files, as the board runs it (the copy is the
+    `harness` package: a module it lacks cannot be imported), and raw frames to and from it."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        self.p = subprocess.Popen([sys.executable, "-E", "-s", "-u", "-m", "harness.agent", *args], cwd=folder,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.dec = wire.Decoder()
         self.pending: list = []
@@ -59,7 +69,7 @@ def agent(tmp_path):
         pytest.skip(f"{DIGITS} missing")
     data = DIGITS.read_bytes()
     (tmp_path / f"{hashlib.sha256(data).hexdigest()}.tflite").write_bytes(data)
-    a = Pipe("--models", str(tmp_path))
+    a = Pipe(shipped_copy(tmp_path / "board"), "--models", str(tmp_path))
     boot = a.recv()
     assert boot[0] == wire.HELLO | wire.REPLY and wire.unpack_hello(boot[2])["boot"] == 1
     yield a, data
@@ -106,8 +116,8 @@ def test_chunked_load_and_errors(agent):
     assert t == wire.ERROR and wire.unpack_error(body)[0] == wire.E_NOT_LOADED
 
 
-def test_missing_runtime_is_announced():
-    a = Pipe("--runtime", "ai-edge-litert")
+def test_missing_runtime_is_announced(tmp_path):
+    a = Pipe(shipped_copy(tmp_path), "--runtime", "ai-edge-litert")
     try:
         import ai_edge_litert  # noqa: F401
         pytest.skip("ai-edge-litert is installed here")

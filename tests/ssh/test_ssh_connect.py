@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from harness.drivers import ssh_conn
-from harness.drivers.ssh_options import resolve
+from harness.drivers.ssh import conn as ssh_conn
+from harness.drivers.ssh.options import resolve
 from harness.errors import ConfigError, LinkError, TargetError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.drivers import ssh_doctor
+from harness.drivers.ssh import doctor as ssh_doctor
 from harness.errors import TargetError
 
 
@@ -25,7 +25,7 @@ def test_missing_python_says_how_to_install(make_target):
 
 
 def test_problem_texts_for_an_old_board():
-    from harness.drivers.ssh_options import SshOptions
+    from harness.drivers.ssh.options import SshOptions
 
     o = SshOptions(host="pi", python="python3")
     facts = {"python": "3.11.2", "pip": "23.0", "numpy": "2.1.0", "runtime": None, "managed": True,

@@ -74,9 +74,8 @@ def test_emulation_is_detected_without_the_hint(emu_python):
 
     sysroot = rpi4_emu.CACHE / "sysroot"
     env = {k: v for k, v in os.environ.items() if k != "HB_EMULATED"}
-    code = "import sys; sys.path.insert(0, sys.argv[1]); from agent import device; print(device.emulation())"
+    code = "from harness.agent import device; print(device.emulation())"  # cwd: the folder holding harness/
     out = subprocess.run(["qemu-aarch64-static", "-cpu", "cortex-a72", "-L", str(sysroot),
-                          str(sysroot / "usr" / "bin" / "python3.11"), "-c", code,
-                          str(Path(__file__).resolve().parents[2] / "harness")],
-                         capture_output=True, text=True, env=env, timeout=60)
+                          str(sysroot / "usr" / "bin" / "python3.11"), "-c", code],
+                         capture_output=True, text=True, env=env, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert "user-mode emulation: aarch64" in out.stdout, out.stderr

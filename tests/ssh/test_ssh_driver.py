@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from harness.drivers import driver_class
-from harness.drivers import ssh_conn
-from harness.drivers.ssh_agent import AgentClient
+from harness.drivers.ssh import conn as ssh_conn
+from harness.drivers.ssh.agent_client import AgentClient
 from harness.errors import TargetError, UnsupportedModel
 
 ROOT = Path(__file__).resolve().parents[2]
