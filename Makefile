@@ -46,7 +46,7 @@ BENCH_DEPS := $(STAMPS)/apt-fw
 endif
 ifeq ($(value TARGET),rpi4-emu)
 BENCH_DEPS := $(STAMPS)/apt-emu
-BENCH_WRAP := $(PY) tools/rpi4_emu.py run --
+BENCH_WRAP := $(PY) -m tools.rpi4_emu run --
 endif
 
 .PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo recipes recipes-venv recipes-doc
@@ -63,7 +63,7 @@ recipes: export HB_RECIPE_TARGETS = $(RECIPE_TARGETS)
 recipes: export HB_RUNS = $(value RUNS)
 recipes: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/recipes-venv $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(STAMPS)/apt-emu)
 	@echo "== make recipes (digits) on $$HB_RECIPE_TARGETS"
-	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(PY) tools/rpi4_emu.py run --) \
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(if $(filter rpi4-emu,$(RECIPE_TARGETS)),$(PY) -m tools.rpi4_emu run --) \
 	  $(PY) -m harness recipes --digits
 
 recipes-venv: $(STAMPS)/recipes-venv
@@ -72,7 +72,7 @@ recipes-venv: $(STAMPS)/recipes-venv
 recipes-doc:
 	@$(MAKE) -s recipes TARGET="qemu-m4 host"
 	@$(MAKE) -s recipes TARGET=rpi4-emu
-	@cd $(ROOT) && $(PY) tools/recipes_doc.py
+	@cd $(ROOT) && $(PY) -m tools.recipes_doc
 
 $(STAMPS)/recipes-venv: tools/requirements-recipes.txt $(STAMPS)/apt-host
 	@echo "== TensorFlow venv $(ROOT)/.venv-recipes (pinned tools/requirements-recipes.txt)"
@@ -84,7 +84,7 @@ firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386
 
 rpi4-emu: $(STAMPS)/venv $(STAMPS)/apt-emu
-	@$(PY) tools/rpi4_emu.py build
+	@cd $(ROOT) && $(PY) -m tools.rpi4_emu build
 
 test: $(STAMPS)/venv $(STAMPS)/apt-test
 	@echo "== make test"
@@ -100,7 +100,7 @@ lab-demo: $(STAMPS)/venv $(STAMPS)/apt-fw $(STAMPS)/apt-lab
 	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m harness.locallab.demo $${HB_RUNS:+--runs "$$HB_RUNS"}
 
 perf: $(STAMPS)/venv
-	@cd $(ROOT) && $(PY) bench/perf.py
+	@cd $(ROOT) && $(PY) -m bench.perf
 
 doctor targets: $(STAMPS)/venv
 	@$(HARNESS) $@

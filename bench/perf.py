@@ -7,21 +7,19 @@ then the link/ssh sections when their modules are present.
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from harness.analysis import analyse as analysis, calibration, metrics
+from harness.core import model as models
+from harness.core.config import load_target
+from harness.drivers import driver_class
 from harness.run import inputs
-from harness.core import model as models  # noqa: E402
-from harness.core.config import load_target  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-from harness.runtimes.interpreters import interpreter_module  # noqa: E402
+from harness.runtimes.interpreters import interpreter_module
 
 SHARED = ROOT.parent / "shared" / "models"
 

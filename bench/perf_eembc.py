@@ -2,26 +2,24 @@
 input upload rate of `db` commands vs the framed link's upload rate in the same run, device
 instructions per inference both ways, and the runner's performance-mode figures.
 
-    python bench/perf_eembc.py [--samples 20] [MODEL.tflite …]   (default: kws_ref_model)
+    python -m bench.perf_eembc [--samples 20] [MODEL.tflite …]   (default: kws_ref_model)
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from harness.core import model as models  # noqa: E402
-from harness.core.config import load_target  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-from harness.drivers.eembc import values as ev  # noqa: E402
+from harness.core import model as models
+from harness.core.config import load_target
+from harness.drivers import driver_class
+from harness.drivers.eembc import values as ev
 
 SHARED = ROOT.parent / "shared" / "models"
 

@@ -11,9 +11,9 @@ interpreter, so this is the on-target bit-exact check of each kernel set as well
 On qemu-m55 an instruction is what QEMU retires: an MVE instruction counts one however many
 lanes (beats) it works on, as does a scalar one; it is not a cycle count of a real M55.
 
-    python bench/perf_kernels.py            # the kernel shapes, about a minute
-    python bench/perf_kernels.py --models ../shared/models/mlperf_tiny/*.tflite   # whole models too
-    python bench/perf_kernels.py --builds m4:dsp --no-shapes --per-op --models ...   # one build, every op
+    python -m bench.perf_kernels            # the kernel shapes, about a minute
+    python -m bench.perf_kernels --models ../shared/models/mlperf_tiny/*.tflite   # whole models too
+    python -m bench.perf_kernels --builds m4:dsp --no-shapes --per-op --models ...   # one build, every op
 """
 
 from __future__ import annotations
@@ -27,15 +27,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from harness.core.config import load_target  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-from harness.errors import UnsupportedModel  # noqa: E402
-from perf_models import ModelRun, op_macs, per_op_lines, table  # noqa: E402
-from test_native_ops_matrix import conv, dwconv, fc  # noqa: E402  (random-weight op models)
+from bench.perf_models import ModelRun, op_macs, per_op_lines, table
+from harness.core.config import load_target
+from harness.drivers import driver_class
+from harness.errors import UnsupportedModel
+from tools.op_models import conv, dwconv, fc  # random-weight op models
 
 SHAPES = {  # name: (builder, MACs)
     "CONV_2D 1x1 16x16x64->64": (lambda r: conv(r, in_shape=(1, 16, 16, 64), oc=64, k=(1, 1), act=1),

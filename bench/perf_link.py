@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from harness.protocol import client as ops  # noqa: E402
-from harness.core.config import load_target  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-from harness.core.flatbuf import root  # noqa: E402
+from harness.core.config import load_target
+from harness.core.flatbuf import root
+from harness.drivers import driver_class
+from harness.protocol import client as ops
 
 SHARED = ROOT.parent / "shared" / "models"
 MLPERF = ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"]

@@ -8,15 +8,13 @@ height x width, FULLY_CONNECTED output elements x accumulation depth."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from harness.core.flatbuf import root  # noqa: E402
-from harness.core.model import op_tensors  # noqa: E402
+from harness.core.flatbuf import root
+from harness.core.model import op_tensors
 
 MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 SHORT = {"CONV_2D": "CONV_2D", "DEPTHWISE_CONV_2D": "DEPTHWISE", "FULLY_CONNECTED": "FC"}

@@ -4,7 +4,7 @@
    goal ≤ 0.3 ms, on the project's digits model with this machine's python as the remote one.
 2. Model push: SFTP (what load() uses) vs the raw SSH channel (`cat > file`), same bytes.
 
-    python bench/perf_ssh.py          # or as a section of `make perf`
+    python -m bench.perf_ssh          # or as a section of `make perf`
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
 
-from harness.core.config import TargetConfig  # noqa: E402
+from harness.core.config import TargetConfig
 from harness.drivers import driver_class
-from harness.drivers.ssh import conn as ssh_conn  # noqa: E402
-from harness.drivers.ssh.options import resolve  # noqa: E402
-from loopback_sshd import LoopbackSshd  # noqa: E402
+from harness.drivers.ssh import conn as ssh_conn
+from harness.drivers.ssh.options import resolve
+from tools.loopback_sshd import LoopbackSshd
 
 MODEL = ROOT / "models" / "digits_int8.tflite"
 PUSH_MB = 32

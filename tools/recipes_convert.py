@@ -55,8 +55,7 @@ def load_xy(path: Path, what: str) -> tuple[np.ndarray, np.ndarray]:
 def digits_model(out: Path):
     """tools/make_models.py's digits network, trained by its own code under tf_keras; its test
     split is written as the evaluation set."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import make_models
+    import make_models  # a sibling script: this one runs as `python tools/recipes_convert.py` in the TF venv
 
     make_models.tf = tf
     x_tr, x_te, y_tr, y_te = make_models.load_digits_split()

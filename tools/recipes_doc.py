@@ -4,7 +4,7 @@ a script run, never typed): for each target, the newest results/recipes/<target>
 replaces the text between `<!-- recipes:<target> -->` and `<!-- /recipes:<target> -->`.
 
     make recipes-doc                     # make recipes on qemu-m4, host and rpi4-emu, then this
-    python tools/recipes_doc.py [--results results] [--targets qemu-m4 rpi4-emu host]
+    python -m tools.recipes_doc [--results results] [--targets qemu-m4 rpi4-emu host]
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "recipes.md"
-sys.path.insert(0, str(ROOT))
 
 
 def latest(results: Path, target: str) -> Path | None:

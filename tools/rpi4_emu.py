@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """rpi4-emu: an emulated Raspberry Pi 4 user space behind a real OpenSSH server on loopback.
 
-    python tools/rpi4_emu.py build        # once: arm64 Debian python3 + numpy<2 + tflite-runtime (stamped)
-    python tools/rpi4_emu.py start        # build if needed, start sshd on 127.0.0.1:<free port>
-    eval "$(python tools/rpi4_emu.py env)"  # HB_* variables for targets/rpi4-emu.yaml (after start)
-    python tools/rpi4_emu.py stop
-    python tools/rpi4_emu.py run -- CMD…  # start, run CMD with the HB_* variables set, stop
+    python -m tools.rpi4_emu build        # once: arm64 Debian python3 + numpy<2 + tflite-runtime (stamped)
+    python -m tools.rpi4_emu start        # build if needed, start sshd on 127.0.0.1:<free port>
+    eval "$(python -m tools.rpi4_emu env)"  # HB_* variables for targets/rpi4-emu.yaml (after start)
+    python -m tools.rpi4_emu stop
+    python -m tools.rpi4_emu run -- CMD…  # start, run CMD with the HB_* variables set, stop
 
 The aarch64 interpreter runs under `qemu-aarch64-static -cpu cortex-a72` (a Pi 4's core); sshd puts
 HB_EMULATED in the session, and the `python3` wrapper (HB_PYTHON) sets it too, so the agent says
@@ -33,8 +33,7 @@ SKIP = {"dpkg", "tar", "install-info", "perl-base", "perl"}  # pulled in by main
 CPU = "cortex-a72"
 BUILD_VERSION = "1"  # bump to force a rebuild of existing caches
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loopback_sshd import LoopbackSshd  # noqa: E402
+from tools.loopback_sshd import LoopbackSshd
 
 
 def _run(cmd: list[str], **kw) -> str:
@@ -159,7 +158,7 @@ def main(argv: list[str]) -> int:
         print(_exports(state))
     elif cmd == "env":
         if not _state_file().exists():
-            raise SystemExit("rpi4-emu: not started; run: python tools/rpi4_emu.py start")
+            raise SystemExit("rpi4-emu: not started; run: python -m tools.rpi4_emu start")
         print(_exports(json.loads(_state_file().read_text())))
     elif cmd == "stop":
         stop_quietly()

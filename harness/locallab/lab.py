@@ -27,7 +27,7 @@ import yaml
 from ..drivers.labgrid.client import LabgridClient
 from ..drivers.labgrid.flash import firmware_build
 from ..errors import TargetError
-from ..proc import die_with_parent
+from ..proc import child_env, die_with_parent
 
 CPU = {"mps2-an386": "cortex-m4", "mps2-an500": "cortex-m7", "mps3-an547": "cortex-m55"}
 
@@ -116,7 +116,7 @@ class LocalLab:
         log = self.dir / f"{name}.log"
         with open(log, "wb") as f:
             popen = subprocess.Popen(argv, cwd=cwd or self.dir, stdin=subprocess.DEVNULL, stdout=f, stderr=f,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"},  # logs as they happen
+                                     env=child_env(PYTHONUNBUFFERED="1"),  # logs as they happen
                                      start_new_session=True, preexec_fn=die_with_parent)
         proc = _Proc(name, popen, log)
         self.procs.append(proc)
@@ -139,7 +139,7 @@ class LocalLab:
                 str(ports["http"]), "--dir", str(self.dir / spec.name)]
         if spec.firmware != "blank":
             argv += ["--elf", str(self._firmware(spec))]
-        return self._spawn(f"board-{spec.name}", argv, cwd=Path(__file__).resolve().parent.parent)
+        return self._spawn(f"board-{spec.name}", argv)
 
     def _board_ready(self, spec: BoardSpec, proc: _Proc) -> None:
         ports = self.ports[spec.name]

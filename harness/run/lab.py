@@ -27,12 +27,11 @@ import yaml
 
 from .. import __version__
 from ..core.config import load_bench, load_target
-from ..core.paths import ROOT
 from ..deadline import Deadline
 from ..drivers.labgrid.client import LabgridClient, PlaceState, identity
 from ..drivers.labgrid.place import safe_name
 from ..errors import ConfigError, HarnessError, TargetError
-from ..proc import die_with_parent
+from ..proc import child_env, die_with_parent
 from ..report import lab as lab_report
 from ..results.files import read_json, write_json
 from ..results.rundir import RunDir, new_run_id
@@ -220,7 +219,7 @@ class Lab:
                "--results", str(folder), "--out", str(folder / "result.json")]
         cmd += ["--runs", str(self.req.runs)] if self.req.runs else []
         cmd += ["--models", *self.req.models] if self.req.models else []
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        env = child_env()
         with open(folder / "worker.log", "wb") as log:  # own session: a Ctrl-C reaches it once, from _interrupt
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=os.getcwd(),
                                     start_new_session=True, preexec_fn=die_with_parent)

@@ -22,12 +22,12 @@ import sys
 import threading
 import types
 from multiprocessing import connection, util
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, InputError, ModelError, UnsupportedModel
+from ..proc import python_path
 
 PRELOAD = ["numpy", "harness.runtimes.preload"]
 _DTYPES = {np.dtype(t).str for t in ("i1", "u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "?")}
@@ -38,7 +38,6 @@ _ERRORS = {"ConfigError": ConfigError, "ModelError": ModelError, "InputError": I
            "UnsupportedModel": UnsupportedModel}
 _ctx = None
 _ORIGINAL_ADDRESS = connection.arbitrary_address
-_HOME = str(Path(__file__).resolve().parents[2])  # the folder holding this copy of the harness package
 
 
 class InterpreterCrashed(UnsupportedModel):
@@ -137,7 +136,7 @@ class _starting:
         sys.modules["__main__"] = types.ModuleType("__main__")
         if util.abstract_sockets_supported:
             connection.arbitrary_address = _abstract_address
-        os.environ["PYTHONPATH"] = os.pathsep.join([_HOME, *filter(None, [self.pythonpath])])
+        os.environ["PYTHONPATH"] = python_path(self.pythonpath)
 
     def __exit__(self, *exc: object) -> None:
         sys.modules["__main__"], connection.arbitrary_address = self.main, self.address

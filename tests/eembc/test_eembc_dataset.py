@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eembc_util import write_runner_dataset
 from harness.core.tensors import TensorSpec
 from harness.errors import InputError
 from harness.run.inputs import file_inputs
+from tests.eembc.eembc_util import write_runner_dataset
 
 KWS = TensorSpec("x", (1, 49, 10, 1), "int8", 0.5847, 83)
 VWW = TensorSpec("x", (1, 4, 4, 3), "int8", 1 / 255, -128)

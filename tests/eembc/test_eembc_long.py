@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, run_cli, shared_model
-from eembc_util import loaded, oracle, qemu_eembc, random_rows, write_runner_dataset
-from harness.drivers.eembc import values as ev
 from harness.core.model import inspect
+from harness.drivers.eembc import values as ev
+from tests.common import ROOT, run_cli, shared_model
+from tests.eembc.eembc_util import loaded, oracle, qemu_eembc, random_rows, write_runner_dataset
 
 pytestmark = [pytest.mark.qemu, pytest.mark.long]
 

@@ -11,10 +11,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT
-from eembc_util import oracle
 from harness.drivers.eembc import values as ev
 from harness.drivers.eembc.client import parse_infer
+from tests.common import MODELS, ROOT
+from tests.eembc.eembc_util import oracle
 
 # Every line the image may print: protocol messages, errors, and the `help` text.
 LINE = re.compile(r"(m-[\x20-\x7e]*|e-\[[\x20-\x7e]*\]|[\x20-\x7e]*)")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import MODELS
-from eembc_util import fake, loaded
-from harness.drivers.eembc import values as ev
 from harness.core.tensors import TensorSpec
+from harness.drivers.eembc import values as ev
 from harness.drivers.eembc.client import MalformedReply, parse_infer, parse_profile, split_values
 from harness.errors import ConfigError, HarnessError, TargetError, TargetTimeout
+from tests.common import MODELS
+from tests.eembc.eembc_util import fake, loaded
 
 SOFTMAX = TensorSpec("y", (1, 12), "int8", 1 / 256, -128)
 GOOD = ["m-warmup-start-0", "m-warmup-done", "m-infer-start-1", "m-lap-us-10", "m-lap-us-35", "m-infer-done",

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import MODELS, ROOT, SHARED, run_cli, shared_model
-from eembc_util import loaded, oracle, qemu_eembc, qemu_m4, random_rows, write_runner_dataset
 from harness.errors import TargetError, UnsupportedModel
 from harness.results.files import read_npz
+from tests.common import MODELS, ROOT, SHARED, run_cli, shared_model
+from tests.eembc.eembc_util import loaded, oracle, qemu_eembc, qemu_m4, random_rows, write_runner_dataset
 
 pytestmark = pytest.mark.qemu
 

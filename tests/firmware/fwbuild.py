@@ -2,14 +2,13 @@
 once per kernel set (KERNELS=c: the plain C loops; KERNELS=dsp: the SIMD-MAC kernels with the
 DSP instructions emulated in portable C), so every test that takes a build runs on both.
 
-Not a conftest.py: tests/conftest.py is imported by name (`from conftest import ...`) elsewhere,
-and a second conftest module would shadow it. Test files import these fixtures explicitly."""
+Test files import these fixtures explicitly (from tests.firmware.fwbuild import native_build):
+one module for the builds every test directory shares."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 SHARED_MODELS = ROOT.parent / "shared" / "models"
 PROJECT_MODELS = ROOT / "models"
-
-if str(ROOT) not in sys.path:  # harness/native.py without installing anything
-    sys.path.insert(0, str(ROOT))
 
 
 KERNEL_SETS = ("c", "dsp")

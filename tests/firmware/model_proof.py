@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fbutil import field, root, vector, vector_tables
-from fwbuild import PROJECT_MODELS, SHARED_MODELS
+from tests.firmware.fbutil import field, root, vector, vector_tables
+from tests.firmware.fwbuild import PROJECT_MODELS, SHARED_MODELS
 
 INT8, FLOAT32, INT16 = 9, 0, 7
 EDGE_INPUTS = 5
@@ -84,8 +84,9 @@ def _edge(shape, dtype, scale, zp, k: int) -> np.ndarray:
 def run_chunk(path: str, libs: dict[str, str], start: int, count: int) -> dict:
     """Inputs start..start+count-1 of `path` on TFLM and on each lib; the differences found
     (at most 5 listed) and the number of inputs compared."""
-    from harness.runtimes.native import NativeEngine
     from tflite_micro.python.tflite_micro import runtime as tflm
+
+    from harness.runtimes.native import NativeEngine
 
     data = Path(path).read_bytes()
     key = (path, tuple(libs.items()))

@@ -24,8 +24,8 @@ from typing import Iterator
 
 import numpy as np
 
-from opgen_ops import BUILDERS, Draw
-from opgen_s16_ops import BUILDERS16
+from tests.firmware.opgen_ops import BUILDERS, Draw
+from tests.firmware.opgen_s16_ops import BUILDERS16
 
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
        "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "PAD", "PADV2", "MEAN", "CONCATENATION")
@@ -155,7 +155,7 @@ def tflm_run(model: bytes, samples: list[list[np.ndarray]], arena_size: int | No
 
 def _num_outputs(model: bytes) -> int:
     """SubGraph 0's outputs vector length (asking the interpreter past the end logs errors)."""
-    from fbutil import root, vector, vector_tables
+    from tests.firmware.fbutil import root, vector, vector_tables
 
     return vector(model, vector_tables(model, root(model), 2)[0], 2)[1]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgen_quant import SAME, VALID, Draw, conv_out, f32, x_span
-from tflite_build import ModelBuilder
+from tests.firmware.opgen_quant import SAME, VALID, Draw, conv_out, f32, x_span
+from tools.tflite_build import ModelBuilder
 
 MAX_MACS = 200_000
 

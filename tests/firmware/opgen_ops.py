@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgen_macs import conv2d, depthwise_conv2d, fully_connected
-from opgen_quant import SAME, VALID, Draw, conv_out, f32
-from tflite_build import ModelBuilder
+from tests.firmware.opgen_macs import conv2d, depthwise_conv2d, fully_connected
+from tests.firmware.opgen_quant import SAME, VALID, Draw, conv_out, f32
+from tools.tflite_build import ModelBuilder
 
 __all__ = ["BUILDERS", "Draw"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgen_macs import MAX_MACS, _channels, _weight_scales, _window
-from opgen_quant import Draw, conv_out, f32
-from tflite_build import ModelBuilder
+from tests.firmware.opgen_macs import MAX_MACS, _channels, _weight_scales, _window
+from tests.firmware.opgen_quant import Draw, conv_out, f32
+from tools.tflite_build import ModelBuilder
 
 I16 = np.int16
 B47 = 2**47 - 2**38 - 1  # the largest int64 bias we accept (ops_s16.c)

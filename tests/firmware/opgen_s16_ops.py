@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import opgen_ops as g8
-import opgen_s16 as mac
-from opgen_quant import SAME, VALID, Draw, conv_out, f32
-from opgen_ops import _single
-from opgen_s16 import I16, out_scale16, zp16
-from tflite_build import ModelBuilder
+from tests.firmware import opgen_ops as g8, opgen_s16 as mac
+from tests.firmware.opgen_ops import _single
+from tests.firmware.opgen_quant import SAME, VALID, Draw, conv_out, f32
+from tests.firmware.opgen_s16 import I16, out_scale16, zp16
+from tools.tflite_build import ModelBuilder
 
 
 def pool(d: Draw, op: str) -> ModelBuilder:

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opgen import DSP_OPS, OPS, TflmRefused, make_case, tflm_run
+from tests.firmware.opgen import DSP_OPS, OPS, TflmRefused, make_case, tflm_run
 
 # Where failing cases are saved (HB_PROOF_REGRESSIONS: elsewhere, e.g. for deliberate mutants).
 REGRESSIONS = Path(os.environ.get("HB_PROOF_REGRESSIONS") or Path(__file__).resolve().parent / "regressions")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fwbuild import FIRMWARE
+from tests.firmware.fwbuild import FIRMWARE
 
 BATCH_ADDR = 0x21000000  # firmware/tools/batch_main.c HB_BATCH_ADDR (mps2 PSRAM)
 BATCH_ADDRS = {"mps3-an547": 0x60000000}  # firmware/boards.mk BATCH_ADDR_<board> (an547: DDR)
@@ -126,8 +126,8 @@ def prove_on_qemu(seeds: list[tuple[int, str]], elf: Path, workers: int = 2, mac
     """The op generator's cases `seeds` on the Arm build (proof.Tally): TFLM's answers from
     child processes (proof.prove, no native builds), then every case TFLM ran in as few QEMU
     boots as the RAM window allows; a differing byte saves the case like the native proofs."""
-    from opgen import make_case
-    from proof import prove
+    from tests.firmware.opgen import make_case
+    from tests.firmware.proof import prove
 
     tally = prove(seeds, {}, workers=workers, keep=True)
     tally.exact.clear()
@@ -144,7 +144,7 @@ def prove_on_qemu(seeds: list[tuple[int, str]], elf: Path, workers: int = 2, mac
 
 
 def _tally_qemu(tally, case, res: BatchResult, want) -> None:
-    from proof import REGRESSIONS, fail, reason, within_limits
+    from tests.firmware.proof import REGRESSIONS, fail, reason, within_limits
 
     if res.status:
         if res.status == 2 and within_limits(res.text):
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
-    from proof import qemu_seeds
+    from tests.firmware.proof import qemu_seeds
 
     ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     ap.add_argument("--elf", type=Path)
@@ -181,8 +181,5 @@ def main(argv=None) -> int:
     return 1 if tally.failures else 0
 
 
-if __name__ == "__main__":
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+if __name__ == "__main__":  # python -m tests.firmware.qemu_batch
     raise SystemExit(main())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tflite_build import ModelBuilder
+from tools.tflite_build import ModelBuilder
 
 I16 = np.int16
 

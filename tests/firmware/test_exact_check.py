@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from fwbuild import ROOT
-from opgen import make_case, tflm_run
+from tests.firmware.fwbuild import ROOT
+from tests.firmware.opgen import make_case, tflm_run
 
 TOOL = ROOT / "tools" / "exact_check.py"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fwbuild import SHARED_MODELS, native_build  # noqa: F401 (fixture)
-from opgen import Case, load_regressions, tflm_run
-from tflite_build import ModelBuilder
+from tests.firmware.fwbuild import SHARED_MODELS, native_build  # noqa: F401 (fixture)
+from tests.firmware.opgen import Case, load_regressions, tflm_run
+from tools.tflite_build import ModelBuilder
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from fwbuild import FIRMWARE, PROJECT_MODELS, san_build  # noqa: F401 (fixture)
-
 from harness.core import model as models
 from harness.protocol import wire
+from tests.firmware.fwbuild import FIRMWARE, PROJECT_MODELS, san_build  # noqa: F401 (fixture)
 
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 LINK_REGRESSIONS = REGRESSIONS / "link"  # fuzz_link inputs: replayed by another binary

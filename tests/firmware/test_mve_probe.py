@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from fwbuild import FIRMWARE
+from tests.firmware.fwbuild import FIRMWARE
 
 LINK = """MEMORY { ITCM (rx) : ORIGIN = 0x0, LENGTH = 512K  DTCM (rwx) : ORIGIN = 0x20000000, LENGTH = 512K }
 ENTRY(probe_reset)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fwbuild import PROJECT_MODELS, SHARED_MODELS, native_build  # noqa: F401 (fixture)
-from fbutil import opcode_fields
+from tests.firmware.fbutil import opcode_fields
+from tests.firmware.fwbuild import PROJECT_MODELS, SHARED_MODELS, native_build  # noqa: F401 (fixture)
 
 SHARED_INT8 = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
                "mlperf_tiny/pretrainedResnet_quant.tflite", "mlperf_tiny/ad01_int8.tflite"]
@@ -124,8 +124,8 @@ def test_opcode_read_from_either_field(native_build):
 
 def test_corrupt_buffer_index_is_named(native_build):
     """A tensor whose buffer index points past the buffers vector: the text names both."""
-    from fbutil import field, root, vector_tables
     from harness.runtimes.native import EngineError
+    from tests.firmware.fbutil import field, root, vector_tables
 
     data = bytearray(_shared("tflm/hello_world_int8.tflite").read_bytes())
     sg = vector_tables(bytes(data), root(bytes(data)), 2)[0]
@@ -163,7 +163,7 @@ def test_every_intermediate_matches_tflm(native_build, rel):
 def test_per_op_ticks_and_limits(native_build):
     """invoke(profile=True) gives one elapsed time per op; a model over HB_MAX_TENSORS is refused."""
     from harness.runtimes.native import EngineError
-    from tflite_build import ModelBuilder
+    from tools.tflite_build import ModelBuilder
 
     eng = native_build.engine(_shared("mlperf_tiny/kws_ref_model.tflite").read_bytes())
     eng.set_input(0, np.zeros(eng.input_info(0).shape, np.int8))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fwbuild import PROJECT_MODELS, SHARED_MODELS, san_build  # noqa: F401 (fixture)
-from fbutil import structure_positions
+from tests.firmware.fbutil import structure_positions
+from tests.firmware.fwbuild import PROJECT_MODELS, SHARED_MODELS, san_build  # noqa: F401 (fixture)
 
 BATCH = 40
 SPECIAL_U32 = [0, 1, 3, 4, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFC, 0x10000, 0xFFFF]
@@ -169,7 +169,7 @@ def test_valid_models_run_clean_under_sanitizers(san_build, tmp_path):
     """Every real model (and every op-matrix case) loads, runs and reads back with no sanitizer report."""
     import numpy as np
 
-    from test_native_ops_matrix import CASES
+    from tests.firmware.test_native_ops_matrix import CASES
 
     files = sorted(SHARED_MODELS.glob("*/*int8*.tflite")) + sorted(SHARED_MODELS.glob("mlperf_tiny/kws_ref_model.tflite"))
     files += sorted(SHARED_MODELS.glob("mlperf_tiny/pretrainedResnet_quant.tflite"))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fwbuild import SHARED_MODELS, both_builds  # noqa: F401 (fixture)
-from model_proof import int8_models, model_id, run_chunk
+from tests.firmware.fwbuild import SHARED_MODELS, both_builds  # noqa: F401 (fixture)
+from tests.firmware.model_proof import int8_models, model_id, run_chunk
 
 QUICK, LONG, WORKERS = 1000, 10_000, 2
 

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from fwbuild import both_builds  # noqa: F401 (fixture)
-from opgen import OPS, Case, make_case
-from proof import LONG_SEEDS, QUICK_SEEDS, Tally, check_case, prove
+from tests.firmware.fwbuild import both_builds  # noqa: F401 (fixture)
+from tests.firmware.opgen import OPS, Case, make_case
+from tests.firmware.proof import LONG_SEEDS, QUICK_SEEDS, Tally, check_case, prove
 
 
 def _prove(builds, seeds) -> Tally:
@@ -68,7 +68,7 @@ def test_generator_is_deterministic():
 
 def test_failing_case_prints_seed_and_saves_a_replayable_file(both_builds, tmp_path, monkeypatch, capsys):
     """The failure path, by corrupting TFLM's answer (the only fake: the engines are real)."""
-    import proof
+    from tests.firmware import proof
 
     real = proof.tflm_run
 

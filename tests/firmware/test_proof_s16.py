@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fwbuild import both_builds, native_build  # noqa: F401 (fixtures)
-from opgen import OPS16, tflm_run
-from proof import prove, seeds_for
-from s16_models import MODELS
-from tflite_build import ModelBuilder
+from tests.firmware.fwbuild import both_builds, native_build  # noqa: F401 (fixtures)
+from tests.firmware.opgen import OPS16, tflm_run
+from tests.firmware.proof import prove, seeds_for
+from tests.firmware.s16_models import MODELS
+from tools.tflite_build import ModelBuilder
 
 QUICK, LONG = 17 * 60, 17 * 2000
 # First seed of the long run: after the quick ones (seed s has op OPS16[s % 17]).
@@ -76,7 +76,7 @@ def test_s16_tables_exhaustive(both_builds, name):
 
 
 def _prove_model(builds, name: str, seed: int, n: int) -> None:
-    from model_proof import model_input
+    from tests.firmware.model_proof import model_input
 
     pytest.importorskip("tflite_micro")
     data = MODELS[name](seed)

@@ -13,8 +13,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from fwbuild import FIRMWARE, SHARED_MODELS
-from test_native_ops_matrix import CASES
+from tests.firmware.fwbuild import FIRMWARE, SHARED_MODELS
+from tests.firmware.test_native_ops_matrix import CASES
 
 # vww (325 KB: ~12 s of upload at QEMU's ~28 KB/s) is left to `bench/perf_kernels.py --models`.
 MLPERF = ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/pretrainedResnet_quant.tflite"]

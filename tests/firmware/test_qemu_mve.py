@@ -15,10 +15,10 @@ import shutil
 import numpy as np
 import pytest
 
-from proof import LONG_SEEDS, QUICK_SEEDS, qemu_subset
-from test_native_ops_matrix import CASES
-from test_qemu_kernels import KERNEL_CASES
-from test_qemu_proof import _prove_models, _prove_ops
+from tests.firmware.proof import LONG_SEEDS, QUICK_SEEDS, qemu_subset
+from tests.firmware.test_native_ops_matrix import CASES
+from tests.firmware.test_qemu_kernels import KERNEL_CASES
+from tests.firmware.test_qemu_proof import _prove_models, _prove_ops
 
 MACHINE, WHERE = "mps3-an547", "qemu-m55 (mps3-an547, KERNELS=mve)"
 
@@ -28,7 +28,7 @@ def mve_elf():
     if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
     pytest.importorskip("tflite_micro")
-    from qemu_batch import build_batch_elf
+    from tests.firmware.qemu_batch import build_batch_elf
 
     return build_batch_elf(MACHINE, "mve")
 
@@ -53,7 +53,7 @@ def _matrix_case(name: str, n: int):
 
 
 def test_op_matrix_on_m55_mve(mve_elf):
-    from qemu_batch import run_batch
+    from tests.firmware.qemu_batch import run_batch
 
     cases = {name: _matrix_case(name, 4) for name in KERNEL_CASES}
     results = run_batch(mve_elf, [(d, s) for d, s, _ in cases.values()], MACHINE)

@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from model_proof import int8_models, model_id, model_input
-from opgen import tflm_run
-from proof import qemu_seeds
+from tests.firmware.model_proof import int8_models, model_id, model_input
+from tests.firmware.opgen import tflm_run
+from tests.firmware.proof import qemu_seeds
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +22,13 @@ def batch_elf():
     if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc missing")
     pytest.importorskip("tflite_micro")
-    from qemu_batch import build_batch_elf
+    from tests.firmware.qemu_batch import build_batch_elf
 
     return build_batch_elf("mps2-an386", "dsp")
 
 
 def _prove_ops(elf, seeds, machine: str = "mps2-an386", where: str = "qemu-m4 (mps2-an386, KERNELS=dsp)") -> None:
-    from qemu_batch import prove_on_qemu
+    from tests.firmware.qemu_batch import prove_on_qemu
 
     tally = prove_on_qemu(seeds, elf, machine=machine)
     print(f"\n{where}: " + tally.summary())
@@ -51,7 +51,7 @@ def _prove_models(elf, n: int, chunk_bytes: int = 4 << 20, machine: str = "mps2-
     """Each model's n inputs, in items of at most ~chunk_bytes (a model's samples may span
     several items, so vww's 1 000 inputs fit the RAM window), all against TFLM."""
     from harness.runtimes.native import NativeEngine
-    from qemu_batch import run_batch, split_batches
+    from tests.firmware.qemu_batch import run_batch, split_batches
 
     items, wants = [], []
     for path in int8_models():

@@ -14,10 +14,10 @@ import zlib
 import numpy as np
 import pytest
 
-from opgen import OPS16, _int16_sample, _float_sample, make_case
-from proof import seeds_for
-from s16_models import MODELS
-from test_proof_s16 import QUICK, table_models
+from tests.firmware.opgen import OPS16, _float_sample, _int16_sample, make_case
+from tests.firmware.proof import seeds_for
+from tests.firmware.s16_models import MODELS
+from tests.firmware.test_proof_s16 import QUICK, table_models
 
 
 @pytest.fixture(scope="module", params=["dsp", "c"])
@@ -27,15 +27,15 @@ def batch_elf(request):
     pytest.importorskip("tflite_micro")
     if request.param == "c" and not request.config.getoption("-m") == "long":
         pytest.skip("the plain C build on QEMU runs in make test-long")
-    from qemu_batch import build_batch_elf
+    from tests.firmware.qemu_batch import build_batch_elf
 
     return build_batch_elf("mps2-an386", request.param)
 
 
 def prove_items(elf, items: list[tuple[str, bytes, list]]) -> int:
     """items: (name, model, samples); TFLM's outputs against one QEMU run; returns inputs compared."""
-    from opgen import tflm_run
-    from qemu_batch import run_batch, split_batches
+    from tests.firmware.opgen import tflm_run
+    from tests.firmware.qemu_batch import run_batch, split_batches
 
     wants = {name: tflm_run(model, samples) for name, model, samples in items}
     done, rest = 0, list(items)
@@ -51,7 +51,7 @@ def prove_items(elf, items: list[tuple[str, bytes, list]]) -> int:
 
 
 def test_generated_s16_ops_on_m4(batch_elf):
-    from qemu_batch import prove_on_qemu
+    from tests.firmware.qemu_batch import prove_on_qemu
 
     seeds = seeds_for(QUICK, ops=OPS16)[::6]
     tally = prove_on_qemu(seeds, batch_elf)
@@ -78,7 +78,7 @@ def many_inputs(case, n: int) -> list:
 @pytest.mark.long
 def test_each_s16_op_1000_inputs_on_m4(batch_elf):
     """3 models of every int16 op (the first seeds TFLM and we both run), 1 000 inputs each."""
-    from opgen import TflmRefused, tflm_run
+    from tests.firmware.opgen import TflmRefused, tflm_run
 
     items = []
     for op in OPS16:
@@ -104,7 +104,7 @@ def input_info(data: bytes) -> list:
 
 
 def _model_items(n: int, seeds=range(2)):
-    from model_proof import model_input
+    from tests.firmware.model_proof import model_input
 
     items = []
     for name, make in MODELS.items():

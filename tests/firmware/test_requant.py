@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from fwbuild import FIRMWARE
+from tests.firmware.fwbuild import FIRMWARE
 
 
 def test_requant_equals_reference_form(tmp_path):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fwbuild import native_build  # noqa: F401 (fixture)
-from tflite_build import ModelBuilder
+from tests.firmware.fwbuild import native_build  # noqa: F401 (fixture)
+from tools.tflite_build import ModelBuilder
 
 FLOAT16 = 1  # TensorType number
 

@@ -4,17 +4,13 @@ bench run of one model in this process (so that a crash of any interpreter would
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
-from conftest import MODELS, ROOT
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-from fbutil import structure_positions  # noqa: E402
-
-from harness.run import bench  # noqa: E402
-from harness.errors import HarnessError  # noqa: E402
-from harness.ui import UI  # noqa: E402
+from harness.errors import HarnessError
+from harness.run import bench
+from harness.ui import UI
+from tests.common import MODELS
+from tests.firmware.fbutil import structure_positions
 
 TWIN = MODELS / "digits_float.tflite"
 REFERENCES = ["tflm", "reference", "optimized", "float"]

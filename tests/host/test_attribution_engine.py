@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT
-
-from harness.report import explain as command
 from harness.analysis.attribution import store
 from harness.analysis.attribution.graph import model_inputs
-from harness.results.rundir import RunDir
+from harness.report import explain as command
 from harness.results.files import write_json
+from harness.results.rundir import RunDir
+from tests.common import MODELS, ROOT
 
 FIRMWARE = ROOT / "firmware"
 
@@ -46,8 +44,7 @@ def stock() -> str:
 def _fc_model() -> bytes:
     """One FULLY_CONNECTED, 16 x 64 outputs per sample; a multiplier of about 2^-4 (a short final
     shift) makes the two roundings differ on a few % of the outputs, small weights keep them in range."""
-    sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-    from tflite_build import ModelBuilder
+    from tools.tflite_build import ModelBuilder
 
     rng = np.random.default_rng(18)
     m = ModelBuilder()

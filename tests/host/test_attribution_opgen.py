@@ -5,25 +5,20 @@ runs must be reproduced byte for byte. `make test` runs 640 cases, `make test-lo
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 
 import pytest
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-
-from harness.analysis.attribution.explain import explain_op  # noqa: E402
-from harness.analysis.attribution.graph import model_inputs, read_ops  # noqa: E402
+from harness.analysis.attribution.explain import explain_op
+from harness.analysis.attribution.graph import model_inputs, read_ops
 
 QUICK, LONG = 16 * 40, 20_000
 
 
 def _check(seeds: list) -> Counter:
     pytest.importorskip("tflite_micro")
-    from opgen import OPS, make_case
-    from proof import prove
+    from tests.firmware.opgen import OPS, make_case
+    from tests.firmware.proof import prove
 
     tally = prove(seeds, {}, keep=True)
     done, undefined, bad = Counter(), Counter(), []
@@ -46,13 +41,13 @@ def _check(seeds: list) -> Counter:
 
 
 def test_tflm_variant_on_generated_ops():
-    from proof import seeds_for
+    from tests.firmware.proof import seeds_for
 
     _check(seeds_for(QUICK, start=200_000))
 
 
 @pytest.mark.long
 def test_tflm_variant_on_generated_ops_long():
-    from proof import seeds_for
+    from tests.firmware.proof import seeds_for
 
     _check(seeds_for(LONG, start=300_000))

@@ -11,11 +11,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import MODELS, run_cli, shared_model
-from test_attribution_tflm import _matrix_cases, random_rows
-
 from harness.analysis.attribution.explain import explain_op
 from harness.analysis.attribution.graph import model_inputs, read_ops
+from tests.common import MODELS, run_cli, shared_model
+from tests.host.test_attribution_tflm import _matrix_cases, random_rows
 
 
 def _bench(results, *args) -> tuple:

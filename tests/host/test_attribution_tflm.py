@@ -4,17 +4,13 @@ replayed from TFLM's own input tensors (preserve-all mode) and must give TFLM's 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-from conftest import MODELS, ROOT, SHARED
 
 from harness.analysis.attribution import fixedpoint as fx
 from harness.analysis.attribution.explain import explain_model
 from harness.analysis.attribution.graph import model_inputs, read_ops
+from tests.common import MODELS, SHARED
 
 SUPPORTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D",
              "SOFTMAX", "RESHAPE", "PAD", "PADV2", "MEAN", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "CONCATENATION"}
@@ -77,8 +73,7 @@ def test_third_party_models_every_op(rel):
 
 
 def _matrix_cases():
-    sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-    import test_native_ops_matrix as matrix
+    from tests.firmware import test_native_ops_matrix as matrix
 
     return matrix.CASES
 

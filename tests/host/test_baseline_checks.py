@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODELS
 from harness import cli
+from tests.common import MODELS
 
 ADD = MODELS / "ops" / "add.tflite"
 

@@ -10,17 +10,16 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT
-from harness.run import inputs
 from harness.core import tensors
 from harness.core.tensors import TensorSpec
-from harness.results.rundir import RunDir, Spans
 from harness.results.files import write_npz_streamed
+from harness.results.rundir import RunDir, Spans
+from harness.run import inputs
+from tests.common import MODELS, ROOT
 
 
 def one_shot(specs, n: int, seed: int) -> list[np.ndarray]:

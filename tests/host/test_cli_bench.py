@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import MODELS, ROOT, SHARED, run_cli, shared_model
+from tests.common import MODELS, ROOT, SHARED, run_cli, shared_model
 
 
 def _run_dir(out: str) -> Path:

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODELS, run_cli
 from harness.analysis import metrics
-from harness.report.document import _cell
 from harness.analysis.figures import differing, honest, percent, share
+from harness.report.document import _cell
+from tests.common import MODELS, run_cli
 
 ONE_OFF = "1 of 20 000 elements in 1 of 2 000 samples"
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from conftest import shared_model
-from harness.run import inputs
 from harness.core import model as models
+from harness.run import inputs
 from harness.runtimes.runner import Runner
+from tests.common import shared_model
 
 
 def _outputs(kernels, data, ins):

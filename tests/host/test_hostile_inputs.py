@@ -18,11 +18,9 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT
 from harness import cli
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-from tflite_build import ModelBuilder  # noqa: E402
+from tests.common import MODELS
+from tools.tflite_build import ModelBuilder
 
 ADD = MODELS / "ops" / "add.tflite"
 DIGITS = MODELS / "digits_int8.tflite"

@@ -11,17 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT, run_cli
-from hostile import REFERENCES, TWIN, bench_one, int8_models, single_byte_corpus
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-from test_native_ops_matrix import dwconv  # noqa: E402
+from tests.common import MODELS, run_cli
+from tools.op_models import dwconv
+from tests.host.hostile import REFERENCES, TWIN, bench_one, int8_models, single_byte_corpus
 
 # Damaged shapes can ask for huge inputs: past 1 M input elements a case runs once, past 16 M it is
 # skipped — generating its inputs is a question of memory (#11 item 6), not of crashes.
@@ -142,8 +139,8 @@ def _check_case(target: str, label: str, rd: Path | None, err: str, twin: bool, 
 def run_corpus(target: str, n: int, seed: int, tmp: Path, monkeypatch) -> dict[str, int]:
     """n single-byte corruptions benched on `target` in this process; the tally of outcomes."""
     from harness.core import model as models
-    from harness.report import run_report as report
     from harness.errors import ModelError
+    from harness.report import run_report as report
 
     monkeypatch.setattr(report, "build", functools.partial(report.build, with_plots=False))  # speed only
     tally: dict[str, int] = {}

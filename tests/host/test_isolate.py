@@ -11,10 +11,10 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import MODELS
 from harness.errors import UnsupportedModel
 from harness.runtimes.isolate import InterpreterCrashed, ProtocolError, _duplex, context, recv, send
 from harness.runtimes.runner import Runner
+from tests.common import MODELS
 
 
 def _flip(rel: str, pos: int, xor: int) -> bytes:
@@ -53,8 +53,8 @@ def test_crash_is_one_line_and_no_process_is_left():
 
 
 def test_runner_results_equal_in_process_results():
-    from harness.run import inputs
     from harness.core import model as models
+    from harness.run import inputs
     from harness.runtimes.interpreters import open_adapter, run_rows
 
     data, info = models.load(MODELS / "digits_int8.tflite")
@@ -74,7 +74,7 @@ def test_workers_write_no_file(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from tests.common import ROOT
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()

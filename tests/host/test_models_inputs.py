@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 
-from conftest import MODELS
-from harness.run import inputs
-from harness.core import model as models
-from harness.core import tensors
+from harness.core import model as models, tensors
 from harness.core.tensors import TensorSpec
 from harness.errors import InputError, ModelError
+from harness.run import inputs
+from tests.common import MODELS
 
 
 def test_digits_inspection():

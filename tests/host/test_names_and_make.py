@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODELS, ROOT
 from harness import cli
 from harness.core.config import is_safe_name, safe_name
 from harness.errors import ResultsError
 from harness.results.rundir import RunDir
+from tests.common import MODELS, ROOT
 
 ADD = MODELS / "ops" / "add.tflite"
 HOSTILE_STEMS = ["`touch pwned`", "a;touch pwned;", "$(touch pwned)", "..", ".hidden", "-rf", "a b",

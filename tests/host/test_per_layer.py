@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import MODELS, run_cli, shared_model
+from tests.common import run_cli, shared_model
 
 
 def _layers(results, *extra, config="digits"):

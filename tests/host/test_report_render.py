@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from tests.common import run_cli
 
 pytestmark = pytest.mark.long
 

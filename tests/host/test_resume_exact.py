@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODELS, ROOT
 from harness import cli
-from harness.run import references
 from harness.drivers.host import HostDriver
+from harness.run import references
+from tests.common import MODELS, ROOT
 
 
 def _setup(tmp: Path) -> Path:

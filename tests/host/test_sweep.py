@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from conftest import MODELS, run_cli
-from harness.run import inputs
 from harness.core import model as models
 from harness.errors import ModelError
-from harness.runtimes.runner import Runner
+from harness.run import inputs
 from harness.run.sweep_weights import rewrite_weights
+from harness.runtimes.runner import Runner
+from tests.common import MODELS, run_cli
 
 
 def _digits():

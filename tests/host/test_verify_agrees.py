@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import random
 import re
-import sys
 from collections import Counter
 
 import pytest
 
-from conftest import MODELS, ROOT, SHARED
+from harness.core.verify import verify
 from harness.errors import ModelError
 from harness.runtimes.native import EngineError, NativeEngine
 from harness.runtimes.native_adapter import build_native
-from harness.core.verify import verify
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-from test_native_corruption import corruptions  # noqa: E402
+from tests.common import MODELS, SHARED
+from tests.firmware.test_native_corruption import corruptions
 
 # Corrupt-model texts the firmware writes after its reader (planner.c, prepare.c: "<OP> at node N: …").
 AFTER_READER = re.compile(r"^([A-Z0-9_]+ at node \d+: |node \d+ reads tensor|graph input \d+ is a constant|"

@@ -17,13 +17,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "mcu"))
 
-from mcu_util import random_inputs, tflm_outputs  # noqa: E402,F401  (re-exported for the tests)
-
-from harness.core.config import TargetConfig  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-from harness.locallab.lab import LocalLab  # noqa: E402
+from harness.core.config import TargetConfig
+from harness.drivers import driver_class
+from harness.locallab.lab import LocalLab
+from tests.mcu.mcu_util import random_inputs, tflm_outputs  # noqa: F401 (re-exported for the tests)
 
 MODEL = ROOT / "models" / "ops" / "conv2d_valid_s1.tflite"  # ~25 ms an inference over the emulated link
 

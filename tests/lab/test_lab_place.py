@@ -22,12 +22,23 @@ import pytest
 
 from harness.drivers.labgrid.client import PlaceBusy, identity
 from harness.locallab.lab import BoardSpec, ServiceSpec
+from tools import loopback_sshd
 
-from .conftest import (MODEL, ROOT, as_someone_else, batches, cli, holder, open_driver, random_inputs, start_lab,
-                       stop_lab, target_file, tflm_outputs, wait_for)
-
-sys.path.insert(0, str(ROOT / "tools"))
-import loopback_sshd  # noqa: E402
+from .conftest import (
+    MODEL,
+    ROOT,
+    as_someone_else,
+    batches,
+    cli,
+    holder,
+    open_driver,
+    random_inputs,
+    start_lab,
+    stop_lab,
+    target_file,
+    tflm_outputs,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.qemu]
 RFC, RAW, PI = "t-m4-rfc", "t-m4-raw", "t-pi"

@@ -1,4 +1,4 @@
-"""Helpers for tests/mcu (not a conftest: tests/conftest.py is imported by name elsewhere).
+"""Helpers for tests/mcu (and tests/lab).
 
 QEMU targets come from targets/qemu-m4.yaml; HB_QEMU_ELF points the driver at another ELF
 (e.g. a snapshot build while the tree is mid-edit). The native target is firmware/tools/
@@ -13,7 +13,6 @@ import functools
 import os
 import select
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,20 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "models"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from harness.core.config import load_target  # noqa: E402
-from harness.drivers import driver_class  # noqa: E402
-
-
-def shared_model(rel: str) -> bytes:
-    p = SHARED / rel
-    if not p.exists():
-        pytest.skip(f"{p} not present: the third-party models live in ../shared/models beside the repo")
-    return p.read_bytes()
+from harness.core.config import load_target
+from harness.drivers import driver_class
+from tests.common import ROOT, SHARED  # noqa: F401 (re-exported for the tests)
 
 
 def qemu_driver(**options):
@@ -169,9 +157,8 @@ def proxied_qemu(rate: float = 1 / 2000, burst_after: int = 0, burst: int = 0, s
                  **options):
     """An unopened qemu-m4 driver whose link runs through a FaultProxy (tests/mcu/fault_proxy.py);
     `d.reset_at = n` resets the board (QEMU's monitor) once n bytes went host → target."""
-    from fault_proxy import FaultProxy
-
     from harness.drivers.mcu import McuDriver
+    from tests.mcu.fault_proxy import FaultProxy
 
     d = qemu_driver(**options)
 
@@ -205,10 +192,9 @@ def proxied_qemu(rate: float = 1 / 2000, burst_after: int = 0, burst: int = 0, s
 def native_driver(target_bin: Path, filters=None, **options):
     """An unopened mcu driver (its real load/run path) on the native target over pipes; filters:
     (host → target, target → host) objects with feed(bytes) -> bytes (fault_proxy.py)."""
-    from fault_proxy import FilteredStream
-
     from harness.core.config import TargetConfig
     from harness.drivers.mcu import McuDriver
+    from tests.mcu.fault_proxy import FilteredStream
 
     class NativeDriver(McuDriver):
         def _connect(self):

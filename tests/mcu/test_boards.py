@@ -7,10 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcu_util import ROOT, SHARED, run_bitexact
-
 from harness.core.config import load_target
 from harness.drivers import driver_class
+from tests.mcu.mcu_util import ROOT, SHARED, run_bitexact
 
 pytestmark = pytest.mark.qemu
 

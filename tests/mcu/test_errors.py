@@ -11,12 +11,11 @@ import textwrap
 
 import pytest
 
-from mcu_util import ROOT, qemu_driver, wait_until
-
 from harness.core.config import TargetConfig
 from harness.drivers import driver_class
 from harness.errors import ConfigError, LinkError, TargetError, TargetTimeout, UnsupportedModel
 from harness.protocol.noise import LinkTooNoisy
+from tests.mcu.mcu_util import ROOT, qemu_driver, wait_until
 
 
 def _driver(kind: str, **options):
@@ -90,16 +89,15 @@ def test_qemu_is_torn_down_on_close_and_on_errors():
 
 
 def test_qemu_dies_with_a_killed_harness():
-    code = textwrap.dedent(f"""
-        import sys, time
-        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests' / 'mcu')!r}]
-        from mcu_util import qemu_driver
+    code = textwrap.dedent("""
+        import time
+        from tests.mcu.mcu_util import qemu_driver
         d = qemu_driver()
         d.open()
         print(d.proc.pid, flush=True)
         time.sleep(60)
     """)
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=os.environ)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=os.environ, cwd=ROOT)
     pid = int(child.stdout.readline())
     assert _alive(pid)
     child.send_signal(signal.SIGKILL)
@@ -110,11 +108,11 @@ def test_qemu_dies_with_a_killed_harness():
 def test_qemu_that_exits_mid_run_says_so():
     import numpy as np
 
-    from mcu_util import shared_model
+    from tests.common import shared_model
 
     with qemu_driver(frame_timeout=0.2, retries=2) as d:
         d.open()
-        d.load(shared_model("tflm/hello_world_int8.tflite"), "hello_world")
+        d.load(shared_model("tflm/hello_world_int8.tflite").read_bytes(), "hello_world")
         d.monitor("quit")
         with pytest.raises(TargetError, match=r"QEMU exited with status 0"):
             d.run([np.zeros((5, 1), np.int8)])

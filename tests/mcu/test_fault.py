@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcu_util import clean_qemu_run, proxied_qemu, shared_model
+from tests.common import shared_model
+from tests.mcu.mcu_util import clean_qemu_run, proxied_qemu
 
 N = 1000
 
 
 def test_thousand_inferences_through_a_damaging_link():
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     want, xs = clean_qemu_run(data, N, seed=3)
     print("clean run retries", want.retries)
     with proxied_qemu(rate=1 / 2000, burst_after=30_000, burst=300, seed=7, frame_timeout=0.3, retries=20) as d:

@@ -10,13 +10,12 @@ import struct
 import numpy as np
 import pytest
 
-from fault_proxy import BigFrameDamager
-from mcu_util import ROOT, PipeStream, native_driver, native_target_binary
-
-from harness.protocol import wire
 from harness.errors import TargetError
+from harness.protocol import wire
 from harness.protocol.link import SESSION_RENEW, Link
 from harness.protocol.requests import Req, SessionLost, TargetRebooted
+from tests.mcu.fault_proxy import BigFrameDamager
+from tests.mcu.mcu_util import ROOT, PipeStream, native_driver, native_target_binary
 
 DIGITS = ROOT / "models" / "digits_int8.tflite"
 SINK0 = struct.pack("<I", 0)  # SINK of 0 raw bytes: the cheapest request with a reply

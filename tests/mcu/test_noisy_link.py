@@ -11,17 +11,16 @@ import time
 import numpy as np
 import pytest
 
-from mcu_util import clean_qemu_run, proxied_qemu, shared_model
-
-from harness.protocol.noise import LinkTooNoisy
-from harness.protocol.noise import GROW_AFTER, MIN_CHUNK, RECENT, Noise
+from harness.protocol.noise import GROW_AFTER, MIN_CHUNK, RECENT, LinkTooNoisy, Noise
+from tests.common import shared_model
+from tests.mcu.mcu_util import clean_qemu_run, proxied_qemu
 
 N = 1000
 
 
 def _noisy_run(rate: float, seed: int, n: int = N):
     """(result, want, seconds, link) of n inferences through the proxy, default options."""
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     want, xs = clean_qemu_run(data, N, seed=3)
     t0 = time.monotonic()
     with proxied_qemu(rate=rate, seed=seed) as d:
@@ -59,7 +58,7 @@ def test_one_byte_in_100_completes_or_says_the_link_is_too_noisy():
 
 
 def test_a_link_that_loses_nearly_everything_says_so():
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     t0 = time.monotonic()
     with proxied_qemu(rate=1 / 4, seed=3, hello_timeout=3.0) as d:  # HELLO itself cannot pass
         with pytest.raises(LinkTooNoisy, match=r"no HELLO within 3 s, but \d+ damaged frames arrived: the target "

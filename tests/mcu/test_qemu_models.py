@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcu_util import ROOT, qemu_driver, random_inputs, run_bitexact, shared_model, tflm_outputs
-
-from harness.protocol import client as ops
 from harness.errors import UnsupportedModel
+from harness.protocol import client as ops
+from tests.common import shared_model
+from tests.mcu.mcu_util import ROOT, qemu_driver, random_inputs, run_bitexact, tflm_outputs
 
 MODELS = ["tflm/hello_world_int8.tflite", "tflm/simple_add_model.tflite", "mlperf_tiny/ad01_int8.tflite",
           "mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/vww_96_int8.tflite",
@@ -37,14 +37,14 @@ def test_boot_hello(qemu):
 
 @pytest.mark.parametrize("rel", MODELS, ids=lambda r: r.split("/")[-1].split(".")[0])
 def test_bitexact_vs_tflm(qemu, rel):
-    li, res = run_bitexact(qemu, shared_model(rel), rel, N)
+    li, res = run_bitexact(qemu, shared_model(rel).read_bytes(), rel, N)
     assert res.ticks.shape == (N,) and (res.ticks > 0).all() and (res.ticks % 40 == 0).all()
     assert res.op_ticks.shape == (N, li.facts["ops"])
     assert res.retries == 0
 
 
 def test_ticks_repeat_exactly(qemu):
-    data = shared_model("mlperf_tiny/kws_ref_model.tflite")
+    data = shared_model("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     li = qemu.load(data, "kws")
     xs = random_inputs(li.inputs, 3, seed=1)
     a, b = qemu.run(xs), qemu.run(xs)
@@ -56,7 +56,7 @@ def test_ticks_repeat_exactly(qemu):
 
 
 def test_intermediate_tensors(qemu):
-    data = shared_model("mlperf_tiny/kws_ref_model.tflite")
+    data = shared_model("mlperf_tiny/kws_ref_model.tflite").read_bytes()
     li = qemu.load(data, "kws")
     x = random_inputs(li.inputs, 1, seed=2)
     tensors = qemu.tensors([x[0][0]])
@@ -79,17 +79,15 @@ def test_model_too_big_names_bytes(qemu):
 
 
 def test_arena_too_small_names_bytes(qemu):
-    data = shared_model("tflm/simple_add_model.tflite")  # three 16 KB tensors
+    data = shared_model("tflm/simple_add_model.tflite").read_bytes()  # three 16 KB tensors
     ops.upload(qemu.link, data, 2048)
     with pytest.raises(UnsupportedModel, match=r"arena too small: need \d+ bytes, have 4096"):
         ops.load_end(qemu.link, arena_limit=4096)
 
 
 def test_unsupported_op_names_op_and_node(qemu):
-    import sys
 
-    sys.path.insert(0, str(ROOT / "tests" / "firmware"))
-    from tflite_build import ModelBuilder
+    from tools.tflite_build import ModelBuilder
 
     mb = ModelBuilder()
     a = mb.tensor((1, 8), scale=0.1, zp=0)

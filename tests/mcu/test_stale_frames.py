@@ -15,11 +15,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from fault_proxy import Replayer, FilteredStream
-from mcu_util import ROOT, PipeStream, clean_qemu_run, native_driver, native_target_binary, proxied_qemu, shared_model
-
 from harness.drivers.ssh.agent_client import AgentClient
 from harness.protocol.link import Link
+from tests.common import shared_model
+from tests.mcu.fault_proxy import FilteredStream, Replayer
+from tests.mcu.mcu_util import ROOT, PipeStream, clean_qemu_run, native_driver, native_target_binary, proxied_qemu
 
 DELAYS = (1, 256, 768, 70_000)
 FRAMES_PER_INFERENCE = 3  # SET_INPUT, INVOKE, GET_OUTPUT (hello_world, digits: one input, one output)
@@ -46,7 +46,7 @@ def _native_run(target_bin, data: bytes, xs, reps=None):
 
 @pytest.mark.parametrize("n, delays", RUNS)
 def test_late_copies_through_the_firmware_link_layer(n, delays):
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     target_bin = native_target_binary()
     xs = [np.random.default_rng(11).integers(-128, 128, (n, 1), dtype=np.int8)]
     want = _native_run(target_bin, data, xs)
@@ -96,7 +96,7 @@ def test_late_copies_through_the_linux_agent(tmp_path, n, delays):
 
 @pytest.mark.parametrize("n, delays", RUNS)
 def test_late_copies_through_qemu(n, delays):
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     want, xs = clean_qemu_run(data, n, seed=3)
     reps = replayers(delays)
     with proxied_qemu(rate=0.0, replay=reps) as d:

@@ -10,14 +10,13 @@ import zlib
 import pytest
 import serial
 
-from mcu_util import PipeStream, native_target_binary, shared_model
-
-from harness.protocol import wire
+from harness.errors import HarnessError, LinkError, UnsupportedModel
+from harness.protocol import client as ops, wire
 from harness.protocol.link import Link
 from harness.protocol.requests import Req
 from harness.protocol.streams import SerialStream
-from harness.protocol import client as ops
-from harness.errors import HarnessError, LinkError, UnsupportedModel
+from tests.common import shared_model
+from tests.mcu.mcu_util import PipeStream, native_target_binary
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 253, 254, 255, 256, 507, 508, 509, 1000, 4100])
@@ -99,7 +98,7 @@ def test_native_target_hello_and_boot_announcement(native):
 
 
 def test_native_target_runs_a_model_and_caches_replies(native):
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     native.hello(5)
     ops.upload(native, data, 512)
     info = ops.load_end(native)
@@ -139,7 +138,7 @@ def test_native_target_refuses_to_run_bytes_changed_after_load_end(native):
     (found by fuzz_link); the driver's LOAD_END re-send with another flag still works."""
     from harness.protocol.link import NotLoaded
 
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     native.hello(5)
     ops.upload(native, data, 512)
     ops.load_end(native)
@@ -173,7 +172,7 @@ def test_native_target_survives_hostile_frames(native):
     assert code(Req(wire.GET_TENSOR, struct.pack("<HII", 65535, 0, 1 << 31))) == wire.E_NOT_LOADED
     assert code(Req(wire.SINK, b"")) == wire.E_BAD_REQUEST
     assert code(Req(0x55, b"??")) == wire.E_BAD_REQUEST
-    data = shared_model("tflm/hello_world_int8.tflite")
+    data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     ops.upload(native, data, 700)
     ops.load_end(native)
     assert code(Req(wire.SET_INPUT, b"\x09" + struct.pack("<I", 0) + b"x")) == wire.E_BAD_INPUT

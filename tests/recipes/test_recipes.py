@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import MODELS, ROOT, run_cli
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
+from tests.common import MODELS, run_cli
 
 DATASET = MODELS / "digits_test.npz"
 
 
 @pytest.fixture(scope="module")
 def s16_model(tmp_path_factory) -> Path:
-    from s16_models import s16_cnn
+    from tests.firmware.s16_models import s16_cnn
 
     p = tmp_path_factory.mktemp("m") / "s16_cnn.tflite"
     p.write_bytes(s16_cnn(0))
@@ -99,8 +96,8 @@ def test_dataset_without_labels(tmp_path, results):
 def test_report_rows_for_recipes_not_made_or_not_run(tmp_path):
     """The comparison lists every recipe the converter was asked for, measured or not, and why."""
     from harness.core.config import load_target
-    from harness.run.recipes_models import Made
     from harness.report.recipes import render, table
+    from harness.run.recipes_models import Made
 
     made = Made(None, {}, {"source": "x", "recipes": {
         "fp16": {"file": "fp16.tflite", "size": 20000, "tf_accuracy_pct": 97.5, "settings": {"optimizations": ["DEFAULT"]}},

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
-
-sys.path.insert(0, str(ROOT / "tests" / "firmware"))
+from tests.common import ROOT, run_cli
 
 TF_PYTHON = ROOT / ".venv-recipes" / "bin" / "python"
 pytestmark = pytest.mark.long
@@ -73,8 +70,8 @@ def _integer_models(digits) -> list[Path]:
 
 
 def test_recipe_models_exact_native(digits):
-    from fwbuild import _make
-    from model_proof import run_chunk
+    from tests.firmware.fwbuild import _make
+    from tests.firmware.model_proof import run_chunk
 
     libs = {k: str(_make(k, san=False).lib) for k in ("c", "dsp")}
     for path in _integer_models(digits):
@@ -83,9 +80,9 @@ def test_recipe_models_exact_native(digits):
 
 
 def test_recipe_models_exact_on_qemu_m4(digits):
-    from model_proof import model_input
-    from qemu_batch import build_batch_elf
-    from test_qemu_s16 import input_info, prove_items
+    from tests.firmware.model_proof import model_input
+    from tests.firmware.qemu_batch import build_batch_elf
+    from tests.firmware.test_qemu_s16 import input_info, prove_items
 
     items = []
     for path in _integer_models(digits):

@@ -14,10 +14,8 @@ import pytest
 from harness.core.config import TargetConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
 
-import loopback_sshd  # noqa: E402
-import rpi4_emu  # noqa: E402
+from tools import loopback_sshd, rpi4_emu
 
 
 def pytest_collection_modifyitems(items):

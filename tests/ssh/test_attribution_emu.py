@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import MODELS, run_cli, shared_model
+from tests.common import MODELS, run_cli, shared_model
 
 
 def _bench(sshd, emu_python, tmp_path, kernels: str, *models) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import MODELS, run_cli
+from tests.common import MODELS, run_cli
 
 
 def test_bench_on_rpi4_emu(sshd, emu_python, tmp_path):
@@ -45,7 +45,7 @@ def test_unknown_host_key_refused_then_accepted_with_the_cli_flag(sshd, emu_pyth
 
 def test_compare_emulated_pi_with_the_x86_host(sshd, emu_python, tmp_path):
     """The same int8 bytes on aarch64 and x86 default kernels: `harness compare` shows the difference."""
-    from conftest import shared_model
+    from tests.common import shared_model
 
     model = shared_model("mlperf_tiny/pretrainedResnet_quant.tflite")
     st = sshd.state()

@@ -70,7 +70,7 @@ def test_emulation_is_detected_without_the_hint(emu_python):
     import os
     import subprocess
 
-    import rpi4_emu
+    from tools import rpi4_emu
 
     sysroot = rpi4_emu.CACHE / "sysroot"
     env = {k: v for k, v in os.environ.items() if k != "HB_EMULATED"}

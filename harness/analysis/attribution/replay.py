@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import conv, elementwise, nonlinear, pool
-from .arith import TFLM, Arith
+from .arith import Arith
 from .graph import Op
 from .variants import Variant, for_op
 
