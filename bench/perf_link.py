@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 from harness.core.config import load_target
 from harness.core.flatbuf import root
 from harness.drivers import driver_class
-from harness.protocol import client as ops
+from harness.protocol import wire
+from harness.protocol.requests import Req
 
 SHARED = ROOT.parent / "shared" / "models"
 MLPERF = ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"]
@@ -57,21 +58,20 @@ def op_macs(data: bytes) -> list[tuple[str, int]]:
 
 
 def rates(d, data: bytes, out_model: bytes, reps: int = 5) -> None:
-    lk = d.link
+    c = d.client
     n = len(data)
     up_raw, up_frm = [], []
     for _ in range(reps):
-        up_raw.append(n / ops.raw_sink(lk, n))
-        up_frm.append(n / ops.upload(lk, data, d.opts.chunk))
-    ops.load_end(lk)
+        up_raw.append(n / c.raw_sink(n))
+        up_frm.append(n / c.upload(data))
+    c.replan()
     d.load(out_model, "simple_add")
-    nbytes = d._plan["outputs"][0]["bytes"]
-    reqs = ops.get_output_reqs(lk, 0, nbytes) * 8
+    nbytes = c.plan["outputs"][0]["bytes"]
     dn_raw, dn_frm = [], []
     for _ in range(reps):
-        dn_raw.append(8 * nbytes / ops.raw_source(lk, 8 * nbytes))
+        dn_raw.append(8 * nbytes / c.raw_source(8 * nbytes))
         t0 = time.perf_counter()
-        lk.transact(reqs)
+        c.link.transact([Req(wire.GET_OUTPUT, wire.pack_get_output(0, 0, nbytes), reads=True)] * 8)
         dn_frm.append(8 * nbytes / (time.perf_counter() - t0))
     for what, raw, frm in (("upload   host → target", up_raw, up_frm), ("outputs  target → host", dn_raw, dn_frm)):
         r, f = statistics.median(raw), statistics.median(frm)

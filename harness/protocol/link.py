@@ -193,3 +193,23 @@ class Link:
 
     def request(self, msg_type: int, body: bytes = b"", extra: float = 0.0) -> bytes:
         return self.transact([Req(msg_type, body, extra)])[0]
+
+    # ---- raw rate ----
+    def raw(self, msg_type: int, body: bytes, payload: bytes = b"", timeout: float = 60.0) -> float:
+        """Seconds for one request followed by `payload` raw bytes (SINK), or answered by raw bytes
+        (SOURCE), its reply included: what the link carries without frames (bench/perf_link.py)."""
+        seq = self._next_seq()
+        damaged = self.noise.damaged
+        t0 = time.perf_counter()
+        self.stream.write(wire.encode(msg_type, self.session, seq, body) + payload)
+        deadline = Deadline(timeout)
+        while not deadline.expired():
+            for f in self._frames():
+                if (f.session, f.seq) != (self.session, seq):
+                    continue
+                if f.type == wire.ERROR:
+                    raise self.error(f.body, Req(msg_type))
+                if f.type == msg_type | wire.REPLY:
+                    self.noise.damaged = damaged  # raw bytes read as a "damaged" frame: not noise
+                    return time.perf_counter() - t0
+        raise TargetTimeout(f"{self.where}: no reply to {wire.name(msg_type)} within {timeout:g} s (raw rate)")

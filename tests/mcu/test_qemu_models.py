@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedModel
-from harness.protocol import client as ops
 from tests.common import shared_model
 from tests.mcu.mcu_util import ROOT, qemu_driver, random_inputs, run_bitexact, tflm_outputs
 
@@ -75,14 +74,14 @@ def test_model_too_big_names_bytes(qemu):
         qemu.load(b"\x00" * (cap + 1000), "huge.tflite")
     # The target checks it too, for hosts that do not look at HELLO first.
     with pytest.raises(UnsupportedModel, match=rf"{cap + 1} bytes; this target holds at most {cap}"):
-        ops.upload(qemu.link, b"\x01" * (cap + 1), 2048)
+        qemu.client.upload(b"\x01" * (cap + 1))
 
 
 def test_arena_too_small_names_bytes(qemu):
     data = shared_model("tflm/simple_add_model.tflite").read_bytes()  # three 16 KB tensors
-    ops.upload(qemu.link, data, 2048)
+    qemu.client.upload(data)
     with pytest.raises(UnsupportedModel, match=r"arena too small: need \d+ bytes, have 4096"):
-        ops.load_end(qemu.link, arena_limit=4096)
+        qemu.client.replan(arena_limit=4096)
 
 
 def test_unsupported_op_names_op_and_node(qemu):

@@ -15,7 +15,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from harness.drivers.ssh.agent_client import AgentClient
+from harness.protocol.client import TargetClient
 from harness.protocol.link import Link
 from tests.common import shared_model
 from tests.mcu.fault_proxy import FilteredStream, Replayer
@@ -63,7 +63,7 @@ def _agent_run(model: bytes, cache_dir, xs: np.ndarray, reps=None) -> np.ndarray
     try:
         link = Link(stream, "agent", frame_timeout=2.0, retries=5, window=64)
         link.hello(30)
-        agent = AgentClient(link, stream, "agent")
+        agent = TargetClient(link)
         agent.load(model)
         outs = [np.empty((len(xs), 10), np.int8)]
         for start in range(0, len(xs), 256):

@@ -11,7 +11,8 @@ import pytest
 import serial
 
 from harness.errors import HarnessError, LinkError, UnsupportedModel
-from harness.protocol import client as ops, wire
+from harness.protocol import wire
+from harness.protocol.client import TargetClient
 from harness.protocol.link import Link
 from harness.protocol.requests import Req
 from harness.protocol.streams import SerialStream
@@ -100,8 +101,9 @@ def test_native_target_hello_and_boot_announcement(native):
 def test_native_target_runs_a_model_and_caches_replies(native):
     data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     native.hello(5)
-    ops.upload(native, data, 512)
-    info = ops.load_end(native)
+    client = TargetClient(native, 512)
+    client.load(data)
+    info = client.plan
     assert info["inputs"][0]["dims"] == [1, 1] and info["outputs"][0]["type"] == 9
     reply = native.request(wire.INVOKE, wire.pack_invoke(3, wire.INVOKE_PROFILE))
     ticks, per_op = wire.unpack_invoke_reply(reply)
@@ -140,8 +142,7 @@ def test_native_target_refuses_to_run_bytes_changed_after_load_end(native):
 
     data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
     native.hello(5)
-    ops.upload(native, data, 512)
-    ops.load_end(native)
+    TargetClient(native, 512).load(data)
     native.request(wire.LOAD_END, wire.pack_load_end(wire.LOAD_PRESERVE_ALL, 0))
     native.request(wire.INVOKE, wire.pack_invoke(1))
     native.request(wire.LOAD_CHUNK, wire.pack_offset_data(0, b"\x7f" * 64))
@@ -173,8 +174,7 @@ def test_native_target_survives_hostile_frames(native):
     assert code(Req(wire.SINK, b"")) == wire.E_BAD_REQUEST
     assert code(Req(0x55, b"??")) == wire.E_BAD_REQUEST
     data = shared_model("tflm/hello_world_int8.tflite").read_bytes()
-    ops.upload(native, data, 700)
-    ops.load_end(native)
+    TargetClient(native, 700).load(data)
     assert code(Req(wire.SET_INPUT, b"\x09" + struct.pack("<I", 0) + b"x")) == wire.E_BAD_INPUT
     assert code(Req(wire.SET_INPUT, b"\x00" + struct.pack("<I", 0xFFFFFFFF) + b"xy")) == wire.E_BAD_INPUT
     assert code(Req(wire.GET_OUTPUT, struct.pack("<BII", 0, 2, 100))) == wire.E_BAD_INPUT
@@ -186,9 +186,10 @@ def test_native_target_survives_hostile_frames(native):
     native.transact([Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), bytes(32))),
                      Req(wire.LOAD_CHUNK, wire.pack_offset_data(0, data))])
     with pytest.raises(LinkError, match="SHA_MISMATCH"):
-        ops.load_end(native)
+        TargetClient(native).replan()
     # Model errors arrive as UnsupportedModel with the engine's text.
-    ops.upload(native, data, 4000)
+    client = TargetClient(native, 4000)
+    client.upload(data)
     with pytest.raises(UnsupportedModel, match=r"arena too small: need \d+ bytes, have 64"):
-        ops.load_end(native, arena_limit=64)
+        client.replan(arena_limit=64)
     assert native.hello(5)["board"] == "native"

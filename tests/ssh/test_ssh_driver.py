@@ -12,7 +12,7 @@ import pytest
 
 from harness.drivers import driver_class
 from harness.drivers.ssh import conn as ssh_conn
-from harness.drivers.ssh.agent_client import AgentClient
+from harness.protocol.client import TargetClient
 from harness.errors import TargetError, UnsupportedModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,17 +95,17 @@ def test_reconnect_after_sshd_session_killed(make_target, sshd, monkeypatch):
         ours = set(sshd.session_pids()) - others
         assert ours, "no sshd session process of ours to kill"
         batches, killed = [], []
-        real_batch = AgentClient.run_batch
+        real_batch = TargetClient.run_batch
 
-        def run_batch(self, rows, start, stop, outs, ticks):
+        def run_batch(self, rows, start, stop, outs, ticks, op_ticks=None):
             batches.append(start)
             if len(batches) == 4:  # mid-run: the sshd process serving this connection dies
                 for pid in ours:
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
-            return real_batch(self, rows, start, stop, outs, ticks)
+            return real_batch(self, rows, start, stop, outs, ticks, op_ticks)
 
-        monkeypatch.setattr(AgentClient, "run_batch", run_batch)
+        monkeypatch.setattr(TargetClient, "run_batch", run_batch)
         res = d.run(x)
         assert killed and d.reconnects == 1 and res.retries >= 1 and clean.retries == 0
         assert batches.count(batches[3]) == 2  # the cut batch ran again, the finished ones did not

@@ -1,7 +1,7 @@
 """Linux boards (Raspberry Pi) over SSH: one agent process per run, spoken to over one exec channel.
 
 open() connects (verified host key), pushes the agent unless that version is cached on the board,
-starts it once (`python3 -m agent …`) and reads its HELLO. load() pushes the model over SFTP into
+starts it once (`python3 -m harness.agent …`) and reads its HELLO. load() pushes the model over SFTP into
 the sha256-keyed cache and the agent loads it from there. run() sends inputs, INVOKE 1 and
 GET_OUTPUT for a batch of inferences per round trip; times are perf_counter_ns around invoke()
 on the board. A cut connection reconnects, restarts the agent, reloads (from the cache) and
@@ -23,7 +23,7 @@ from ...errors import LinkError, TargetError, TargetTimeout
 from .. import register
 from ..base import Driver, LoadInfo, RunResult, TargetInfo
 from . import conn as ssh_conn
-from .agent_client import BATCH, DTYPES, AgentClient
+from .launch import close_quietly, start_agent
 from .doctor import install_runtime, remote_check  # harness doctor --target
 from .options import SshOptions, resolve
 
@@ -31,6 +31,7 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3
+BATCH = 32  # inferences per window; a cut link loses at most this much work
 _PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
 _THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 
@@ -65,8 +66,7 @@ class SshDriver(Driver):
         agent_dir, sent = self.cache.agent(shipped_files())
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
-        self.agent = AgentClient.start(self.client, command, self.where, 60.0 + self.o.connect_timeout,
-                                       self.target.name)
+        self.agent = start_agent(self.client, command, self.where, 60.0 + self.o.connect_timeout, self.target.name)
         return self.agent.facts
 
     def load(self, model: bytes, name: str) -> LoadInfo:
@@ -75,7 +75,8 @@ class SshDriver(Driver):
         self._model = (model, name)
         try:
             path, sent = self.cache.model(model, name)
-            plan = self.agent.load(model)
+            self.agent.load(model)
+            plan = self.agent.plan
         except (LinkError, TargetTimeout) as e:  # cut while loading: reconnecting loads it again
             plan = self._reconnect(e, f"loading {name}")
             path, sent = self.cache.model(model, name)[0], None  # None: split across connections
@@ -88,7 +89,7 @@ class SshDriver(Driver):
     def _board_now(self) -> dict:
         """Temperature, clock and throttling as each model starts (a Pi heats up over a long run)."""
         try:
-            facts = self.agent.link.hello(10.0 + self.o.connect_timeout)
+            facts = self.agent.hello(10.0 + self.o.connect_timeout)
         except (LinkError, TargetTimeout):
             return {}  # only a record: a cut here is handled by the next request
         return {k: facts.get(k) for k in _THERMAL}
@@ -96,24 +97,23 @@ class SshDriver(Driver):
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
         if not self._model:
             raise TargetError(f"{self.where}: run() before load()")
-        n = len(inputs[0])
-        outs = [np.empty((n, *_row_shape(d["dims"])), DTYPES.get(d["type"], "uint8")) for d in self.agent.outputs]
-        ticks = np.zeros(n, np.int64)
-        rows = [np.ascontiguousarray(x) for x in inputs]
+        rows = self.agent.check_inputs(inputs, self.where)
+        n = len(rows[0])
+        outs, ticks = self.agent.output_arrays(n), np.zeros(n, np.int64)
         self.progress = done = 0
         retries, cuts_here, base = 0, 0, self.agent.retries  # frames re-sent during this run, reconnects
         while done < n:
-            agent = self.agent
+            agent, stop = self.agent, min(n, done + BATCH)
             try:
-                stop = min(n, done + BATCH)
-                agent.run_batch(rows, done, stop, outs, ticks)
-                self.progress, done, cuts_here = stop, stop, 0
+                done += agent.run_batch(rows, done, stop, outs, ticks)
+                self.progress, cuts_here = done, 0
             except (LinkError, TargetTimeout) as e:
+                done += getattr(e, "done", 0)
                 retries += agent.retries - base + 1
                 cuts_here, base = cuts_here + 1, 0
                 if cuts_here > MAX_CUTS_AT_ONE_PLACE:  # not the network: the agent dies on these inputs
                     raise TargetError(f"{self.where}: the agent died {cuts_here} times running inferences "
-                                      f"{done}..{min(n, done + BATCH) - 1}: {e}") from None
+                                      f"{done}..{stop - 1}: {e}") from None
                 self._reconnect(e, f"after {done} of {n} inferences")
         return RunResult(outs, ticks, retries=retries + self.agent.retries - base)
 
@@ -126,8 +126,9 @@ class SshDriver(Driver):
             try:
                 self._start()
                 self.cache.model(*self._model)  # a no-op unless the cache was wiped meanwhile
-                plan = self.agent.load(self._model[0])
+                self.agent.load(self._model[0])
                 self.reconnects += 1
+                plan = self.agent.plan
                 return plan
             except (LinkError, TargetTimeout) as e:
                 last = e
@@ -138,17 +139,16 @@ class SshDriver(Driver):
 
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Every tensor after one inference of `inputs` (one sample per input), from the board."""
-        rows = [np.ascontiguousarray(x).tobytes() for x in inputs]
         try:
-            return self.agent.tensors(rows)
+            return self.agent.tensors(inputs)
         except (LinkError, TargetTimeout) as e:
             self._reconnect(e, "reading tensors")
-            return self.agent.tensors(rows)
+            return self.agent.tensors(inputs)
 
     def _drop(self) -> None:
-        for part in (self.agent, self.cache):
-            if part is not None:
-                part.close()
+        close_quietly(self.agent)
+        if self.cache is not None:
+            self.cache.close()
         if self.client is not None:
             self.client.close()
         self.client = self.cache = self.agent = None
@@ -156,8 +156,3 @@ class SshDriver(Driver):
     def close(self) -> None:
         if getattr(self, "o", None) is not None:
             self._drop()
-
-
-def _row_shape(shape: Sequence[int]) -> tuple[int, ...]:
-    shape = tuple(int(v) for v in shape)
-    return shape[1:] if shape and shape[0] == 1 else shape
