@@ -84,9 +84,7 @@ def measure(target: str, elf: Path, models: dict[str, bytes], runs: int) -> dict
             except UnsupportedModel as e:
                 print(f"skipped: {e}", file=sys.stderr)
                 continue
-            spec = info.inputs[0]
-            row = spec.shape[1:] if spec.shape and spec.shape[0] == 1 else spec.shape
-            xs = np.random.default_rng(1).integers(-128, 128, (runs, *row), dtype=np.int8)
+            xs = np.random.default_rng(1).integers(-128, 128, (runs, *info.inputs[0].sample_shape), dtype=np.int8)
             rr = drv.run([xs])
             same = np.array_equal(rr.outputs[0].reshape(runs, -1), tflm_outputs(data, xs))
             res[name] = ModelRun(name, op_macs(data, name), float(np.median(rr.ticks)),

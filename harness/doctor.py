@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import shutil
 
+from .core.tflite import NUMPY_PIP, RUNTIME_MODULES, RUNTIME_PIP
+
 CHECKS_PY = [
-    ("numpy", "numpy", "pip install 'numpy<2'"),
-    ("tflite-runtime", "tflite_runtime.interpreter", "pip install tflite-runtime==2.14.0"),
+    ("numpy", "numpy", f"pip install '{NUMPY_PIP}'"),
+    ("tflite-runtime", RUNTIME_MODULES["tflite-runtime"], f"pip install {RUNTIME_PIP['tflite-runtime']}"),
     ("tflite-micro (TFLM oracle)", "tflite_micro.python.tflite_micro.runtime", "make venv"),
-    ("ai-edge-litert (optional)", "ai_edge_litert.interpreter", "pip install ai-edge-litert"),
+    ("ai-edge-litert (optional)", RUNTIME_MODULES["ai-edge-litert"], f"pip install {RUNTIME_PIP['ai-edge-litert']}"),
     ("pyserial", "serial", "make venv"),
     ("paramiko", "paramiko", "make venv"),
 ]

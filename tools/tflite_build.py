@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import flatbuffers
 import numpy as np
 
-TYPES = {np.float32: 0, np.int32: 2, np.int8: 9, np.int64: 4, np.int16: 7}
+from harness.core.tflite import TYPE_CODES
+
 # BuiltinOperator codes and the BuiltinOptions union number of their options table.
 OPS = {"ADD": (0, 11), "AVERAGE_POOL_2D": (1, 5), "CONCATENATION": (2, 10), "CONV_2D": (3, 1),
        "DEPTHWISE_CONV_2D": (4, 2), "DEQUANTIZE": (6, 0), "FULLY_CONNECTED": (9, 8), "LOGISTIC": (14, 0),
@@ -135,7 +136,7 @@ class ModelBuilder:
             sparsity = b.EndObject()
         b.StartObject(7)
         b.PrependUOffsetTRelativeSlot(0, shape, 0)
-        b.PrependInt8Slot(1, TYPES.get(t.dtype, t.dtype), 0)  # a TYPES key, or a raw TensorType number
+        b.PrependInt8Slot(1, t.dtype if isinstance(t.dtype, int) else TYPE_CODES[np.dtype(t.dtype).name], 0)  # or a raw TensorType number
         b.PrependUint32Slot(2, t.buffer, 0)
         if quant is not None:
             b.PrependUOffsetTRelativeSlot(4, quant, 0)

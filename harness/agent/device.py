@@ -1,7 +1,7 @@
 """The agent's device side: facts about the board, and one model on one kernel set.
 
 Runs on the board's own Python 3 (3.7+) with numpy and tflite_runtime or ai_edge_litert, nothing
-else: no harness imports here.
+else: the only harness import is core.tflite (stdlib-only, shipped with the agent).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import time
 
-RUNTIMES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
-PIP_NAMES = {"tflite-runtime": "tflite-runtime==2.14.0", "ai-edge-litert": "ai-edge-litert"}
+from ..core.tflite import NUMPY_PIP, RUNTIME_MODULES, RUNTIME_PIP
+
 KERNELS = ("optimized", "reference", "xnnpack")
 # optimized: the built-in optimised kernels (ruy, NEON) alone; xnnpack: the runtime's default
 # delegates on top (XNNPACK takes the ops it supports); reference: the reference kernels (as TFLM)
@@ -29,17 +29,17 @@ class MissingRuntime(Exception):
 
 def import_runtime(runtime: str):
     """The interpreter module, or MissingRuntime with the exact pip command."""
-    if runtime not in RUNTIMES:
-        raise MissingRuntime(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    if runtime not in RUNTIME_MODULES:
+        raise MissingRuntime(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_MODULES)}")
     try:
         import numpy  # noqa: F401
     except ImportError:
         raise MissingRuntime("numpy is not installed: python3 -m pip install --user 'numpy<2'") from None
     try:
-        return importlib.import_module(RUNTIMES[runtime])
+        return importlib.import_module(RUNTIME_MODULES[runtime])
     except ImportError as e:
         raise MissingRuntime(f"{runtime} is not installed ({e}): "
-                             f"python3 -m pip install --user '{PIP_NAMES[runtime]}'") from None
+                             f"python3 -m pip install --user '{RUNTIME_PIP[runtime]}'") from None
 
 
 def _read(path: str) -> str:

@@ -12,10 +12,9 @@ import os
 import struct
 import uuid
 
+from ..core.tflite import TYPE_CODES
 from ..protocol import wire
 from . import device
-
-TFLITE_TYPES = {"float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 
 
 class AgentError(Exception):
@@ -33,7 +32,7 @@ def tensor_info(d: dict) -> bytes:
     dtype = np.dtype(d["dtype"])
     scale, zp = d.get("quantization", (0.0, 0))
     nbytes = dtype.itemsize * int(np.prod(d["shape"], dtype=np.int64))
-    return wire.pack_tensor_info(TFLITE_TYPES.get(dtype.name, 255), [int(v) for v in d["shape"]], nbytes,
+    return wire.pack_tensor_info(TYPE_CODES.get(dtype.name, 255), [int(v) for v in d["shape"]], nbytes,
                                  float(scale), int(zp))
 
 

@@ -1,4 +1,7 @@
-"""TFLite BuiltinOperator codes → names (facts from the public schema)."""
+"""Facts about TFLite, each written once: BuiltinOperator codes → names and tensor type codes →
+numpy dtype names (from the public schema), and the Python interpreters that run .tflite files on
+Linux. Stdlib only and import-free: it is shipped to the boards with the agent (harness.agent.SHIPPED).
+"""
 
 _NAMES = (
     "ADD AVERAGE_POOL_2D CONCATENATION CONV_2D DEPTHWISE_CONV_2D DEPTH_TO_SPACE DEQUANTIZE "
@@ -20,6 +23,13 @@ _NAMES = (
 
 TENSOR_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string",
                 6: "bool", 7: "int16", 8: "complex64", 9: "int8", 10: "float64"}
+TYPE_CODES = {name: code for code, name in TENSOR_TYPES.items()}
+
+# Interpreters of .tflite files on Linux (this machine, the boards): name → module, pip requirement
+# (tflite-runtime 2.14 is built against numpy 1, hence numpy<2 beside it).
+RUNTIME_MODULES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
+RUNTIME_PIP = {"tflite-runtime": "tflite-runtime==2.14.0", "ai-edge-litert": "ai-edge-litert"}
+NUMPY_PIP = "numpy<2"
 
 
 def op_name(code: int) -> str:

@@ -1,27 +1,21 @@
-"""Driver registry: a kind of target is one module here, registered by name.
+"""Driver registry: a kind of target is one class decorated with @register("kind"), and that is
+the only place a kind is named.
 
-Modules are imported on first use so that, e.g., the host target never imports paramiko.
+The modules are found by reading the decorators in this package's sources (ast, no import) and
+imported on first use of their kind, so that, e.g., the host target never imports paramiko.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
+from pathlib import Path
 
 from ..core.config import TargetConfig, load_dataclass, load_target
 from ..errors import ConfigError
 from .base import Driver
 
-_MODULES = {
-    "host": "harness.drivers.host",
-    "mcu": "harness.drivers.mcu",
-    "qemu": "harness.drivers.qemu",
-    "ssh": "harness.drivers.ssh.driver",
-    "fake": "harness.drivers.fake",
-    "eembc": "harness.drivers.eembc.driver",
-    "qemu-eembc": "harness.drivers.eembc.qemu",
-    "eembc-fake": "harness.drivers.eembc.fake",
-    "labgrid": "harness.drivers.labgrid.driver",
-}
 _REGISTRY: dict[str, type[Driver]] = {}
 
 
@@ -36,13 +30,27 @@ def register(kind: str):
     return wrap
 
 
+@functools.cache
+def kinds() -> dict[str, str]:
+    """{kind: module} of every @register("kind") in this package's sources, read without importing them."""
+    here = Path(__file__).resolve().parent
+    found = {}
+    for path in sorted(here.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            for dec in getattr(node, "decorator_list", ()):
+                if (isinstance(dec, ast.Call) and getattr(dec.func, "id", "") == "register" and dec.args
+                        and isinstance(dec.args[0], ast.Constant)):
+                    rel = path.relative_to(here).with_suffix("")
+                    found[dec.args[0].value] = ".".join((__name__, *rel.parts))
+    return found
+
+
 def driver_class(kind: str, where: str = "") -> type[Driver]:
     """The Driver class for `kind`; ConfigError naming the known kinds otherwise."""
-    if kind not in _REGISTRY and kind in _MODULES:
-        importlib.import_module(_MODULES[kind])
+    if kind not in _REGISTRY and kind in kinds():
+        importlib.import_module(kinds()[kind])
     if kind not in _REGISTRY:
-        known = ", ".join(sorted(_MODULES))
-        raise ConfigError(f"{where}unknown target kind {kind!r}; known kinds: {known}")
+        raise ConfigError(f"{where}unknown target kind {kind!r}; known kinds: {', '.join(sorted(kinds()))}")
     return _REGISTRY[kind]
 
 

@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.tensors import TensorSpec
+from ..core.tensors import TensorSpec, sample_shape
+from ..core.tflite import RUNTIME_MODULES
 from ..errors import ConfigError, UnsupportedModel
 
-RUNTIMES = ("auto", "tflite-runtime", "ai-edge-litert")
-_MODULES = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
+RUNTIMES = ("auto", *RUNTIME_MODULES)
 _INSTALL = ("run `make venv` or `pip install 'numpy<2' tflite-runtime==2.14.0` (or ai-edge-litert)")
 
 
@@ -27,8 +27,8 @@ def runtime_name(runtime: str = "auto") -> str:
     """Which runtime `runtime` means here ("auto": the first installed), without importing it."""
     if runtime not in RUNTIMES:
         raise ConfigError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    for name in (list(_MODULES) if runtime == "auto" else [runtime]):
-        top = _MODULES[name].split(".")[0]
+    for name in (list(RUNTIME_MODULES) if runtime == "auto" else [runtime]):
+        top = RUNTIME_MODULES[name].split(".")[0]
         if importlib.util.find_spec(top) is not None:
             return name
     raise ConfigError(f"runtime {runtime!r} is not installed; {_INSTALL}")
@@ -38,7 +38,7 @@ def interpreter_module(runtime: str = "auto"):
     """The tflite-runtime or ai-edge-litert interpreter module; ConfigError saying how to install."""
     name = runtime_name(runtime)
     try:
-        return importlib.import_module(_MODULES[name])
+        return importlib.import_module(RUNTIME_MODULES[name])
     except ImportError as e:
         raise ConfigError(f"runtime {name} cannot be imported ({e}); {_INSTALL}") from None
 
@@ -93,12 +93,6 @@ def _first_line(e: BaseException) -> str:
     return text[:300]
 
 
-def row_shape(shape) -> tuple[int, ...]:
-    """One sample's shape: without the leading batch dimension of 1 (as inputs.sample_shape)."""
-    shape = tuple(int(v) for v in shape)
-    return shape[1:] if shape and shape[0] == 1 else shape
-
-
 def tflite_interpreter(model: bytes, kernels: str, runtime: str = "auto", threads: int = 1,
                        preserve_all: bool = False):
     """An allocated tflite-runtime / ai-edge-litert interpreter on the chosen kernel set."""
@@ -126,7 +120,7 @@ class _TfliteAdapter:
         return lambda row: set_tensor(idx, row.reshape(shape))
 
     def getter(self, j: int):
-        get_tensor, idx, shape = self.it.get_tensor, self.outs_d[j]["index"], row_shape(self.outs_d[j]["shape"])
+        get_tensor, idx, shape = self.it.get_tensor, self.outs_d[j]["index"], sample_shape(self.outs_d[j]["shape"])
         return lambda: get_tensor(idx).reshape(shape)
 
     def output_specs(self) -> list[TensorSpec]:
@@ -177,7 +171,7 @@ class _TflmAdapter:
         return lambda row: set_input(row.reshape(shape), i)
 
     def getter(self, j: int):
-        get_output, shape = self.it.get_output, row_shape(self.out_shapes[j])
+        get_output, shape = self.it.get_output, sample_shape(self.out_shapes[j])
         return lambda: np.array(get_output(j)).reshape(shape)
 
     def output_specs(self) -> list[TensorSpec]:

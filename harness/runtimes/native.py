@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from ..core.paths import ROOT
+from ..core.tflite import TENSOR_TYPES
+from ..protocol.wire import ERROR_NAMES  # the engine's hb_error_t codes are the wire's 1..6
 
 DEFAULT_LIB = ROOT / "firmware" / "build" / "native" / "libhbcore.so"
 MAX_DIMS = 6
-_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16, 9: np.int8}
-ERROR_NAMES = {1: "corrupt", 2: "unsupported", 3: "arena", 4: "too_big", 5: "bad_input", 6: "not_loaded"}
 
 
 class EngineError(RuntimeError):
@@ -30,7 +30,7 @@ class EngineError(RuntimeError):
     def __init__(self, code: int, text: str):
         super().__init__(text)
         self.code = code
-        self.kind = ERROR_NAMES.get(code, str(code))
+        self.kind = ERROR_NAMES[code].lower() if code in ERROR_NAMES else str(code)
 
 
 _CLOCK = ctypes.CFUNCTYPE(ctypes.c_uint32)
@@ -129,7 +129,7 @@ class NativeEngine:
         info = _Info()
         if self._lib.hb_engine_tensor_info(self._engine, index, ctypes.byref(info)) != 0:
             raise IndexError(f"tensor {index} out of range ({self.num_tensors} tensors)")
-        return TensorInfo(index, _DTYPES.get(info.type, np.uint8), tuple(info.dims[: info.ndims]), info.bytes,
+        return TensorInfo(index, np.dtype(TENSOR_TYPES.get(info.type, "uint8")).type, tuple(info.dims[: info.ndims]), info.bytes,
                           info.scale, info.zero_point)
 
     def input_info(self, idx: int) -> TensorInfo:

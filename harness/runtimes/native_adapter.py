@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 
 from ..core.paths import ROOT
+from ..core.tensors import TensorSpec, sample_shape
 from ..errors import ConfigError, UnsupportedModel
 from .native import DEFAULT_LIB, EngineError, NativeEngine
 
@@ -42,13 +43,10 @@ class NativeAdapter:
         return lambda row: self.eng.set_input(i, row)
 
     def getter(self, j: int):
-        shape = self.eng.output_info(j).shape
-        row = shape[1:] if shape and shape[0] == 1 else shape
+        row = sample_shape(self.eng.output_info(j).shape)
         return lambda: self.eng.output(j).reshape(row)
 
     def output_specs(self):
-        from ..core.tensors import TensorSpec
-
         infos = [self.eng.output_info(j) for j in range(self.num_outputs)]
         return [TensorSpec(str(i.index), i.shape, np.dtype(i.dtype).name, i.scale, i.zero_point) for i in infos]
 

@@ -49,8 +49,7 @@ def _check(drv, name: str, data: bytes, n: int) -> None:
     rng = np.random.default_rng(sum(map(ord, name)))
     xs = []
     for spec in info.inputs:
-        row = spec.shape[1:] if spec.shape and spec.shape[0] == 1 else spec.shape
-        xs.append(rng.integers(-128, 128, (n, *row), dtype=np.int8))
+        xs.append(rng.integers(-128, 128, (n, *spec.sample_shape), dtype=np.int8))
     got = drv.run(xs).outputs
     oracle = tflm.Interpreter.from_bytes(data, arena_size=8 << 20)
     for k in range(n):

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from harness.core.config import load_target
+from harness.core.tensors import sample_shape
 from harness.drivers import driver_class
 from tests.common import ROOT, SHARED  # noqa: F401 (re-exported for the tests)
 
@@ -38,9 +39,8 @@ def random_inputs(specs, n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
     for s in specs:
-        row = s.shape[1:] if s.shape and s.shape[0] == 1 else s.shape
         info = np.iinfo(s.dtype)
-        out.append(rng.integers(info.min, info.max + 1, size=(n, *row), dtype=s.dtype))
+        out.append(rng.integers(info.min, info.max + 1, size=(n, *sample_shape(s.shape)), dtype=s.dtype))
     return out
 
 
@@ -64,7 +64,7 @@ def tflm_outputs(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
                 break
             k += 1
         outs.append(row)
-    return [np.stack([o[j].reshape(o[j].shape[1:] if o[j].shape[0] == 1 else o[j].shape) for o in outs])
+    return [np.stack([o[j].reshape(sample_shape(o[j].shape)) for o in outs])
             for j in range(len(outs[0]))]
 
 

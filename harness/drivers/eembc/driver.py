@@ -178,7 +178,7 @@ class EembcDriver(Driver):
             raise InputError(f"target {self.target.name}: {len(inputs)} input arrays; the protocol sends one")
         x = np.asarray(inputs[0])
         n, self._resets_before = len(x), self.resets
-        outs = [np.empty((n, *_row(o.shape)), np.int8) for o in self._outs]
+        outs = [np.empty((n, *o.sample_shape), np.int8) for o in self._outs]
         ticks, amb = np.zeros(n, np.int64), np.zeros(n, np.int32)
         printed: list[tuple[str, ...]] = []
         for s in range(n):
@@ -277,8 +277,6 @@ class EembcDriver(Driver):
         return {"eembc_performance": performance(self, np.asarray(inputs[0]))} if self.opts.perf_windows else {}
 
 
-def _row(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return shape[1:] if shape and shape[0] == 1 else shape
 
 
 def _score_hint(model: str | None, printed: int) -> str:

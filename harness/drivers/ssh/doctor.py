@@ -6,12 +6,12 @@ import json
 import shlex
 
 from ...core.config import TargetConfig
+from ...core.tflite import NUMPY_PIP, RUNTIME_MODULES, RUNTIME_PIP
 from ...errors import TargetError
 from . import conn as ssh_conn
 from .options import SshOptions, resolve
 
-PIP_SPEC = {"tflite-runtime": ["numpy<2", "tflite-runtime==2.14.0"], "ai-edge-litert": ["numpy<2", "ai-edge-litert"]}
-MODULE = {"tflite-runtime": "tflite_runtime.interpreter", "ai-edge-litert": "ai_edge_litert.interpreter"}
+PIP_SPEC = {name: [NUMPY_PIP, pip] for name, pip in RUNTIME_PIP.items()}
 
 # Runs on the board: facts as JSON, no third-party imports at top level.
 _PROBE = r"""
@@ -37,7 +37,7 @@ def _pip_command(o: SshOptions, facts: dict, packages: list[str]) -> str:
 
 
 def _probe(client, o: SshOptions) -> dict:
-    cmd = " ".join(shlex.quote(p) for p in [o.python, "-c", _PROBE, MODULE[o.runtime]])
+    cmd = " ".join(shlex.quote(p) for p in [o.python, "-c", _PROBE, RUNTIME_MODULES[o.runtime]])
     rc, out, err = ssh_conn.run(client, cmd, timeout=max(60.0, o.connect_timeout * 6))
     if rc == 127 or (rc and not out.strip()):
         return {"error": (err.strip().splitlines() or [f"exit status {rc}"])[-1]}

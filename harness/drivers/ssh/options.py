@@ -15,9 +15,10 @@ from pathlib import Path
 
 from ...core.config import TargetConfig, check_value, field_checks, load_dataclass, opt
 from ...core.paths import ROOT
+from ...core.tflite import RUNTIME_MODULES
 from ...errors import ConfigError
 
-RUNTIMES = ("tflite-runtime", "ai-edge-litert")
+RUNTIMES = tuple(RUNTIME_MODULES)
 KERNELS = ("optimized", "reference", "xnnpack")
 
 
