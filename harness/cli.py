@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .core.schema import whole_number
 from .errors import ConfigError, HarnessError
 
 EPILOG = ("exit codes: 0 ok, 1 regression against the baseline, 2 bad input or target error. "
@@ -93,23 +94,10 @@ def _env_models(text: str) -> list[str]:
     return out
 
 
-def _whole(value: int | str | None, name: str, low: int, high: int, what: str) -> int | None:
-    """A whole number in [low, high] from an option or HB_* variable, or a ConfigError naming it."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{name} {str(value)[:40]!r}: not a whole number; give the {what}") from None
-    if not low <= number <= high:
-        raise ConfigError(f"{name} {number}: must be between {low} and {high} {what}")
-    return number
-
-
 def _runs(value: int | str | None, name: str) -> int | None:
     from .core.config import MAX_RUNS
 
-    return _whole(value, name, 1, MAX_RUNS, "inferences per model")
+    return whole_number(value, name, 1, MAX_RUNS, "inferences per model")
 
 
 def _bench_request(a):
@@ -119,8 +107,8 @@ def _bench_request(a):
     env = os.environ
     runs = _runs(a.runs, "--runs") if a.runs is not None else _runs(env.get("HB_RUNS"), "RUNS= (HB_RUNS)")
     models = a.models if a.models is not None else _env_models(env.get("HB_MODELS", ""))
-    layers = (_whole(a.per_layer, "--per-layer", 0, 100_000, "samples") if a.per_layer is not None else
-              _whole(env.get("HB_PER_LAYER"), "PER_LAYER= (HB_PER_LAYER)", 0, 100_000, "samples"))
+    layers = (whole_number(a.per_layer, "--per-layer", 0, 100_000, "samples") if a.per_layer is not None else
+              whole_number(env.get("HB_PER_LAYER"), "PER_LAYER= (HB_PER_LAYER)", 0, 100_000, "samples"))
     return bench.Request(a.target or env.get("HB_TARGET") or "host", a.config or env.get("HB_CONFIG") or "default",
                          tuple(models), runs, a.results, a.baseline, layers or 0, a.allow_other_target)
 
@@ -171,15 +159,16 @@ def cmd_lab(a, ui) -> int:
 
 
 def cmd_compare(a, ui) -> int:
-    from .analysis.compare import compare_runs, render
+    from .analysis.compare import compare_runs
+    from .report.compare import render_many, render_pair
 
     if a.more:
-        from .analysis.compare_many import compare_many, render as render_many
+        from .analysis.compare_many import compare_many
 
         runs = [Path(r) for r in (a.run_a, a.run_b, *a.more)]
         print(render_many(compare_many(runs)).markdown())
         return 0
-    print(render(compare_runs(Path(a.run_a), Path(a.run_b)), f"{a.run_a} vs {a.run_b}").markdown())
+    print(render_pair(compare_runs(Path(a.run_a), Path(a.run_b)), f"{a.run_a} vs {a.run_b}").markdown())
     return 0
 
 
@@ -191,7 +180,7 @@ def cmd_report(a, ui) -> int:
     rd = RunDir(Path(a.run_dir))
     if a.baseline:
         from .results.files import read_json
-        from .run.regression import preflight
+        from .analysis.regression import preflight
 
         meta = read_json(rd.file("run.json"))
         models = {n: (m.get("sha256"), m.get("input_source")) for n, m in (meta.get("models") or {}).items()}
@@ -211,7 +200,7 @@ def cmd_sweep(a, ui) -> int:
 
 
 def _add_recipes(sub) -> None:
-    from .run.recipes_models import RECIPES
+    from .results.recipes import RECIPES
 
     r = sub.add_parser("recipes", help="fp32 / fp16 / dynamic range / int8 / 16x8 / QAT of one model, benched and compared")
     src = r.add_mutually_exclusive_group()
@@ -244,46 +233,18 @@ def cmd_recipes(a, ui) -> int:
 
 
 def cmd_targets(a, ui) -> int:
-    from .core.config import load_target
-    from .core.paths import ROOT
+    from .core.config import known_names, load_target
 
-    for path in sorted((ROOT / "targets").glob("*.yaml")):
+    for name, path in known_names("targets").items():
         t = load_target(str(path))
-        print(f"{path.stem:14} {t.kind:6} {t.description}")
+        print(f"{name:14} {t.kind:6} {t.description}")
     return 0
 
 
 def cmd_doctor(a, ui) -> int:
-    from .doctor import local_checks
+    from .doctor import doctor
 
-    rows = local_checks()
-    for what, ok, detail in rows:
-        status = "ok " if ok else ("-  " if "optional" in what else "MISSING")
-        print(f"{status:7} {what:28} {detail}")
-    ok = all(good for what, good, _ in rows if "optional" not in what)
-    if a.target:
-        return _doctor_remote(a.target, a.install_runtime) or (0 if ok else 2)
-    return 0 if ok else 2
-
-
-def _doctor_remote(name: str, install: bool) -> int:
-    """Checks on a Linux board over SSH: Python, numpy, runtime; each problem with its fix."""
-    from .core.config import load_target
-
-    target = load_target(name)
-    if target.kind != "ssh":
-        print(f"{name}: kind {target.kind} has no remote checks (the firmware's HELLO says what it supports)")
-        return 0
-    from .drivers.ssh import driver as ssh
-
-    if install:
-        ssh.install_runtime(target)
-    problems = ssh.remote_check(target)
-    for p in problems:
-        print(f"MISSING {p}")
-    if not problems:
-        print(f"ok      {name}: remote Python, numpy and runtime")
-    return 2 if problems else 0
+    return doctor(a.target, a.install_runtime)
 
 
 COMMANDS = {"bench": cmd_bench, "compare": cmd_compare, "report": cmd_report, "sweep": cmd_sweep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import shutil
 
+from .core.config import load_target
 from .core.tflite import NUMPY_PIP, RUNTIME_MODULES, RUNTIME_PIP
 
 CHECKS_PY = [
@@ -38,8 +39,38 @@ def local_checks() -> list[tuple[str, bool, str]]:
             rows.append((what, False, f"missing: {fix}"))
     np_ok = [r for r in rows if r[0] == "numpy" and r[1]]
     if np_ok and not np_ok[0][2].startswith("1."):
-        rows.append(("numpy < 2", False, "tflite-runtime 2.14 needs numpy < 2: pip install 'numpy<2'"))
+        rows.append(("numpy < 2", False, f"tflite-runtime 2.14 needs numpy < 2: pip install '{NUMPY_PIP}'"))
     for exe, fix, why in CHECKS_BIN:
         path = shutil.which(exe) or (shutil.which(exe, path="/usr/sbin:/sbin"))
         rows.append((exe, bool(path), path or f"missing (needed for {why}): {fix}"))
     return rows
+
+
+def doctor(target: str | None, install: bool) -> int:
+    """`harness doctor [--target T [--install-runtime]]`: print every check; 0 when nothing is missing, else 2."""
+    rows = local_checks()
+    for what, ok, detail in rows:
+        status = "ok " if ok else ("-  " if "optional" in what else "MISSING")
+        print(f"{status:7} {what:28} {detail}")
+    ok = all(good for what, good, _ in rows if "optional" not in what)
+    if target:
+        return _doctor_remote(target, install) or (0 if ok else 2)
+    return 0 if ok else 2
+
+
+def _doctor_remote(name: str, install: bool) -> int:
+    """Checks on a Linux board over SSH: Python, numpy, runtime; each problem with its fix."""
+    target = load_target(name)
+    if target.kind != "ssh":
+        print(f"{name}: kind {target.kind} has no remote checks (the firmware's HELLO says what it supports)")
+        return 0
+    from .drivers.ssh import driver as ssh
+
+    if install:
+        ssh.install_runtime(target)
+    problems = ssh.remote_check(target)
+    for p in problems:
+        print(f"MISSING {p}")
+    if not problems:
+        print(f"ok      {name}: remote Python, numpy and runtime")
+    return 2 if problems else 0

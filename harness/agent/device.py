@@ -34,7 +34,7 @@ def import_runtime(runtime: str):
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise MissingRuntime("numpy is not installed: python3 -m pip install --user 'numpy<2'") from None
+        raise MissingRuntime(f"numpy is not installed: python3 -m pip install --user '{NUMPY_PIP}'") from None
     try:
         return importlib.import_module(RUNTIME_MODULES[runtime])
     except ImportError as e:

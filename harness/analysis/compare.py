@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ResultsError
-from ..report.document import Doc
 from ..results.files import read_json, read_npz
 from ..results.rundir import RunDir
 from . import metrics
-from .figures import count, differing, exact_share, exactness_verdict, percent
 
 
 def compare_model(a: RunDir, b: RunDir, name: str) -> dict:
@@ -41,18 +39,3 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, dict]:
     if not common:
         raise ResultsError(f"{run_a} and {run_b} share no model (same name and sha256)")
     return {n: compare_model(a, b, n) for n in common}
-
-
-def render(results: dict[str, dict], title: str) -> Doc:
-    """One row per model and output tensor: exactness with counts, swaps, latency change."""
-    doc = Doc()
-    doc.h(2, title)
-    rows = [[n, k, r["samples"], exact_share(t), differing(t), t["mean_abs"], t["max_abs"],
-             f"{count(r['swapped'])} ({percent(r['swapped_pct'])} %)", r["p50_us_a"], r["p50_us_b"],
-             r["latency_change_pct"]]
-            for n, r in results.items() for k, t in r["tensors"].items()]
-    doc.table(["model", "tensor", "samples", "exact %", "differing", "mean |d|", "max |d|", "swapped",
-               "p50 µs A", "p50 µs B", "latency Δ %"], rows)
-    for n, r in results.items():
-        doc.p(f"{n}: run A is " + exactness_verdict(r["exactness"], "run B") + ".")
-    return doc

@@ -8,21 +8,12 @@ is shown as its exact-match %, never rounded up to 100.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from ..errors import ResultsError
-from ..report.document import Doc
 from ..results.files import read_json
 from ..results.rundir import RunDir
 from .compare import compare_model
-
-
-def pct(v: float | None) -> str:
-    """A percentage that prints 100 only when it is exactly 100 (rounded down otherwise)."""
-    if v is None:
-        return "–"
-    return "100" if v >= 100.0 else f"{math.floor(v * 1000) / 1000:.3f}"
 
 
 def _groups(n: int, same: list[tuple[int, int]]) -> list[list[int]]:
@@ -74,20 +65,3 @@ def compare_many(runs: list[Path], labels: list[str] | None = None) -> dict[str,
                      "identical_groups": [[labels[i] for i in g] for g in _groups(n, same)],
                      "p50_us": p50, "p50_spread_pct": (hi - lo) / lo * 100 if lo else None}
     return out
-
-
-def render(results: dict[str, dict], doc: Doc | None = None, title: str = "Across runs") -> Doc:
-    doc = doc or Doc()
-    doc.h(2, title)
-    for name, r in results.items():
-        labels = r["labels"]
-        doc.h(3, f"{name}: raw-output agreement ({r['samples']} samples)")
-        groups = r["identical_groups"]
-        doc.p("All runs computed identical bytes." if len(groups) == 1 else
-              "Groups computing identical bytes: " + "; ".join("{" + ", ".join(g) + "}" for g in groups))
-        doc.table(["exact %"] + labels, [[a] + [pct(v) for v in row] for a, row in zip(labels, r["exact_pct"])])
-        spread = r["p50_spread_pct"]
-        doc.table(["run", "p50 µs"], [[a, v] for a, v in zip(labels, r["p50_us"])])
-        doc.p(f"p50 latency spread: {min(r['p50_us']):.6g}–{max(r['p50_us']):.6g} µs"
-              + (f" ({spread:.2f} % of the fastest)" if spread is not None else ""))
-    return doc

@@ -7,3 +7,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the harness package
 ROOT = PACKAGE.parent  # the checkout holding harness/, firmware/, tools/, models/ (when run from source)
+DATA = PACKAGE / "data"  # targets/ and configs/ inside an installed package (pip install .: package data)
+
+
+def search_dirs(kind: str) -> list[Path]:
+    """The folders `kind` ("targets" or "configs") files are looked up in by name, first match
+    winning (docs/targets.md): the current directory's, the checkout's beside the package
+    (a source tree, pip install -e .), the copy installed with the package (pip install .)."""
+    dirs = []
+    for d in (Path.cwd() / kind, ROOT / kind, DATA / kind):
+        if d.resolve() not in (x.resolve() for x in dirs):
+            dirs.append(d)
+    return dirs

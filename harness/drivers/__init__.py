@@ -12,7 +12,9 @@ import functools
 import importlib
 from pathlib import Path
 
-from ..core.config import TargetConfig, load_dataclass, load_target
+from ..core.config import TargetConfig, load_target
+
+from ..core.schema import load_dataclass
 from ..errors import ConfigError
 from .base import Driver
 

@@ -10,7 +10,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from ..core.config import opt
+from ..core.schema import opt
 from ..protocol import wire
 from . import register
 from .mcu import McuDriver, McuOptions

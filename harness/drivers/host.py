@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.config import load_dataclass, opt
+from ..core.schema import load_dataclass, opt
 from ..core.model import inspect, op_tensors
 from ..errors import UnsupportedModel
 from ..runtimes.interpreters import RUNTIMES, runtime_version

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.config import load_dataclass, opt
+from ..core.schema import load_dataclass, opt
 from ..errors import LinkError, ModelError, TargetError, TargetTimeout, UnsupportedModel
 from ..protocol.client import TargetClient
 from ..protocol.link import Link, NotLoaded

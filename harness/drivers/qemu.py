@@ -23,7 +23,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.config import opt
+from ..core.schema import opt
 from ..core.paths import ROOT
 from ..errors import ConfigError, LinkError, TargetError
 from ..proc import die_with_parent, free_port

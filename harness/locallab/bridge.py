@@ -50,7 +50,7 @@ class TcpEnd(_Buffered):
 
     @staticmethod
     def listen(port: int) -> "TcpListener":
-        return TcpListener(port)
+        return TcpListener.open(port)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -75,12 +75,17 @@ class TcpEnd(_Buffered):
 class TcpListener:
     """127.0.0.1:PORT; accept() gives a TcpEnd."""
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(2)
-        self.sock.setblocking(False)
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    @classmethod
+    def open(cls, port: int) -> "TcpListener":
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2)
+        sock.setblocking(False)
+        return cls(sock)
 
     def fileno(self) -> int:
         return self.sock.fileno()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.compare_many import compare_many, pct, render as render_across
+from ..analysis.compare_many import compare_many
 from ..results.files import read_json, write_atomic
 from ..results.rundir import RunDir
+from .compare import pct, render_many as render_across
 from .document import Doc
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core.config import TargetConfig
 from ..results.files import load_arrays, read_json, write_atomic, write_json
-from ..run.recipes_models import LABELS, Made
+from ..results.recipes import LABELS, Made
 from . import plots
 from .document import Doc
 

@@ -194,14 +194,14 @@ def write_all(rd: RunDir, baseline: str | None = None) -> Path:
     doc = build(rd)
     failures: list[str] = []
     if baseline:
-        from ..run.regression import check_baseline
+        from ..analysis.regression import check_baseline
 
         failures = check_baseline(rd, Path(baseline), doc)
     title = doc.blocks[0][2]
     write_text(rd.file("report.md"), doc.markdown())
     write_text(rd.file("report.html"), doc.html(title))
     if failures:
-        from ..run.regression import failure_message
+        from ..analysis.regression import failure_message
 
         raise RegressionFailed(failure_message(failures, baseline, rd.file("junit.xml")))
     return rd.file("report.html")

@@ -35,7 +35,7 @@ def _preflight(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None
     """The target's files and the baseline, checked before anything runs."""
     driver_class(target.kind)(target).preflight()
     if req.baseline:
-        from .regression import preflight
+        from ..analysis.regression import preflight
 
         preflight(Path(req.baseline), target.kind, {j.name: (j.info.sha256, j.inputs.source) for j in jobs},
                   req.allow_other_target)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import model as models
-from ..core.config import BenchConfig, ModelEntry, resolve, safe_name
+from ..core.config import BenchConfig, ModelEntry, resolve
+from ..core.schema import safe_name
 from ..core.model import ModelInfo
 from ..errors import ConfigError, InputError, ModelError
 from . import inputs as inp

@@ -19,7 +19,8 @@ from ..results.rundir import new_run_id
 from ..runtimes.runner import Runner
 from ..ui import UI
 from . import bench
-from .recipes_models import RECIPES, Made, convert, pre_converted, tf_python
+from ..results.recipes import RECIPES, Made
+from .recipes_models import convert, pre_converted, tf_python
 
 QUANT_REFS = ("tflm", "reference")  # the int8 / int16 kernels a quantised recipe is compared with
 FLOAT_RECIPES = ("fp32", "fp16", "dynamic_range")

@@ -11,33 +11,19 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import model as models
 from ..core.paths import ROOT
 from ..errors import ConfigError, ModelError
+from ..results.recipes import RECIPES, Made
 from ..ui import UI
 
-RECIPES = ("fp32", "fp16", "dynamic_range", "int8", "int16x8", "int8_qat")
-LABELS = {"fp32": "fp32", "fp16": "fp16", "dynamic_range": "dynamic range", "int8": "int8 PTQ",
-          "int16x8": "16x8 PTQ", "int8_qat": "int8 QAT"}
 CONVERTER = ROOT / "tools" / "recipes_convert.py"
 REQUIREMENTS = ROOT / "tools" / "requirements-recipes.txt"
 TF_VENV_PYTHON = ROOT / ".venv-recipes" / "bin" / "python"
 NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 TIMEOUT_S = 3600
-
-
-@dataclass
-class Made:
-    """The recipes' models and what is known about each (recipes.json of the converter)."""
-
-    folder: Path | None
-    models: dict[str, Path]
-    info: dict
-    eval: Path | None = None  # the evaluation set the converter wrote (--digits)
-    errors: dict[str, str] = field(default_factory=dict)  # recipe -> why it was not made
 
 
 def tf_python(explicit: str | None) -> Path:

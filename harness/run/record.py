@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..core.config import MAX_RUNS, BenchConfig, TargetConfig, bench_from_record, load_dataclass, opt
+from ..core.config import MAX_RUNS, BenchConfig, TargetConfig, bench_from_record
+
+from ..core.schema import load_dataclass, opt
 from ..errors import ConfigError, HarnessError, ResultsError
 from .jobs import ModelJob, file_sha256
 

@@ -55,7 +55,7 @@ def test_a_reset_mid_run_is_healed():
 
 
 def test_the_framed_firmware_is_not_a_benchmark_image():
-    from harness.core.config import ROOT
+    from harness.core.paths import ROOT
 
     harness_elf = ROOT / "firmware" / "build" / "mps2-an386" / "harness.elf"
     if not harness_elf.exists():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import cli
-from harness.core.config import is_safe_name, safe_name
+from harness.core.schema import is_safe_name, safe_name
 from harness.errors import ResultsError
 from harness.results.rundir import RunDir
 from tests.common import MODELS, ROOT

@@ -14,7 +14,7 @@ from harness.drivers.labgrid.client import coordinator_address, parse_places
 from harness.drivers.labgrid.place import board_access, safe_name, serial_url
 from harness.errors import ConfigError
 from harness.run.lab import matches
-from harness.analysis.compare_many import pct
+from harness.report.compare import pct
 
 from .conftest import ROOT
 

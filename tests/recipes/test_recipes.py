@@ -97,7 +97,7 @@ def test_report_rows_for_recipes_not_made_or_not_run(tmp_path):
     """The comparison lists every recipe the converter was asked for, measured or not, and why."""
     from harness.core.config import load_target
     from harness.report.recipes import render, table
-    from harness.run.recipes_models import Made
+    from harness.results.recipes import Made
 
     made = Made(None, {}, {"source": "x", "recipes": {
         "fp16": {"file": "fp16.tflite", "size": 20000, "tf_accuracy_pct": 97.5, "settings": {"optimizations": ["DEFAULT"]}},

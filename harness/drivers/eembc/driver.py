@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...core.config import load_dataclass, opt
+from ...core.schema import load_dataclass, opt
 from ...errors import ConfigError, InputError, TargetError, UnsupportedModel
 from ...protocol.streams import SerialStream, open_url
 from .. import register

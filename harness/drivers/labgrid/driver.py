@@ -22,7 +22,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ...core.config import TargetConfig, load_dataclass, opt
+from ...core.config import TargetConfig
+
+from ...core.schema import load_dataclass, opt
 from ...deadline import Deadline
 from ...errors import ConfigError, LinkError, TargetError, TargetTimeout
 from .. import register

@@ -13,7 +13,9 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core.config import TargetConfig, check_value, field_checks, load_dataclass, opt
+from ...core.config import TargetConfig
+
+from ...core.schema import check_value, field_checks, load_dataclass, opt
 from ...core.paths import ROOT
 from ...core.tflite import RUNTIME_MODULES
 from ...errors import ConfigError

@@ -6,14 +6,17 @@ same inputs and the same kind of target. Latencies in different time units are n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from ..analysis.compare import compare_runs
-from ..analysis.figures import count, differing, exact_share, percent
+from .compare import compare_runs
+from .figures import count, differing, exact_share, percent
 from ..errors import ConfigError, ResultsError
-from ..report.document import Doc
 from ..results.files import read_json, write_text
 from ..results.rundir import RunDir
+
+if TYPE_CHECKING:  # a type only: the report layer above hands its document in
+    from ..report.document import Doc
 
 SKIPPED = None  # a check that cannot be made (latency in different units): neither ok nor broken
 
