@@ -4,7 +4,7 @@
 # a board may instead borrow files: PORT_SRCS_<board> adds C files from other port folders
 # (port/common/ holds the shared ones), LDSCRIPT_<board> names another board's link.ld.
 
-LINK_SRCS := $(CORE_DIR)/link.c $(CORE_DIR)/commands.c $(CORE_DIR)/cmd_model.c $(CORE_DIR)/sha256.c
+LINK_SRCS := $(SERVE_DIR)/link.c $(SERVE_DIR)/commands.c $(SERVE_DIR)/cmd_model.c $(SERVE_DIR)/sha256.c
 BOARDS := $(filter-out common,$(notdir $(wildcard port/*)))
 
 # Per-board CPU flags (arm-none-eabi-gcc 12).
@@ -26,9 +26,9 @@ PORT_SRCS_stm32f746g-disco := port/common/main.c port/common/startup.c
 # The link/command layer + engine as a stdio process for tests (SAN=1 adds ASan/UBSan).
 .PHONY: native-target
 native-target: $(NATIVE_DIR)/hbtarget
-$(NATIVE_DIR)/hbtarget: tools/native_target.c $(CORE_SRCS) $(LINK_SRCS) $(CORE_HDRS) boards.mk
+$(NATIVE_DIR)/hbtarget: tools/native_target.c $(CORE_SRCS) $(LINK_SRCS) $(CORE_HDRS) $(SERVE_HDRS) boards.mk
 	@mkdir -p $(NATIVE_DIR)
-	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -o $@ tools/native_target.c $(CORE_SRCS) $(LINK_SRCS)
+	$(CC) $(CORE_CFLAGS) -I$(SERVE_DIR) $(SAN_FLAGS) -o $@ tools/native_target.c $(CORE_SRCS) $(LINK_SRCS)
 
 ifdef BOARD
 LDSCRIPT := $(or $(LDSCRIPT_$(BOARD)),port/$(BOARD)/link.ld)
@@ -43,7 +43,7 @@ BOARD_DIR := build/$(BOARD)
 BOARD_SRCS := $(CORE_SRCS) $(LINK_SRCS) $(wildcard port/$(BOARD)/*.c) $(PORT_SRCS_$(BOARD))
 BOARD_OBJS := $(patsubst %.c,$(BOARD_DIR)/obj/%.o,$(BOARD_SRCS))
 BOARD_CFLAGS := $(filter-out -O2,$(CORE_CFLAGS)) -O2 $(CPU_$(BOARD)) -ffunction-sections -fdata-sections \
-  -Iport/$(BOARD) -I$(BOARD_DIR)
+  -I$(SERVE_DIR) -Iport/$(BOARD) -I$(BOARD_DIR)
 BOARD_LDFLAGS := $(CPU_$(BOARD)) -nostartfiles --specs=nano.specs -Wl,--gc-sections \
   -Wl,-T,$(LDSCRIPT) -Wl,-Map,$(BOARD_DIR)/harness.map
 
@@ -53,15 +53,15 @@ board: $(BOARD_DIR)/harness.elf
 # Build id: a hash of all that makes the image (sources, headers, linker script, flags, compiler).
 # HELLO reports it; the labgrid driver flashes a board whose id differs (docs/lab.md).
 # build_id.h is rewritten only when the id changes, so an unchanged tree rebuilds nothing.
-BUILD_ID := $(shell (cat $(BOARD_SRCS) $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) $(LDSCRIPT); \
+BUILD_ID := $(shell (cat $(BOARD_SRCS) $(CORE_HDRS) $(SERVE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) $(LDSCRIPT); \
   echo '$(BOARD_CFLAGS) $(BOARD_LDFLAGS)'; $(ARM_CC) --version | head -1) | sha256sum | cut -c1-16)
 $(BOARD_DIR)/build_id.h: FORCE
 	@mkdir -p $(dir $@)
 	@printf '#define HB_BUILD_ID "%s"\n' '$(BUILD_ID)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BOARD_DIR)/obj/$(CORE_DIR)/commands.o: $(BOARD_DIR)/build_id.h
+$(BOARD_DIR)/obj/$(SERVE_DIR)/commands.o: $(BOARD_DIR)/build_id.h
 
-$(BOARD_DIR)/obj/%.o: %.c $(CORE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) boards.mk
+$(BOARD_DIR)/obj/%.o: %.c $(CORE_HDRS) $(SERVE_HDRS) $(wildcard port/$(BOARD)/*.h port/common/*.h) boards.mk
 	@mkdir -p $(dir $@)
 	$(ARM_CC) $(BOARD_CFLAGS) -c $< -o $@
 

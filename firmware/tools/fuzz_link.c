@@ -1,5 +1,5 @@
-/* libFuzzer entry for the link: the frame decoder (core/link.c) and the command layer it
- * feeds (core/commands.c, cmd_model.c, the engine), from arbitrary bytes. Build: make -C
+/* libFuzzer entry for the link: the frame decoder (serve/link.c) and the command layer it
+ * feeds (serve/commands.c, cmd_model.c, the engine), from arbitrary bytes. Build: make -C
  * firmware fuzz (build/fuzz/fuzz_link); `make fuzz-replay [SAN=1]` builds the same code with
  * a main() that runs saved inputs (tests/firmware/test_fuzz.py).
  *

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the harness package
 ROOT = PACKAGE.parent  # the checkout holding harness/, firmware/, tools/, models/ (when run from source)
-DATA = PACKAGE / "data"  # targets/ and configs/ inside an installed package (pip install .: package data)
+# targets/ and configs/ inside an installed package: PACKAGE / "targets", PACKAGE / "configs" (setup.py)
 
 
 def search_dirs(kind: str) -> list[Path]:
@@ -15,7 +15,7 @@ def search_dirs(kind: str) -> list[Path]:
     winning (docs/targets.md): the current directory's, the checkout's beside the package
     (a source tree, pip install -e .), the copy installed with the package (pip install .)."""
     dirs = []
-    for d in (Path.cwd() / kind, ROOT / kind, DATA / kind):
+    for d in (Path.cwd() / kind, ROOT / kind, PACKAGE / kind):
         if d.resolve() not in (x.resolve() for x in dirs):
             dirs.append(d)
     return dirs

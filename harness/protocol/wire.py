@@ -1,4 +1,6 @@
-"""Frames of the wire protocol (docs/protocol.md), pure stdlib: also runs inside the board agent.
+"""Frames of the wire protocol (docs/protocol.md). Stdlib only, and it must stay so: it is shipped
+to Linux boards with the agent (harness.agent.SHIPPED). The firmware states the same constants in
+C (serve/commands.h, core/engine.h); tests/host/test_facts_once.py proves both equal.
 
 frame = COBS(type u8 | session u32 | seq u32 | body | crc32 le) + 0x00; a bad frame is dropped,
 never raised. (session, seq) names a request for good: the host opens a new session at every

@@ -1,5 +1,5 @@
 """Frames: COBS/CRC round trips, a corrupt-frame stream over pyserial loop://, and the C side of
-the link (firmware/core/link.c + commands.c on stdio, ASan/UBSan) against hostile frames."""
+the link (firmware/serve/link.c + commands.c on stdio, ASan/UBSan) against hostile frames."""
 
 from __future__ import annotations
 
