@@ -9,7 +9,7 @@
         r.require(max_lsb=0, min_exact_pct=100)
         r.check_baseline(f"{r.board}-kws.json", max_latency_increase_pct=5)  # in --harness-baselines
 
-`bench(...)` runs one bench (harness/bench.py: journaled batches, host references) and returns a
+`bench(...)` runs one bench (harness/run/bench.py: journaled batches, host references) and returns a
 lab_result.BenchResult; its figures become junit properties (`<model>.p50_us`, …). With
 --harness-place the place is acquired once for the session and released at its end. Without
 any of the three options the `bench` fixture skips, so the plugin is inert in other suites.

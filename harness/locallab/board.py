@@ -4,7 +4,7 @@
     python -m harness.locallab.board ... --serial rfc2217:PORT      (a pty published by ser2net, RFC 2217)
 
 - The UART is like a USB-serial adapter that stays when the board is power-cycled: a raw TCP port
-  on 127.0.0.1, or a pty that a real `ser2net` publishes as RFC 2217 on 127.0.0.1 (lab_ser2net.py).
+  on 127.0.0.1, or a pty that a real `ser2net` publishes as RFC 2217 on 127.0.0.1 (locallab/ser2net.py).
   One client at a time; QEMU's UART is bridged to it through non-blocking buffers.
 - Power speaks labgrid's `simplerest` NetworkPowerPort protocol (GET /power/1, /power/0, /power),
   so `labgrid-client power cycle` drives it; PUT /flash takes an ELF (the board restarts with it):

@@ -1,4 +1,4 @@
-"""The byte bridge of an emulated lab board (lab_board.py): one client ⇄ QEMU's UART.
+"""The byte bridge of an emulated lab board (locallab/board.py): one client ⇄ QEMU's UART.
 
 Non-blocking with a buffer per direction, so neither side can stall the other (QEMU takes host
 bytes only as fast as the guest reads them, ~28 KB/s, while the guest may be writing a reply).

@@ -1,4 +1,4 @@
-"""The control port of an emulated lab board (lab_board.py), HTTP on 127.0.0.1.
+"""The control port of an emulated lab board (locallab/board.py), HTTP on 127.0.0.1.
 
 Power follows labgrid's `simplerest` NetworkPowerPort backend: GET <host>/power/1 and /power/0
 switch, GET /power answers "1" or "0" (labgrid formats `host` with value=1, 0 or ""). The rest

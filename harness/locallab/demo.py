@@ -3,7 +3,7 @@
     python -m harness.locallab.demo [--config lab-kws] [--runs N] [--results results]
 
 Starts a real labgrid-coordinator and labgrid-exporter on 127.0.0.1 publishing three emulated
-boards (lab_local.DEMO_BOARDS: a Cortex-M4 behind a real ser2net RFC 2217 port on a pty, a
+boards (locallab.lab.DEMO_BOARDS: a Cortex-M4 behind a real ser2net RFC 2217 port on a pty, a
 Cortex-M7 and a second M4 on raw TCP, the last one running another build, so it is flashed),
 runs `harness lab --places 'board=mps2-*'` on them, checks that every board's outputs equal the
 TFLM interpreter's byte for byte, prints where the lab report is, stops the lab and checks that

@@ -1,6 +1,6 @@
 """A labgrid lab on this machine, on loopback: for `make lab-demo`, CI and tests/lab.
 
-A real labgrid-coordinator, real labgrid-exporter(s) publishing emulated boards (lab_board.py:
+A real labgrid-coordinator, real labgrid-exporter(s) publishing emulated boards (locallab/board.py:
 QEMU + a UART that is raw TCP or a pty behind a real ser2net RFC 2217 port + power and flash over
 HTTP), and one place per board with tags (board=<firmware port>, machine, cpu, serial). Every
 process runs in its own process group; stop() ends them all (SIGTERM, then SIGKILL), and so do

@@ -5,9 +5,9 @@ A stream is anything with `read(n) -> bytes` (1..n bytes, or b"" after a short w
 loop://); the SSH agent client passes its channel. Every HELLO opens a new session and requests
 are numbered 1, 2, … in it, so a frame delivered late (a duplicate, a reply to an earlier
 exchange) never passes for the one awaited. Requests go out in a window (go-back-N, Window in
-link_window.py): the target runs them in order, answers a repeated request from its cache, and
+protocol/window.py): the target runs them in order, answers a repeated request from its cache, and
 NAKs a request that arrives after a lost one and every damaged frame, so a loss costs one
-re-send instead of a timeout; the chunk size follows the losses (link_noise.py).
+re-send instead of a timeout; the chunk size follows the losses (protocol/noise.py).
 """
 
 from __future__ import annotations

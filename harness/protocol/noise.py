@@ -4,7 +4,7 @@ that loses nearly everything says so instead of crawling.
 Every frame a corrupted or dropped byte touches is lost whole, so a frame of n bytes arrives with
 probability (1 − p)^n on a link that damages one byte in 1/p. Big frames pay off on a clean link
 and ruin a noisy one (one byte in 200 and 2 KB chunks: no chunk ever arrived). So the link keeps
-a chunk size (data bytes per frame: LOAD_CHUNK, SET_INPUT, GET_OUTPUT, GET_TENSOR; link_window.py
+a chunk size (data bytes per frame: LOAD_CHUNK, SET_INPUT, GET_OUTPUT, GET_TENSOR; protocol/window.py
 splits requests to it) and moves it by the share of frames lost (loss events ÷ loss events +
 replies): above SHRINK_ABOVE after at least SHRINK_AFTER losses it halves (quarters above
 SHRINK_FAST), below GROW_BELOW over GROW_AFTER replies it doubles back. A clean link never leaves

@@ -8,7 +8,7 @@ timeout is the last resort. A frame of another session, or of a request long ans
 ignored; a NAK from a boot the session was not opened with is a reboot.
 
 Requests that carry data (Req.data_at) or ask for it (Req.reads) are split to the link's current
-chunk when they are sent (link_noise.py), their replies joined again. One already sent too big
+chunk when they are sent (protocol/noise.py), their replies joined again. One already sent too big
 for a link that turned noisy can never get through as it is (its copies must stay identical):
 after RESPLIT_AFTER sends the unanswered ones open a new session (brief HELLO: no copy of the old
 one can run any more), split to the chunk the noise allows, and run again in order — safe

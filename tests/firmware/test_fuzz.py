@@ -3,7 +3,7 @@ command layer (firmware/tools/fuzz_link.c), both from `make -C firmware fuzz`.
 
 - test_fuzz_loader / test_fuzz_link (long: `make test-long`): FUZZ_SECONDS (60) of fuzzing each,
   from a seed corpus: the project's models for the loader; for the link, frames the Python side
-  encodes (harness/agent/wire.py) for real sessions (HELLO, a chunked load of
+  encodes (harness/protocol/wire.py) for real sessions (HELLO, a chunked load of
   models/digits_int8.tflite and of small one-op models, SET_INPUT, INVOKE, outputs, RESET),
   written into a temporary directory in fuzz_link.c's record format. Every crash / leak /
   timeout / OOM input is saved as a regression input in tests/firmware/fuzz_regressions/

@@ -23,7 +23,7 @@ from tests.common import MODELS, ROOT
 
 
 def one_shot(specs, n: int, seed: int) -> list[np.ndarray]:
-    """The generator as it was before batching (harness/inputs.py at 8333f49): every row of every input at once."""
+    """The generator as it was before batching (harness/run/inputs.py at 8333f49): every row of every input at once."""
     rng = np.random.default_rng(seed)
     arrays = []
     for s in specs:

@@ -117,3 +117,11 @@ def test_small_files_and_functions(what):
     else:
         big = [line for p in _sources() for line in _long_functions(p)]
     assert not big, f"over {MAX_FILE_LINES if what == 'files' else MAX_FUNCTION_LINES} lines:\n" + "\n".join(big)
+
+
+def test_the_readme_layout_lists_every_package():
+    """README.md's layout section names exactly the subpackages of harness/ (in its harness/ block)."""
+    text = (PACKAGE.parent / "README.md").read_text()
+    block = text.split("## Layout", 1)[1].split("\n## ", 1)[0].split("harness/\n", 1)[1].split("firmware/", 1)[0]
+    listed = {line.split()[0].rstrip("/") for line in block.splitlines() if line.strip().split()[0].endswith("/")}
+    assert listed == {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}

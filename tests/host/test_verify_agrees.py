@@ -1,5 +1,5 @@
-"""Our Python verifier (harness/verify.py) and the firmware's reader (firmware/core/model.c, run
-through harness/native.py) judge a corpus of corrupted models alike.
+"""Our Python verifier (harness/core/verify.py) and the firmware's reader (firmware/core/model.c, run
+through harness/runtimes/native.py) judge a corpus of corrupted models alike.
 
 For each corrupted file:
 - the firmware loads it (or refuses it only after its reader: planner, op preparation, arena)

@@ -1,4 +1,4 @@
-"""Fixtures for tests/lab: a real labgrid lab on loopback (harness/lab_local.py) and targets on it.
+"""Fixtures for tests/lab: a real labgrid lab on loopback (harness/locallab/lab.py) and targets on it.
 
 Every lab is a module fixture: started once, stopped at the end, and the end checks that no
 process of it (coordinator, exporters, board daemons, QEMU, ser2net) is left.

@@ -1,5 +1,5 @@
 """The MLPerf Tiny (EEMBC) benchmark's serial protocol, host side, over any stream with
-read(n)/write (link_stream.SerialStream on a pyserial URL, or a fake device).
+read(n)/write (protocol.streams.SerialStream on a pyserial URL, or a fake device).
 
 Facts (mlcommons/tiny benchmark/api, benchmark/runner; docs/eembc.md): a command is text of at
 most 80 characters ended by `%`; the device answers lines ending in CR LF and closes every

@@ -1,7 +1,7 @@
 """The mcu driver on a place's serial URL, with the time unit of an emulated board.
 
 A physical board's ticks are its cycles (DWT, or SysTick on the core clock) and the mcu driver
-reports them as they are. One of our emulated lab boards (lab_board.py, its /info says the
+reports them as they are. One of our emulated lab boards (locallab/board.py, its /info says the
 QEMU -icount shift) counts instructions as the qemu driver does, so the same firmware gives the
 same figures through labgrid as with `--target qemu-m4`.
 """

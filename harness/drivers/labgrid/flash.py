@@ -2,7 +2,7 @@
 
 - The firmware: `make -C firmware BOARD=<board>` (make decides whether it is stale), its build id
   from build/<board>/build_id.h; the board's HELLO reports the id of the image it runs.
-- An emulated board of our lab (lab_board.py) is found from the place's NetworkPowerPort: its
+- An emulated board of our lab (locallab/board.py) is found from the place's NetworkPowerPort: its
   `simplerest` URL answers GET /info with kind harness-qemu-board. Flashing is a PUT of the ELF
   (the board restarts QEMU with it): the small strategy of ours for QEMU boards.
 - A physical board is flashed by labgrid: `labgrid-client bootstrap <elf>` runs the place's
