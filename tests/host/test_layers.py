@@ -1,6 +1,7 @@
 """The package's shape, kept true by tests: imports only point down the layers of
-docs/architecture.md, and no file or function grows past the house sizes (GUIDE: small files and
-functions). Both read the sources with ast; nothing is imported."""
+docs/architecture.md, no file or function grows past the house sizes (GUIDE: small files and
+functions), constructors do no I/O, bench/ and tools/ import nothing from tests/, and the README's
+layout lists every package. They read the sources with ast; nothing is imported."""
 
 from __future__ import annotations
 
@@ -125,3 +126,32 @@ def test_the_readme_layout_lists_every_package():
     block = text.split("## Layout", 1)[1].split("\n## ", 1)[0].split("harness/\n", 1)[1].split("firmware/", 1)[0]
     listed = {line.split()[0].rstrip("/") for line in block.splitlines() if line.strip().split()[0].endswith("/")}
     assert listed == {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+
+
+IO_CALLS = {"run", "Popen", "check_output", "check_call", "open", "connect", "socket", "serial_for_url", "urlopen",
+            "sleep", "exec_command", "read_bytes", "read_text", "write_bytes", "write_text", "mkdir"}
+
+
+def test_no_io_in_constructors():
+    """A constructor only keeps what it is given: connecting, building, reading files is open()'s or a
+    classmethod's work (a driver made to check its options must not start QEMU or run make)."""
+    found = []
+    for path in _sources():
+        for cls in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ClassDef)):
+            for f in (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"):
+                found += [f"{path.relative_to(PACKAGE.parent)}:{c.lineno} {cls.name}.__init__ calls {name}()"
+                          for c in ast.walk(f) if isinstance(c, ast.Call)
+                          and (name := getattr(c.func, "attr", getattr(c.func, "id", ""))) in IO_CALLS]
+    assert not found, "\n".join(found)
+
+
+def test_bench_and_tools_import_nothing_from_tests():
+    found = []
+    for folder in ("bench", "tools", "harness"):
+        for path in sorted((PACKAGE.parent / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+                found += [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} imports {n}" for n in names
+                          if n.split(".")[0] == "tests"]
+    assert not found, "\n".join(found)

@@ -13,8 +13,7 @@ from ...core.model import _op_names
 from ...core.tflite import TENSOR_TYPES
 from ...errors import ModelError
 
-_NP = {"float32": np.float32, "int32": np.int32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16,
-       "int64": np.int64}
+CONSTANT_DTYPES = ("float32", "int32", "int8", "uint8", "int16", "int64")  # constants read as arrays
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,13 @@ def _tensor(model: Table, t: Table, index: int) -> Tensor:
     b = int(t.scalar(2, "I", 0, "buffer"))
     if 0 < b < len(buffers):
         span = buffers[b].bytes_span(0, "data")
-        if span is not None and span[1] and dtype in _NP:
+        if span is not None and span[1] and dtype in CONSTANT_DTYPES:
             start, n = span
-            item = np.dtype(_NP[dtype]).itemsize
+            item = np.dtype(dtype).itemsize
             count = int(np.prod(shape)) if shape else 1
             if n != count * item:
                 raise ModelError(f"corrupt field tensors[{index}].buffer: {n} bytes for shape {shape} {dtype}")
-            data = np.frombuffer(model.buf, _NP[dtype], count, start).reshape(shape).copy()
+            data = np.frombuffer(model.buf, dtype, count, start).reshape(shape).copy()
     return Tensor(index, t.string(3, "name"), shape, dtype, scales, zps, qdim, data)
 
 
