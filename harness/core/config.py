@@ -86,8 +86,16 @@ def find_named(kind: str, name_or_path: str) -> Path:
     if p.suffix in (".yaml", ".yml"):
         return Path(os.path.abspath(p))  # absolute: --resume from another folder finds the same files
     dirs = search_dirs(kind)
-    found = [d / f"{name_or_path}.yaml" for d in dirs if (d / f"{name_or_path}.yaml").is_file()]
+    found = [d / f"{name_or_path}.yaml" for d in dirs if _is_file(d / f"{name_or_path}.yaml")]
     return found[0] if found else ([d for d in dirs if d.is_dir()] or dirs)[0] / f"{name_or_path}.yaml"
+
+
+def _is_file(path: Path) -> bool:
+    """path.is_file(), False when the name cannot even be looked up (too long: _load_named says so)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def known_names(kind: str) -> dict[str, Path]:
