@@ -144,8 +144,9 @@ $(STAMPS)/apt-long: $(STAMPS)/apt-test $(ROOT)/Makefile
 
 # pyserial-labgrid (labgrid's dependency) provides the `serial` module: a pyserial left from an older
 # venv is removed and the fork reinstalled over it, so one `serial` module remains. The project is
-# installed editable (no dependencies) so its pytest11 entry point, the lab plugin, is registered.
-$(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/apt-host
+# installed editable (no dependencies) so its pytest11 entry point, the lab plugin, is registered and
+# .venv/bin/harness runs the README's `harness …` lines (tests/host/test_packaging.py: pip install . too).
+$(STAMPS)/venv: requirements.txt pyproject.toml setup.py $(STAMPS)/apt-host
 	@echo "== python venv $(VENV) (pinned requirements.txt)"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
