@@ -1,0 +1,108 @@
+"""The report's words: one paragraph answering "does it drift, how much, does it matter", and the
+caveats that apply to this run. Built from the run summary (analysis.verdict: the verdicts are
+computed there, once) and metrics.json; every figure printed with analysis.figures."""
+
+from __future__ import annotations
+
+from ..analysis.figures import count, number, percent, share
+
+SHOWN = 3  # models named per sentence; the summary table has the rest
+
+
+def _names(models, more: int) -> str:
+    return "; ".join(models) + (f"; {more} more in the table" if more > 0 else "")
+
+
+def answer(ctx) -> str:
+    """Three short answers in one paragraph."""
+    return " ".join(p for p in (_drifts(ctx), _how_much(ctx), _matters(ctx)) if p)
+
+
+def _drifts(ctx) -> str:
+    models = ctx.summary.models
+    n = len(models)
+    by = {s: [m for m in models if m.status == s] for s in ("BIT-EXACT", "DRIFT", "UNAVAILABLE", "FAILED")}
+    out = []
+    if by["DRIFT"]:
+        worst = sorted(by["DRIFT"], key=lambda m: -m.exactness["differing"] / max(m.exactness["elements"], 1))
+        out.append(f"Does it drift? Yes, on {len(worst)} of {n} models the device's int8 outputs differ from the "
+                   "TFLM oracle's (the reference an MCU must equal bit for bit): "
+                   + _names([f"{m.name} {share(m.exactness['differing'], m.exactness['elements'])} % of output "
+                             f"elements, up to {m.exactness.get('max_lsb', 0)} LSB" for m in worst[:SHOWN]],
+                            len(worst) - SHOWN) + ".")
+        if by["BIT-EXACT"]:
+            out.append(f"The other {len(by['BIT-EXACT'])} are bit-exact.")
+    elif by["BIT-EXACT"]:
+        every = "every model" if len(by["BIT-EXACT"]) == n else f"{len(by['BIT-EXACT'])} of {n} models"
+        out.append(f"Does it drift? No: every output byte of {every} equals the TFLM oracle's (the int8 reference "
+                   "an MCU must equal), on every sample.")
+    if by["UNAVAILABLE"]:
+        out.append(f"{len(by['UNAVAILABLE'])} model(s) could not be checked: the TFLM oracle is unavailable for "
+                   + ", ".join(m.name for m in by["UNAVAILABLE"][:SHOWN]) + ".")
+    if by["FAILED"]:
+        out.append(f"{len(by['FAILED'])} model(s) were not measured: the run stopped first.")
+    return " ".join(out)
+
+
+def _how_much(ctx) -> str:
+    """Against the float twin: the quantisation error, and how much of it the device adds."""
+    rows = []
+    for mv in ctx.summary.models:
+        t = ((ctx.mets.get(mv.name) or {}).get("tensors") or {}).get("outputs_0", {})
+        if t.get("float"):
+            rows.append((mv, t["float"]["mae"], (t.get("float_oracle") or {}).get("mae")))
+    if not rows:
+        return "How much against the float model? Not measured: no model has a float twin."
+    rows.sort(key=lambda r: -r[1])
+    text = "How much against the float model? Output MAE " + _names(
+        [f"{mv.name} {number(mae)}" + ("" if oracle is None or oracle == mae else f" (TFLM: {number(oracle)})")
+         for mv, mae, oracle in rows[:SHOWN]], len(rows) - SHOWN) + "."
+    if all(mv.status == "BIT-EXACT" for mv, _, _ in rows):
+        text += " All of it is the model's own quantisation: the device adds nothing to what TFLM computes."
+    return text
+
+
+def _matters(ctx) -> str:
+    labelled, random = [], []
+    for mv in ctx.summary.models:
+        cal = (ctx.mets.get(mv.name) or {}).get("calibration") or {}
+        if "error_float_pct" in cal:
+            labelled.append(f"{mv.name} error {percent(cal['error_float_pct'])} % float → "
+                            f"{percent(cal['error_device_pct'])} % device ({count(cal['swapped'])} of "
+                            f"{count(cal['samples'])} predictions changed)")
+        elif cal and _random_inputs(ctx, mv.name):
+            random.append(mv.name)
+    if labelled:
+        text = "Does it matter? On labelled data: " + _names(labelled[:SHOWN], len(labelled) - SHOWN) + "."
+        return text + (f" {', '.join(random[:SHOWN])}: changed predictions on random inputs only (see Caveats)."
+                       if random else "")
+    if random:
+        return (f"Does it matter? Not measured on real data: {', '.join(random[:SHOWN])} compared predictions "
+                "on random inputs only (see Caveats); give a labelled dataset to measure accuracy.")
+    return ("Does it matter? Not measured: no model has a float twin with a labelled dataset "
+            "(`float:` and `dataset:` in the config).")
+
+
+def _random_inputs(ctx, name: str) -> bool:
+    return str((ctx.meta["models"].get(name) or {}).get("input_source", "")).startswith("random")
+
+
+def caveats(ctx) -> list[str]:
+    """What the reader must keep in mind for this run; empty when nothing applies."""
+    notes = []
+    for mv in ctx.summary.models:
+        m = ctx.mets.get(mv.name) or {}
+        cal = m.get("calibration") or {}
+        if not _random_inputs(ctx, mv.name) or not (cal or (m.get("tensors") or {}).get("outputs_0", {}).get("float")):
+            continue
+        text = (f"{mv.name}: inputs are seeded random values, far from the training distribution (activations "
+                "saturate, the float model is unsure of every answer): the float drift measured on them bounds the "
+                "arithmetic, it does not measure accuracy.")
+        if cal.get("swapped"):
+            text += (f" Its {percent(cal['swapped_pct'])} % changed predictions vs the float twin "
+                     f"({count(cal['swapped'])} of {count(cal['samples'])}) are measured on such inputs, where the "
+                     f"float model's median top-1 confidence is {number(cal['median_float_confidence_all'])}: "
+                     "near-ties flip; they say little about accuracy on real data — use a labelled dataset "
+                     "(`dataset:` in the config).")
+        notes.append(text)
+    return notes
