@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="run models on a target and report drift and latency")
-    b.add_argument("--target", help="targets/<name>.yaml or a path (default $HB_TARGET, else host)")
+    b.add_argument("--target", help="targets/<name>.yaml or a path (default $HB_TARGET, else host; "
+                   "`make bench` sets TARGET=qemu-m4)")
     b.add_argument("--config", help="configs/<name>.yaml or a path (default $HB_CONFIG, else default)")
     b.add_argument("--models", nargs="*", help="model files instead of the config's list (default: $HB_MODELS, "
                    "space-separated paths and globs)")
@@ -42,10 +43,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="SSH targets: record an unknown host key (like OpenSSH accept-new); a changed key is refused")
     b.add_argument("--per-layer", type=int, nargs="?", const=3, metavar="N",
                    help="per-layer drift on the first N samples (N default 3; default $HB_PER_LAYER, else off)")
+    b.add_argument("--float", dest="float_model", metavar="PATH",
+                   help="the float twin of the one model of --models (default: found by name, docs/results.md)")
+    b.add_argument("--json", action="store_true",
+                   help="print the summary as JSON on stdout instead of a table (progress stays on stderr)")
     c = sub.add_parser("compare", help="compare the raw outputs of two runs (or more: agreement matrix)")
     c.add_argument("run_a")
     c.add_argument("run_b")
     c.add_argument("more", nargs="*", help="further run directories")
+    c.add_argument("--json", action="store_true", help="print the comparison as JSON instead of Markdown")
     r = sub.add_parser("report", help="rebuild metrics and reports of a run directory")
     r.add_argument("run_dir")
     r.add_argument("--baseline", metavar="RUN_DIR")
@@ -122,7 +128,8 @@ def _bench_request(a):
     layers = (_whole(a.per_layer, "--per-layer", 0, 100_000, "samples") if a.per_layer is not None else
               _whole(env.get("HB_PER_LAYER"), "PER_LAYER= (HB_PER_LAYER)", 0, 100_000, "samples"))
     return bench.Request(a.target or env.get("HB_TARGET") or "host", a.config or env.get("HB_CONFIG") or "default",
-                         tuple(models), runs, a.results, a.baseline, layers or 0, a.allow_other_target)
+                         tuple(models), runs, a.results, a.baseline, layers or 0, a.allow_other_target,
+                         a.float_model)
 
 
 def cmd_bench(a, ui) -> int:
@@ -132,15 +139,31 @@ def cmd_bench(a, ui) -> int:
         os.environ["HB_ACCEPT_NEW_HOST_KEY"] = "1"
     if a.resume:
         given = [o for o, v in (("--target", a.target), ("--config", a.config), ("--models", a.models),
-                                ("--runs", a.runs), ("--baseline", a.baseline), ("--per-layer", a.per_layer))
-                 if v is not None]
+                                ("--runs", a.runs), ("--baseline", a.baseline), ("--per-layer", a.per_layer),
+                                ("--float", a.float_model)) if v is not None]
         if given:
             raise ConfigError(f"--resume repeats the recorded run exactly; drop {', '.join(given)}")
-        path = bench.resume(a.resume, ui)
-    else:
-        path = bench.start(_bench_request(a), ui)
-    print(f"report: {path / 'report.html'}\nreport: {path / 'report.md'}")
+    try:
+        path = bench.resume(a.resume, ui) if a.resume else bench.start(_bench_request(a), ui)
+    except HarnessError as e:  # a regression, or a failure after measuring: summarise what there is
+        if getattr(e, "run_dir", None) is not None:
+            _summarise(e.run_dir, a.json, ui)
+        raise
+    _summarise(path, a.json, ui)
     return 0
+
+
+def _summarise(run_dir: Path, as_json: bool, ui) -> None:
+    """The answer at a glance (analysis/verdict.py) on stdout: a table, or JSON with --json."""
+    from .analysis.verdict import summarise
+    from .ui import print_json, print_summary
+
+    try:
+        s = summarise(run_dir)
+    except HarnessError as e:  # the run's files are not readable: the error that ended it says more
+        ui.warn(f"no summary: {e}")
+        return
+    print_json(s.as_json()) if as_json else print_summary(s)
 
 
 def _lab_parser(sub) -> None:
@@ -171,15 +194,21 @@ def cmd_lab(a, ui) -> int:
 
 
 def cmd_compare(a, ui) -> int:
-    from .analysis.compare import compare_runs, render
+    from .analysis.compare import compare_runs, render, verdicts
+    from .ui import print_json
 
     if a.more:
         from .analysis.compare_many import compare_many, render as render_many
 
         runs = [Path(r) for r in (a.run_a, a.run_b, *a.more)]
-        print(render_many(compare_many(runs)).markdown())
+        result = compare_many(runs)
+        print_json(result) if a.json else print(render_many(result).markdown())
         return 0
-    print(render(compare_runs(Path(a.run_a), Path(a.run_b)), f"{a.run_a} vs {a.run_b}").markdown())
+    results = compare_runs(Path(a.run_a), Path(a.run_b))
+    if a.json:
+        print_json({"run_a": a.run_a, "run_b": a.run_b, "models": results, "verdicts": verdicts(results, "run B")})
+    else:
+        print(render(results, f"{a.run_a} vs {a.run_b}").markdown())
     return 0
 
 

@@ -53,6 +53,11 @@ def render(results: dict[str, dict], title: str) -> Doc:
             for n, r in results.items() for k, t in r["tensors"].items()]
     doc.table(["model", "tensor", "samples", "exact %", "differing", "mean |d|", "max |d|", "swapped",
                "p50 µs A", "p50 µs B", "latency Δ %"], rows)
-    for n, r in results.items():
-        doc.p(f"{n}: run A is " + exactness_verdict(r["exactness"], "run B") + ".")
+    for n, line in verdicts(results, "run B").items():
+        doc.p(f"{n}: run A is {line}.")
     return doc
+
+
+def verdicts(results: dict[str, dict], who: str) -> dict[str, str]:
+    """Per model: "bit-exact with <who> (…)" or "not bit-exact vs <who>: …", with counts."""
+    return {n: exactness_verdict(r["exactness"], who) for n, r in results.items()}

@@ -134,7 +134,9 @@ class McuDriver(Driver):
 
     def _push(self, arena_limit: int = 0) -> float:
         model, _, preserve = self._model
-        up = ops.upload(self.link, model, self.opts.chunk)
+        self.watcher.phase("upload")
+        up = ops.upload(self.link, model, self.opts.chunk, lambda done: self.watcher.uploaded(done, len(model)))
+        self.watcher.phase("plan")
         self._plan = ops.load_end(self.link, preserve, arena_limit)
         return up
 
@@ -150,6 +152,12 @@ class McuDriver(Driver):
             except (TargetRebooted, NotLoaded):
                 continue
         raise TargetError(f"target {self.target.name}: keeps rebooting while the model is reloaded ({why})")
+
+    def memory(self) -> dict[str, int]:
+        """The arena the firmware's planner used for the model (LOAD_END reply) and its capacity."""
+        plan = getattr(self, "_plan", None) or {}
+        return {k: int(plan[src]) for k, src in (("arena_used_bytes", "arena_used"), ("arena_bytes", "arena_bytes"))
+                if isinstance(plan.get(src), int)}
 
     # ---- inferences ----
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
@@ -172,6 +180,7 @@ class McuDriver(Driver):
                                       f"last: {e}") from None
                 self._recover(e)
             done += got
+            self.watcher.inferences(got)
         scale = self.tick_scale()
         if scale != 1.0:
             ticks = np.rint(ticks * scale).astype(np.int64)

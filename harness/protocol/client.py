@@ -17,15 +17,21 @@ DTYPES = {9: "int8", 3: "uint8", 7: "int16", 2: "int32", 0: "float32", 4: "int64
 PLAN_EXTRA_S = 30.0  # LOAD_END hashes and plans the model: seconds allowed beyond a frame timeout
 
 
-def upload(link: Link, data: bytes, chunk: int) -> float:
+def upload(link: Link, data: bytes, chunk: int, sent=None) -> float:
     """LOAD_BEGIN + windowed LOAD_CHUNKs of at most `chunk` bytes (split smaller while the link is
-    noisy); the seconds it took."""
+    noisy); the seconds it took. `sent(bytes)`, if given, hears how far the upload is as chunks go out."""
     t0 = time.perf_counter()
     step = max(1, min(chunk, link.max_body - 4))
-    reqs = [Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))]
-    reqs += [Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4)
-             for o in range(0, len(data), step)]
-    link.transact(reqs)
+
+    def reqs():  # taken by the window as it has room: `sent` follows the link, not the list
+        yield Req(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))
+        for o in range(0, len(data), step):
+            if sent is not None:
+                sent(o)
+            yield Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4)
+        if sent is not None:
+            sent(len(data))
+    link.transact(reqs())
     return time.perf_counter() - t0
 
 

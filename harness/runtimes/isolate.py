@@ -11,6 +11,7 @@ InterpreterCrashed("TFLM crashed on this model: SIGABRT"), with the last line it
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import multiprocessing
@@ -22,7 +23,7 @@ import sys
 import threading
 import types
 from multiprocessing import connection, util
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -153,8 +154,29 @@ def _abstract_address(family: str):
     return f"\0harness-forkserver-{os.getpid()}-{secrets.token_hex(8)}"
 
 
+_log_lock = threading.Lock()
+_log: list = []  # the open log files of worker_log(), innermost last
+
+
+@contextlib.contextmanager
+def worker_log(path: os.PathLike) -> Iterator[None]:
+    """While the block runs, whatever interpreters print (C code writing to fd 1 and 2 of a worker,
+    like tflite's "INFO: Created TensorFlow Lite XNNPACK delegate") is appended to `path`, a file of
+    the run directory; outside, it is only kept for crash messages. It never reaches the terminal."""
+    f = open(path, "ab")
+    with _log_lock:
+        _log.append(f)
+    try:
+        yield
+    finally:
+        with _log_lock:
+            _log.remove(f)
+        f.close()
+
+
 class _Tail(threading.Thread):
-    """Drains the worker's stdout/stderr (interpreters print there) and keeps the last bytes."""
+    """Drains the worker's stdout/stderr (interpreters print there), keeps the last bytes for a crash
+    message and copies everything to the worker_log() file, if one is open."""
 
     def __init__(self, conn) -> None:
         super().__init__(daemon=True)
@@ -164,6 +186,10 @@ class _Tail(threading.Thread):
         fd = self.conn.fileno()
         while chunk := os.read(fd, 4096):
             self.buf = (self.buf + chunk)[-2048:]
+            with _log_lock:
+                if _log:
+                    _log[-1].write(chunk)
+                    _log[-1].flush()
         self.conn.close()
 
     def last_line(self) -> str:
@@ -254,6 +280,17 @@ class Worker:
             how = f"exit status {proc.exitcode}"
         last = self._tail.last_line()
         return InterpreterCrashed(f"{self.label} crashed on this model: {how}" + (f" (it said: {last})" if last else ""))
+
+    def peak_rss(self) -> int | None:
+        """The worker's peak resident set (Linux VmHWM) in bytes; None when it cannot be read."""
+        try:
+            with open(f"/proc/{self._proc.pid}/status", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, AttributeError, IndexError):
+            return None
+        return None
 
     def close(self) -> None:
         """End the worker (EOF on its pipe); kill it if it does not exit. Safe to call twice."""

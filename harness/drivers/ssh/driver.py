@@ -107,6 +107,7 @@ class SshDriver(Driver):
             try:
                 stop = min(n, done + BATCH)
                 agent.run_batch(rows, done, stop, outs, ticks)
+                self.watcher.inferences(stop - done)
                 self.progress, done, cuts_here = stop, stop, 0
             except (LinkError, TargetTimeout) as e:
                 retries += agent.retries - base + 1
