@@ -99,14 +99,15 @@ class Summary:
                                            dataclasses.asdict(self.baseline) | {"line": self.baseline.line}}
 
 
-def summarise(run_dir: Path | str) -> Summary:
-    """The summary of a run directory as it is on disk (a failed run summarises what it measured)."""
+def summarise(run_dir: Path | str, baseline: str | None = None) -> Summary:
+    """The summary of a run directory as it is on disk (a failed run summarises what it measured);
+    `baseline` overrides the bench's own (`harness report RUN --baseline B` checks another one)."""
     rd = RunDir(Path(run_dir))
     meta = read_json(rd.file("run.json"))
     if not isinstance(meta, dict):
         raise ResultsError(f"{rd.file('run.json')}: damaged (not a JSON object)")
     mets = read_json(rd.file("metrics.json")) if rd.file("metrics.json").is_file() else {}
-    base = _baseline(rd, (meta.get("request") or {}).get("baseline"))
+    base = _baseline(rd, baseline or (meta.get("request") or {}).get("baseline"))
     broken = _by_model(base)
     names = [j.get("name") for j in (meta.get("plan") or {}).get("jobs", [])] or list(meta.get("models") or {})
     target = meta.get("target") or {}

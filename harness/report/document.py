@@ -16,7 +16,7 @@ from ..analysis.figures import number
 
 STATUS_CLASS = {"PASS": "ok", "BIT-EXACT": "ok", "DRIFT": "drift", "UNCHECKED": "unchecked",
                 "UNAVAILABLE": "unchecked", "FAILED": "bad", "REGRESSION": "bad"}
-_LINK = re.compile(r"\[([^\]\[]+)\]\(([^()\s]+)\)")
+_INLINE = re.compile(r"\[([^\]\[]+)\]\(([^()\s]+)\)|`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -149,18 +149,20 @@ def _td(c: str | Cell) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escaped text with Markdown links `[text](href)` as anchors."""
+    """Escaped text with Markdown links `[text](href)` as anchors and `code` as code."""
     out, pos = [], 0
-    for m in _LINK.finditer(text):
+    for m in _INLINE.finditer(text):
         out.append(html.escape(text[pos:m.start()]))
-        out.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>')
+        out.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>' if m.group(1) is not None
+                   else f"<code>{html.escape(m.group(3))}</code>")
         pos = m.end()
     return "".join(out) + html.escape(text[pos:])
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;font-size:14px;max-width:1320px;margin:1em auto;padding:0 1em;"
-        "color:#222;line-height:1.35}h1{font-size:1.35em;margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
-        "table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:2px 7px;text-align:left}"
+        "color:#222;line-height:1.35}h1{font-size:1.35em;margin:.2em 0}h2{margin:1.2em 0 .4em;border-bottom:1px solid #ddd}"
+        "p{margin:.5em 0}table{border-collapse:collapse;margin:.6em 0;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:1px 6px;text-align:left}#summary-table td{white-space:nowrap}"
         "td.n{text-align:right;white-space:nowrap}th{background:#f3f3f3;font-weight:600}img{display:block;margin:1em 0}"
         ".verdict{font-size:1.25em;font-weight:700;padding:.45em .8em;border-radius:4px;margin:.4em 0;border:2px solid}"
         ".ok{background:#e3f6e8;border-color:#1a7f37;color:#0f5323}.drift{background:#fff4d6;border-color:#b7791f;"

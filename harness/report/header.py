@@ -73,6 +73,11 @@ def target_section(doc: Doc, ctx, board_warnings) -> None:
         doc.p(f"Warning: {warning}")
     if facts:
         doc.details(f"Target facts ({len(facts)}: build, link, protocol, process ids …)")
-        doc.table(["fact", "value"], [[k, v] for k, v in facts.items()])
+        doc.table(["fact", "value"], [[k, _fact(v)] for k, v in facts.items()])
         doc.end_details()
 
+
+
+def _fact(v) -> str:
+    """A target fact as the board gave it: identifiers (nonce, pid, boot id) are not quantities."""
+    return ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)

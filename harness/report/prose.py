@@ -34,8 +34,11 @@ def _drifts(ctx) -> str:
             out.append(f"The other {len(by['BIT-EXACT'])} are bit-exact.")
     elif by["BIT-EXACT"]:
         every = "every model" if len(by["BIT-EXACT"]) == n else f"{len(by['BIT-EXACT'])} of {n} models"
-        out.append(f"Does it drift? No: every output byte of {every} equals the TFLM oracle's (the int8 reference "
-                   "an MCU must equal), on every sample.")
+        samples = sorted({int(m.exactness.get("samples", 0)) for m in by["BIT-EXACT"]})
+        each = f"{count(samples[0])} samples" + (" each" if len(by["BIT-EXACT"]) > 1 else "") if len(samples) == 1 else \
+            f"{count(samples[0])}–{count(samples[-1])} samples each"
+        out.append(f"Does it drift? No: every output byte of {every} ({n}) equals the TFLM oracle's (the int8 "
+                   f"reference an MCU must equal) on {each}.")
     if by["UNAVAILABLE"]:
         out.append(f"{len(by['UNAVAILABLE'])} model(s) could not be checked: the TFLM oracle is unavailable for "
                    + ", ".join(m.name for m in by["UNAVAILABLE"][:SHOWN]) + ".")
@@ -54,7 +57,7 @@ def _how_much(ctx) -> str:
     if not rows:
         return "How much against the float model? Not measured: no model has a float twin."
     rows.sort(key=lambda r: -r[1])
-    text = "How much against the float model? Output MAE " + _names(
+    text = "How much against the float model? Mean absolute error of the dequantised outputs: " + _names(
         [f"{mv.name} {number(mae)}" + ("" if oracle is None or oracle == mae else f" (TFLM: {number(oracle)})")
          for mv, mae, oracle in rows[:SHOWN]], len(rows) - SHOWN) + "."
     if all(mv.status == "BIT-EXACT" for mv, _, _ in rows):
