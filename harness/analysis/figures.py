@@ -115,7 +115,16 @@ def number(v) -> str:
         return number(int(round(v)))
     if abs(v) >= 1e-4:
         return honest(v)
-    if abs(v) >= 1e-9:  # small but ordinary (a float MAE): fixed notation, three significant digits
+    if abs(v) >= 1e-6:  # small but ordinary (a float MAE): fixed notation, three significant digits
         digits = 2 - int(f"{abs(v):e}".split("e")[1])
         return f"{v:.{digits}f}".rstrip("0")
     return f"{v:.3g}"
+
+
+def byte_size(n: float) -> str:
+    """A size in decimal units, as the terminal summary prints it: 984 B, 1.3 kB, 82.8 kB, 2.5 MB."""
+    for unit in ("B", "kB", "MB"):
+        if abs(n) < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"

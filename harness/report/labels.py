@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..analysis.figures import number
+from ..analysis.figures import byte_size
 
 GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -62,7 +62,5 @@ def glossary_link(anchor: str, report_dir: Path) -> str:
 
 
 def size(n: int | None) -> str:
-    """Bytes as KiB (4 significant digits), or "not measured"."""
-    if n is None:
-        return "not measured"
-    return f"{number(n)} B" if n < 1024 else f"{number(n / 1024)} KiB"
+    """Bytes as the terminal prints them (figures.byte_size), or "not measured"."""
+    return "not measured" if n is None else byte_size(n)

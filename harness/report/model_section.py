@@ -60,7 +60,7 @@ def model_section(doc: Doc, ctx: Ctx, name: str) -> None:
     if "classification" in m:
         doc.h(3, "Classification")
         doc.p(f"Top-1 predictions against each reference ({ctx.gloss('classification')}).")
-        doc.table(["metric", "value"], _flatten(m["classification"]))
+        _classification(doc, m["classification"])
     if "calibration" in m:
         calibration_section.section(doc, ctx, name, m["calibration"])
     if m.get("per_layer"):
@@ -134,11 +134,12 @@ def _lsb_plot(doc: Doc, name: str, m: dict) -> None:
     doc.img(plots.lsb_histogram(hists, f"{name}: LSB drift, output 0"), f"{name} LSB drift histogram")
 
 
-def _flatten(d: dict, prefix: str = "") -> list[list]:
-    rows = []
-    for k, v in d.items():
-        if isinstance(v, dict):
-            rows += _flatten(v, f"{prefix}{k}.")
-        else:
-            rows.append([label(prefix + k), v])
-    return rows
+def _classification(doc: Doc, c: dict) -> None:
+    """Top-1 agreement per reference (one row each), then the accuracies when labels exist."""
+    refs = [(k[3:], v) for k, v in c.items() if k.startswith("vs_") and isinstance(v, dict)]
+    doc.table(["top-1 against", "agreement %", "predictions changed", "changed %"],
+              [[REFERENCES.get(ref, ref), percent(v.get("top1_agreement_pct")), v.get("swapped"),
+                percent(v.get("swapped_pct"))] for ref, v in refs])
+    acc = [[label(k), percent(v)] for k, v in c.items() if not isinstance(v, dict)]
+    if acc:
+        doc.table(["accuracy on the labels", "value"], acc)

@@ -121,6 +121,7 @@ def layer_growth(rows: list[dict], title: str) -> bytes:
             ax.axvspan(g - 0.4, g + 0.4, color="0.9", zorder=0)
     ax.set_xlabel("op index (execution order)")
     ax.set_ylabel("LSB")
+    ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(lsb)) * 1.1 if not np.isnan(lsb).all() else 1.0))
     fm = np.array([np.nan if r.get("float_mae") is None else r["float_mae"] for r in rows], dtype=float)
     if not np.isnan(fm).all():
         ax2 = ax.twinx()
