@@ -31,7 +31,7 @@ LABELS = {
 
 # report section → anchor in docs/metrics.md (an <a id> there)
 ANCHORS = ("lsb-drift", "exactness", "float-drift", "classification", "sanity", "latency", "regression",
-           "calibration", "per-layer", "memory", "caveats")
+           "calibration", "per-layer", "memory", "caveats", "sweep")
 
 
 def label(key: str) -> str:
