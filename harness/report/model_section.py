@@ -15,6 +15,7 @@ from .document import Doc
 from .eembc import section as eembc_section
 from .labels import REFERENCES, glossary_link, label, size, tensor
 from .memory import memory_rows
+from .prose import model_caveat
 
 
 @dataclass
@@ -41,6 +42,9 @@ def model_section(doc: Doc, ctx: Ctx, name: str) -> None:
     doc.h(2, f"Model {name}", anchor=ctx.anchors.get(name))
     if m.get("verdict"):
         doc.p(f"Verdict: {m['verdict']}.")
+    caveat = model_caveat(ctx, name)
+    if caveat:
+        doc.p(caveat)
     twin = (mm.get("float") or {}).get("path", "none")
     doc.p(f"{mm['path']} — sha256 {mm['sha256'][:16]}…, {size(mm['size'])}; ops: {', '.join(sorted(set(mm['ops'])))}; "
           f"inputs: {mm['input_source']}; float twin: {twin}")

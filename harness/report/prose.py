@@ -27,7 +27,7 @@ def _drifts(ctx) -> str:
         worst = sorted(by["DRIFT"], key=lambda m: -m.exactness["differing"] / max(m.exactness["elements"], 1))
         out.append(f"Does it drift? Yes, on {len(worst)} of {n} models the device's int8 outputs differ from the "
                    "TFLM oracle's (the reference an MCU must equal bit for bit): "
-                   + _names([f"{m.name} {share(m.exactness['differing'], m.exactness['elements'])} % of output "
+                   + _names([f"{m.name}: {share(m.exactness['differing'], m.exactness['elements'])} % of output "
                              f"elements, up to {m.exactness.get('max_lsb', 0)} LSB" for m in worst[:SHOWN]],
                             len(worst) - SHOWN) + ".")
         if by["BIT-EXACT"]:
@@ -58,7 +58,7 @@ def _how_much(ctx) -> str:
         return "How much against the float model? Not measured: no model has a float twin."
     rows.sort(key=lambda r: -r[1])
     text = "How much against the float model? Mean absolute error of the dequantised outputs: " + _names(
-        [f"{mv.name} {number(mae)}" + ("" if oracle is None or oracle == mae else f" (TFLM: {number(oracle)})")
+        [f"{mv.name}: {number(mae)}" + ("" if oracle is None or oracle == mae else f" (TFLM: {number(oracle)})")
          for mv, mae, oracle in rows[:SHOWN]], len(rows) - SHOWN) + "."
     if all(mv.status == "BIT-EXACT" for mv, _, _ in rows):
         text += " All of it is the model's own quantisation: the device adds nothing to what TFLM computes."
@@ -70,7 +70,7 @@ def _matters(ctx) -> str:
     for mv in ctx.summary.models:
         cal = (ctx.mets.get(mv.name) or {}).get("calibration") or {}
         if "error_float_pct" in cal:
-            labelled.append(f"{mv.name} error {percent(cal['error_float_pct'])} % float → "
+            labelled.append(f"{mv.name}: error {percent(cal['error_float_pct'])} % float → "
                             f"{percent(cal['error_device_pct'])} % device ({count(cal['swapped'])} of "
                             f"{count(cal['samples'])} predictions changed)")
         elif cal and _random_inputs(ctx, mv.name):
@@ -92,20 +92,41 @@ def _random_inputs(ctx, name: str) -> bool:
 
 def caveats(ctx) -> list[str]:
     """What the reader must keep in mind for this run; empty when nothing applies."""
+    random = [mv.name for mv in ctx.summary.models if _random_inputs(ctx, mv.name) and _compared_to_float(ctx, mv.name)]
     notes = []
-    for mv in ctx.summary.models:
-        m = ctx.mets.get(mv.name) or {}
-        cal = m.get("calibration") or {}
-        if not _random_inputs(ctx, mv.name) or not (cal or (m.get("tensors") or {}).get("outputs_0", {}).get("float")):
-            continue
-        text = (f"{mv.name}: inputs are seeded random values, far from the training distribution (activations "
-                "saturate, the float model is unsure of every answer): the float drift measured on them bounds the "
-                "arithmetic, it does not measure accuracy.")
+    if random:
+        notes.append(f"{', '.join(random)} ran on seeded random inputs, far from the training distribution: the "
+                     "float drift measured on them bounds the arithmetic, it does not measure accuracy on real data "
+                     "(give a labelled `dataset:` in the config).")
+    for name in random:
+        cal = (ctx.mets.get(name) or {}).get("calibration") or {}
         if cal.get("swapped"):
-            text += (f" Its {percent(cal['swapped_pct'])} % changed predictions vs the float twin "
-                     f"({count(cal['swapped'])} of {count(cal['samples'])}) are measured on such inputs, where the "
-                     f"float model's median top-1 confidence is {number(cal['median_float_confidence_all'])}: "
-                     "near-ties flip; they say little about accuracy on real data — use a labelled dataset "
-                     "(`dataset:` in the config).")
-        notes.append(text)
+            notes.append(_swaps_on_random(ctx, name, cal))
     return notes
+
+
+def _compared_to_float(ctx, name: str) -> bool:
+    m = ctx.mets.get(name) or {}
+    return bool(m.get("calibration") or (m.get("tensors") or {}).get("outputs_0", {}).get("float"))
+
+
+def _swaps_on_random(ctx, name: str, cal: dict) -> str:
+    """The KWS case: most predictions "swapped" vs the float twin, on inputs no microphone gives."""
+    sanity = (ctx.mets[name].get("tensors") or {}).get("outputs_0", {}).get("sanity", {})
+    low, high = sanity.get("saturated_low_pct") or 0, sanity.get("saturated_high_pct") or 0
+    text = (f"{name}: {percent(cal['swapped_pct'])} % of predictions ({count(cal['swapped'])} of "
+            f"{count(cal['samples'])}) changed vs the float twin — measured on random inputs")
+    if low or high:
+        text += f", where {percent(low)} % of the int8 outputs sit at the lowest value and {percent(high)} % at the highest"
+    if cal.get("median_float_confidence_swapped") is not None:
+        text += (f"; the float model's median confidence is {number(cal['median_float_confidence_swapped'])} on the "
+                 f"changed ones, {number(cal['median_float_confidence_all'])} on all")
+    return text + ". This says little about accuracy on real data: measure it on a labelled dataset."
+
+
+def model_caveat(ctx, name: str) -> str | None:
+    """One line in the model's own section pointing at the caveat that applies to it."""
+    if not (_random_inputs(ctx, name) and _compared_to_float(ctx, name)):
+        return None
+    return ("Caveat: the float-twin comparisons below ran on random inputs, far from the training distribution; "
+            "they do not measure accuracy on real data ([Caveats](#caveats)).")
