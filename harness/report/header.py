@@ -34,7 +34,12 @@ def _baseline_line(base) -> str:
 
 
 def _summary_table(doc: Doc, ctx) -> None:
-    """One row per model, the model's name linking to its section; exactness with its counts."""
+    doc.table(*summary_rows(ctx), id="summary-table")
+
+
+def summary_rows(ctx) -> tuple[list[str], list[list]]:
+    """The summary table (headers, rows): one row per model, its name linking to its section (when the
+    section's anchor is known); exactness with its counts. tools/readme_figures.py quotes it."""
     unit = ctx.target.get("time_unit")
     ticks = unit not in ("ns", None)
     rows = []
@@ -47,9 +52,9 @@ def _summary_table(doc: Doc, ctx) -> None:
                     + ([(m.get("ticks") or {}).get("mean")] if ticks else [])
                     + _vs_tflm(m) + [fl.get("mae"), percent(cls.get("vs_float", {}).get("top1_agreement_pct")),
                                      summary_cell(ctx, mv.name)])
-    doc.table(["model", "verdict", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
-              + ["exact vs TFLM %", "differing vs TFLM", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %",
-                 summary_header(ctx.target)], rows, id="summary-table")
+    return (["model", "verdict", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
+            + ["exact vs TFLM %", "differing vs TFLM", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %",
+               summary_header(ctx.target)], rows)
 
 
 def _vs_tflm(m: dict) -> list:

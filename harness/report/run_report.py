@@ -19,9 +19,8 @@ from .model_section import Ctx, model_section
 def build(rd: RunDir, with_plots: bool = True, baseline: str | None = None,
           regression: Doc | None = None) -> Doc:
     """The whole report; `regression` is the baseline table check_baseline wrote (placed after the target)."""
-    meta = read_json(rd.file("run.json"))
-    mets = read_json(rd.file("metrics.json"))
-    ctx = Ctx(rd, meta, mets, summarise(rd.path, baseline), with_plots)
+    ctx = context(rd, with_plots, baseline)
+    mets = ctx.mets
     doc = Doc()
     ctx.anchors.update({name: doc.anchor(f"Model {name}") for name in mets})
     head(doc, ctx)
@@ -31,6 +30,12 @@ def build(rd: RunDir, with_plots: bool = True, baseline: str | None = None,
     for name in mets:
         model_section(doc, ctx, name)
     return doc
+
+
+def context(rd: RunDir, with_plots: bool = True, baseline: str | None = None) -> Ctx:
+    """What every part of the report reads: run.json, metrics.json and the run's summary (verdicts)."""
+    return Ctx(rd, read_json(rd.file("run.json")), read_json(rd.file("metrics.json")),
+               summarise(rd.path, baseline), with_plots)
 
 
 def _board_warnings(facts: dict) -> list[str]:
