@@ -4,6 +4,7 @@ summary of a run on stdout (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -116,7 +117,10 @@ class RunProgress:
         if 0 < self.done < self.total:
             left = (now - self._t0) / self.done * (self.total - self.done)
             eta = f", about {left:.0f} s left"
-        self.ui.say(f"{self._label()}: {self.done}/{self.total}{eta}" + (f" ({self._rate})" if self._rate else ""))
+        if self._rate:  # an upload: its own figures
+            self.ui.say(f"{self._label()}: {self._rate}")
+        else:
+            self.ui.say(f"{self._label()}: {self.done}/{self.total}{eta}")
 
 
 Bar = RunProgress
@@ -131,16 +135,28 @@ def _bytes(n: float) -> str:
 
 
 def print_json(obj: object) -> None:
-    """Machine-readable output: one JSON document on stdout."""
-    json.dump(obj, sys.stdout, indent=2, allow_nan=False, default=str)
-    sys.stdout.write("\n")
+    """Machine-readable output: one strict JSON document on stdout (NaN and ±inf become null)."""
+    from .results.files import jsonable
+
+    sys.stdout.write(json.dumps(_finite(json.loads(json.dumps(obj, default=jsonable))), indent=2,
+                                allow_nan=False) + "\n")
+
+
+def _finite(o: object) -> object:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_finite(v) for v in o]
+    return o
 
 
 def print_summary(s: "Summary", width: int | None = None) -> None:
     """The answer at a glance on stdout: one line per model, the overall line, baseline and reports."""
     from rich.table import Table
 
-    out = Console(highlight=False, width=width or (None if sys.stdout.isatty() else 120))
+    out = Console(highlight=False, width=width or (None if sys.stdout.isatty() else 150))
     unit = next((m.ticks["unit"] for m in s.models if m.ticks), None)
     t = Table(title=f"{s.target}: {s.run_dir}", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("model", "verdict", "detail", "mean µs") + ((f"mean {unit}",) if unit else ()) + ("memory",):
