@@ -31,7 +31,7 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3
-_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+_PER_HELLO = ("nonce", "boot", "pid", "peak_rss_bytes")  # change every HELLO: not facts about the board
 _THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 
 
@@ -84,6 +84,15 @@ class SshDriver(Driver):
                         facts={"uploaded_bytes": sent, "cached": sent == 0, "remote_path": path,
                                "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"],
                                "board_now": self._board_now()})
+
+    def memory(self) -> dict[str, int]:
+        """The agent's peak RSS so far (a brief HELLO after the model's runs): the process that ran this
+        model, and any model before it on the same connection."""
+        try:
+            rss = self.agent.link.hello(10.0 + self.o.connect_timeout).get("peak_rss_bytes")
+        except (LinkError, TargetTimeout):
+            return {}
+        return {"peak_rss_bytes": rss} if isinstance(rss, int) else {}
 
     def _board_now(self) -> dict:
         """Temperature, clock and throttling as each model starts (a Pi heats up over a long run)."""
