@@ -17,7 +17,7 @@ from harness.analysis.verdict import summarise
 from harness.core import elf
 from harness.run.twins import twin_candidates
 from harness.ui import UI, RunProgress
-from tests.common import MODELS, run_cli
+from tests.common import MODELS, run_cli, shared_model
 
 ADD = MODELS / "ops" / "add.tflite"
 DIGITS = MODELS / "digits_int8.tflite"
@@ -159,3 +159,31 @@ def test_progress_on_a_terminal_shows_model_phase_and_upload_rate():
         p.inferences(7)
         p._p.refresh()
         assert "7/20" in buf.getvalue() and "model 2/3 digits · run" in buf.getvalue()
+
+
+def test_drift_unchecked_and_failed_verdicts(tmp_path):
+    """A real drift (ad01 on tflite-runtime's optimized kernels differs from TFLM by 1 LSB), a run
+    without the oracle (UNCHECKED), and a run that stopped before its analysis (FAILED)."""
+    ad01 = shared_model("mlperf_tiny/ad01_int8.tflite")
+    kws = shared_model("mlperf_tiny/kws_ref_model.tflite")
+    r = run_cli("bench", "--json", "--runs", "10", "--models", str(ad01), str(kws), "--results", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr  # drift is an answer, not a failure
+    s = _json(r)
+    by = {m["name"]: m for m in s["models"]}
+    assert s["overall"] == "DRIFT" and s["line"].startswith("DRIFT: 1/2 models differ from TFLM (max 1 LSB)")
+    ex = by["ad01_int8"]["exactness"]
+    assert by["ad01_int8"]["status"] == "DRIFT" and 0 < ex["differing"] < ex["elements"] and ex["max_lsb"] == 1
+    assert by["kws_ref_model"]["float_swaps"]["random_inputs"] is True  # twin found by name
+    assert "changed (random inputs)" in by["kws_ref_model"]["line"]
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"runs: 5\nreferences: [optimized]\nmodels: [{{path: {ADD}}}]\n")
+    r = run_cli("bench", "--json", "--config", str(cfg), "--results", str(tmp_path / "b"))
+    s = _json(r)
+    assert r.returncode == 0 and s["overall"] == "UNCHECKED" and s["models"][0]["status"] == "UNAVAILABLE"
+    run = Path(s["run_dir"])
+    meta = json.loads((run / "run.json").read_text())
+    meta["status"] = "failed: interrupted"
+    (run / "run.json").write_text(json.dumps(meta))
+    (run / "metrics.json").unlink()
+    f = summarise(run)
+    assert f.overall == "FAILED" and f.models[0].status == "FAILED" and "0/1 models measured" in f.line
