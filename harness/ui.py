@@ -16,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 if TYPE_CHECKING:
     from .analysis.verdict import Summary
 
-PLAIN_EVERY_S = 10.0  # without a terminal: one progress line at most this often (plus one per phase)
+PLAIN_EVERY_S = 10.0  # without a terminal: one progress line at most this often, plus one per model
+PLAIN_PHASES = ("firmware build", "boot")  # … and these, which take seconds before anything else moves
 
 
 class UI:
@@ -82,7 +83,7 @@ class RunProgress:
     def phase(self, text: str) -> None:
         """boot, upload, run, references, analysis …"""
         self._phase, self._rate = text, ""
-        self._update()
+        self._update(force=text in PLAIN_PHASES)
 
     def uploaded(self, done: int, total: int) -> None:
         """Bytes of a model sent to the target so far."""
@@ -120,7 +121,7 @@ class RunProgress:
         if self._rate:  # an upload: its own figures
             self.ui.say(f"{self._label()}: {self._rate}")
         else:
-            self.ui.say(f"{self._label()}: {self.done}/{self.total}{eta}")
+            self.ui.say(self._label() + (f": {self.done}/{self.total}{eta}" if self.total else ""))
 
 
 Bar = RunProgress
