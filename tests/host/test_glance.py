@@ -31,11 +31,14 @@ def _json(r: subprocess.CompletedProcess) -> dict:
 def test_json_summary_pairs_float_twins_and_skips_lonely_floats(tmp_path):
     """MODELS= with a glob: digits_int8 gets digits_float by name, a float model with no int8 model
     beside it is skipped with a note; stdout is one JSON document with every summary figure."""
-    lonely = tmp_path / "m" / "lonely_float.tflite"
-    lonely.parent.mkdir()
+    m = tmp_path / "m"
+    m.mkdir()
+    lonely, add = m / "lonely_float.tflite", m / "add.tflite"
     shutil.copy(MODELS / "digits_float.tflite", lonely)
+    shutil.copy(ADD, add)
+    shutil.copy(MODELS / "digits_float.tflite", m / "add_float.tflite")  # named like add's twin, is not
     r = run_cli("bench", "--json", "--runs", "12", "--results", str(tmp_path / "res"),
-                env={"HB_MODELS": f"{MODELS}/digits_*.tflite {ADD} {lonely}"})  # MODELS= of make bench
+                env={"HB_MODELS": f"{MODELS}/digits_*.tflite {add} {lonely}"})  # MODELS= of make bench
     assert r.returncode == 0, r.stderr
     s = _json(r)
     assert s["overall"] == "PASS" and s["line"] == "PASS: bit-exact on 2/2 models", s["line"]
@@ -49,6 +52,7 @@ def test_json_summary_pairs_float_twins_and_skips_lonely_floats(tmp_path):
     assert len(s["reports"]) == 2 and all(Path(p).is_file() for p in s["reports"])
     assert "float twin digits_float.tflite (found by name" in r.stderr
     assert f"{lonely}: skipped, a float model" in r.stderr
+    assert "add.tflite: add_float.tflite is named like its float twin but is not one" in r.stderr
     meta = json.loads((Path(s["run_dir"]) / "run.json").read_text())
     assert meta["models"]["digits_int8"]["float"]["path"].endswith("digits_float.tflite")
     assert meta["models"]["add"]["memory"]["model_bytes"] == ADD.stat().st_size
