@@ -90,6 +90,9 @@ def test_table_and_regression_outcome(tmp_path):
     s = summarise(run).as_json()
     assert s["overall"] == "REGRESSION" and s["baseline"]["failed"] == 1 and s["baseline"]["checks"] == 4
     assert [t.split(" ")[0] for t in s["models"][0]["regressions"]] == ["latency"]
+    c = _json(run_cli("compare", str(run), str(base), "--json"))
+    assert c["verdicts"] == {"add": "bit-exact with run B (1 280 elements in 10 samples)"}
+    assert c["models"]["add"]["exactness"]["differing"] == 0 and c["models"]["add"]["samples"] == 10
 
 
 def test_qemu_summary_has_instructions_arena_and_firmware_sizes(tmp_path):
