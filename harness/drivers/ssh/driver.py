@@ -62,6 +62,7 @@ class SshDriver(Driver):
         """Connect, push the agent if needed, start it once, HELLO."""
         self.client = ssh_conn.connect(self.o)
         self.cache = ssh_conn.RemoteCache(self.client, self.o)
+        self.cache.uploaded = self.watcher.uploaded
         agent_dir, sent = self.cache.agent(shipped_files())
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
@@ -74,6 +75,7 @@ class SshDriver(Driver):
         t0 = time.perf_counter()
         self._model = (model, name)
         try:
+            self.watcher.phase("upload")
             path, sent = self.cache.model(model, name)
             plan = self.agent.load(model)
         except (LinkError, TargetTimeout) as e:  # cut while loading: reconnecting loads it again
