@@ -40,12 +40,6 @@ class UI:
         self.console.print(f"warning: {msg}", style="yellow", markup=False, soft_wrap=True)  # one line
 
     @contextmanager
-    def progress(self, label: str, total: int) -> Iterator["Bar"]:
-        with self.run_progress(1) as run:
-            run.model(0, label, total)
-            yield run
-
-    @contextmanager
     def run_progress(self, models: int) -> Iterator["RunProgress"]:
         """Progress of a whole run: model i/N, its phase, inferences with rate and ETA."""
         if not self.live:
@@ -100,8 +94,6 @@ class RunProgress:
             self._phase = "run"
         self._update()
 
-    advance = inferences  # the Bar interface of progress()
-
     def _label(self) -> str:
         head = f"model {self.index}/{self.models} {self.name}" if self.index else self.name
         return head + (f" · {self._phase}" if self._phase else "")
@@ -122,9 +114,6 @@ class RunProgress:
             self.ui.say(f"{self._label()}: {self._rate}")
         else:
             self.ui.say(self._label() + (f": {self.done}/{self.total}{eta}" if self.total else ""))
-
-
-Bar = RunProgress
 
 
 def _bytes(n: float) -> str:
