@@ -4,6 +4,7 @@ summary of a run on stdout (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 if TYPE_CHECKING:
     from .analysis.verdict import Summary
 
-PLAIN_EVERY_S = 10.0  # without a terminal: one progress line at most this often (plus one per phase)
+PLAIN_EVERY_S = 10.0  # without a terminal: one progress line at most this often, plus one per model
+PLAIN_PHASES = ("firmware build", "boot")  # … and these, which take seconds before anything else moves
 
 
 class UI:
@@ -36,12 +38,6 @@ class UI:
 
     def warn(self, msg: str) -> None:
         self.console.print(f"warning: {msg}", style="yellow", markup=False, soft_wrap=True)  # one line
-
-    @contextmanager
-    def progress(self, label: str, total: int) -> Iterator["Bar"]:
-        with self.run_progress(1) as run:
-            run.model(0, label, total)
-            yield run
 
     @contextmanager
     def run_progress(self, models: int) -> Iterator["RunProgress"]:
@@ -81,7 +77,7 @@ class RunProgress:
     def phase(self, text: str) -> None:
         """boot, upload, run, references, analysis …"""
         self._phase, self._rate = text, ""
-        self._update()
+        self._update(force=text in PLAIN_PHASES)
 
     def uploaded(self, done: int, total: int) -> None:
         """Bytes of a model sent to the target so far."""
@@ -97,8 +93,6 @@ class RunProgress:
         if self._phase.startswith("upload"):
             self._phase = "run"
         self._update()
-
-    advance = inferences  # the Bar interface of progress()
 
     def _label(self) -> str:
         head = f"model {self.index}/{self.models} {self.name}" if self.index else self.name
@@ -116,10 +110,10 @@ class RunProgress:
         if 0 < self.done < self.total:
             left = (now - self._t0) / self.done * (self.total - self.done)
             eta = f", about {left:.0f} s left"
-        self.ui.say(f"{self._label()}: {self.done}/{self.total}{eta}" + (f" ({self._rate})" if self._rate else ""))
-
-
-Bar = RunProgress
+        if self._rate:  # an upload: its own figures
+            self.ui.say(f"{self._label()}: {self._rate}")
+        else:
+            self.ui.say(self._label() + (f": {self.done}/{self.total}{eta}" if self.total else ""))
 
 
 def _bytes(n: float) -> str:
@@ -131,16 +125,28 @@ def _bytes(n: float) -> str:
 
 
 def print_json(obj: object) -> None:
-    """Machine-readable output: one JSON document on stdout."""
-    json.dump(obj, sys.stdout, indent=2, allow_nan=False, default=str)
-    sys.stdout.write("\n")
+    """Machine-readable output: one strict JSON document on stdout (NaN and ±inf become null)."""
+    from .results.files import jsonable
+
+    sys.stdout.write(json.dumps(_finite(json.loads(json.dumps(obj, default=jsonable))), indent=2,
+                                allow_nan=False) + "\n")
+
+
+def _finite(o: object) -> object:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_finite(v) for v in o]
+    return o
 
 
 def print_summary(s: "Summary", width: int | None = None) -> None:
     """The answer at a glance on stdout: one line per model, the overall line, baseline and reports."""
     from rich.table import Table
 
-    out = Console(highlight=False, width=width or (None if sys.stdout.isatty() else 120))
+    out = Console(highlight=False, width=width or (None if sys.stdout.isatty() else 150))
     unit = next((m.ticks["unit"] for m in s.models if m.ticks), None)
     t = Table(title=f"{s.target}: {s.run_dir}", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("model", "verdict", "detail", "mean µs") + ((f"mean {unit}",) if unit else ()) + ("memory",):

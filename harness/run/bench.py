@@ -20,7 +20,7 @@ from ..errors import ConfigError, HarnessError, RegressionFailed, ResultsError
 from ..report import run_report as report
 from ..results.files import read_json, read_npz, write_json, write_npz, write_npz_streamed
 from ..results.rundir import RunDir, new_run_id
-from ..runtimes.isolate import worker_log
+from ..runtimes.output import worker_log
 from ..ui import UI, RunProgress
 from . import record as run_record, references, twins
 from .inputs import InputSet

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..core import model as models
 from ..core.config import ModelEntry
 from ..errors import ConfigError, HarnessError, ModelError
+from .jobs import regular_file
 
 INT8_SUFFIXES = ("_int8", "_quantized", "_quant")
 FLOAT_SUFFIXES = ("_float32", "_float", "_fp32")
@@ -28,40 +29,63 @@ def twin_candidates(path: Path) -> list[Path]:
     return [path.with_name(n) for n in names]
 
 
-def _is_float(path: str) -> bool:
-    """A model with no integer input or output (the device side cannot run it as it is)."""
+def _info(path: str) -> models.ModelInfo | None:
+    """The model's inspection, or None when it cannot be read (prepare() then says why, with the path)."""
     try:
-        models.require_int8(models.load(Path(path))[1])
-    except ModelError as e:
-        return "expected an int8 model" in str(e)
+        return models.load(regular_file(Path(path), "model file"))[1]  # size and kind checked first
     except (HarnessError, OSError):
-        return False  # not readable: prepare() says why, with the path
+        return None
+
+
+def _is_float(info: models.ModelInfo | None) -> bool:
+    """A model with no integer input or output (the device side cannot run it as it is)."""
+    if info is None:
+        return False
+    try:
+        models.require_int8(info)
+    except ModelError:
+        return True
     return False
+
+
+def _twin(path: str, info: models.ModelInfo | None) -> tuple[str | None, str]:
+    """The float twin beside `path` by the name rule, and a note; (None, why) when the file named like
+    one is not a float model of the same IO shapes (then the model runs without a twin)."""
+    found = next((str(c) for c in twin_candidates(Path(path)) if c.is_file() and str(c) != path), None)
+    if found is None or info is None:
+        return None, ""
+    twin = _info(found)
+    if not _is_float(twin):
+        return None, ""
+    try:
+        models.check_twin(info, twin)
+    except ModelError as e:
+        return None, f"{Path(path).name}: {Path(found).name} is named like its float twin but is not one ({e}); benched without"
+    return found, f"{Path(path).name}: float twin {Path(found).name} (found by name; --float PATH to choose another)"
 
 
 def pair(paths: list[str], float_path: str | None) -> tuple[list[ModelEntry], list[str], list[str]]:
     """The entries to bench for MODELS= / --models paths, each with its float twin when there is one;
-    notes for the user: the twins found by name, and the float models skipped."""
+    notes for the user: the twins found by name, and warnings (float models skipped, a file named
+    like a twin that is not one)."""
     paths = [os.path.abspath(p) for p in paths]
     if float_path is not None:
         if len(paths) != 1:
             raise ConfigError(f"--float {float_path}: names the twin of one model; give exactly one model with "
                               f"--models (or MODELS=), not {len(paths)}")
         return [ModelEntry(path=paths[0], float=os.path.abspath(float_path))], [], []
-    floats = {p for p in paths if _is_float(p)}
+    infos = {p: _info(p) for p in paths}
+    floats = {p for p in paths if _is_float(infos[p])}
     if floats and len(floats) == len(paths):
         return [ModelEntry(path=p) for p in paths], [], []  # nothing to run: prepare() says why
-    entries, found, used = [], [], set()
+    entries, found, warnings, used = [], [], [], set()
     for p in paths:
         if p in floats:
             continue
-        twin = next((str(c) for c in twin_candidates(Path(p)) if c.is_file() and str(c) != p), None)
-        if twin is not None and _is_float(twin):
-            used.add(twin)
-            found.append(f"{Path(p).name}: float twin {Path(twin).name} (found by name; --float PATH to choose another)")
-        else:
-            twin = None
+        twin, note = _twin(p, infos[p])
+        used.add(twin)
+        (found if twin else warnings).extend([note] if note else [])
         entries.append(ModelEntry(path=p, float=twin))
-    skipped = [f"{p}: skipped, a float model with no int8 model named like it in the list "
-               "(bench its int8 model; this one is found as its twin by name)" for p in sorted(floats - used)]
-    return entries, found, skipped
+    warnings += [f"{p}: skipped, a float model with no int8 model named like it in the list "
+                 "(bench its int8 model; this one is found as its twin by name)" for p in sorted(floats - used)]
+    return entries, found, warnings

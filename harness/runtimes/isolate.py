@@ -11,7 +11,6 @@ InterpreterCrashed("TFLM crashed on this model: SIGABRT"), with the last line it
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import multiprocessing
@@ -20,15 +19,15 @@ import secrets
 import signal
 import struct
 import sys
-import threading
 import types
 from multiprocessing import connection, util
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, InputError, ModelError, UnsupportedModel
 from ..proc import python_path
+from .output import Tail
 
 PRELOAD = ["numpy", "harness.runtimes.preload"]
 _DTYPES = {np.dtype(t).str for t in ("i1", "u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "?")}
@@ -154,50 +153,6 @@ def _abstract_address(family: str):
     return f"\0harness-forkserver-{os.getpid()}-{secrets.token_hex(8)}"
 
 
-_log_lock = threading.Lock()
-_log: list = []  # the open log files of worker_log(), innermost last
-
-
-@contextlib.contextmanager
-def worker_log(path: os.PathLike) -> Iterator[None]:
-    """While the block runs, whatever interpreters print (C code writing to fd 1 and 2 of a worker,
-    like tflite's "INFO: Created TensorFlow Lite XNNPACK delegate") is appended to `path`, a file of
-    the run directory; outside, it is only kept for crash messages. It never reaches the terminal."""
-    f = open(path, "ab")
-    with _log_lock:
-        _log.append(f)
-    try:
-        yield
-    finally:
-        with _log_lock:
-            _log.remove(f)
-        f.close()
-
-
-class _Tail(threading.Thread):
-    """Drains the worker's stdout/stderr (interpreters print there), keeps the last bytes for a crash
-    message and copies everything to the worker_log() file, if one is open."""
-
-    def __init__(self, conn) -> None:
-        super().__init__(daemon=True)
-        self.conn, self.buf = conn, b""
-
-    def run(self) -> None:
-        fd = self.conn.fileno()
-        while chunk := os.read(fd, 4096):
-            self.buf = (self.buf + chunk)[-2048:]
-            with _log_lock:
-                if _log:
-                    _log[-1].write(chunk)
-                    _log[-1].flush()
-        self.conn.close()
-
-    def last_line(self) -> str:
-        self.join(1.0)
-        lines = [ln.strip() for ln in self.buf.decode("utf-8", "replace").splitlines() if ln.strip()]
-        return lines[-1][:200] if lines else ""
-
-
 class Duplex:
     """Two one-way pipes as one connection (multiprocessing Connections: they carry the file
     descriptors to the worker; send/recv use the descriptors directly). A pipe's buffer can grow to
@@ -247,7 +202,7 @@ class Worker:
             self._proc.start()
         theirs.close()
         out_w.close()
-        self._conn, self._tail = ours, _Tail(out_r)
+        self._conn, self._tail = ours, Tail(out_r)
         self._tail.start()
         return self
 

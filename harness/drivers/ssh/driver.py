@@ -31,7 +31,7 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 
 MAX_CUTS_AT_ONE_PLACE = 3
-_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+_PER_HELLO = ("nonce", "boot", "pid", "peak_rss_bytes")  # change every HELLO: not facts about the board
 _THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 
 
@@ -62,6 +62,7 @@ class SshDriver(Driver):
         """Connect, push the agent if needed, start it once, HELLO."""
         self.client = ssh_conn.connect(self.o)
         self.cache = ssh_conn.RemoteCache(self.client, self.o)
+        self.cache.uploaded = self.watcher.uploaded
         agent_dir, sent = self.cache.agent(shipped_files())
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
@@ -74,6 +75,7 @@ class SshDriver(Driver):
         t0 = time.perf_counter()
         self._model = (model, name)
         try:
+            self.watcher.phase("upload")
             path, sent = self.cache.model(model, name)
             plan = self.agent.load(model)
         except (LinkError, TargetTimeout) as e:  # cut while loading: reconnecting loads it again
@@ -84,6 +86,15 @@ class SshDriver(Driver):
                         facts={"uploaded_bytes": sent, "cached": sent == 0, "remote_path": path,
                                "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"],
                                "board_now": self._board_now()})
+
+    def memory(self) -> dict[str, int]:
+        """The agent's peak RSS so far (a brief HELLO after the model's runs): the process that ran this
+        model, and any model before it on the same connection."""
+        try:
+            rss = self.agent.link.hello(10.0 + self.o.connect_timeout).get("peak_rss_bytes")
+        except (LinkError, TargetTimeout):
+            return {}
+        return {"peak_rss_bytes": rss} if isinstance(rss, int) else {}
 
     def _board_now(self) -> dict:
         """Temperature, clock and throttling as each model starts (a Pi heats up over a long run)."""
