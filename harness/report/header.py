@@ -29,8 +29,12 @@ def head(doc: Doc, ctx) -> None:
 def _baseline_line(base) -> str:
     if base is None:
         return "Baseline: none given, so no regression check (`--baseline RUN_DIR` compares with an earlier run)."
-    text = f"Baseline: {base.line}."
-    return text + ("" if base.passed is not False else " Broken: " + "; ".join(base.failures) + ".")
+    text = base.line[:1].upper() + base.line[1:] + "."  # "Baseline …: all 72 checks within tolerance."
+    if base.passed is not False:
+        return text
+    more = len(base.failures) - 3
+    return text + " Broken: " + "; ".join(base.failures[:3]) + (f"; {more} more in the regression table" if more > 0
+                                                               else "") + "."
 
 
 def _summary_table(doc: Doc, ctx) -> None:
@@ -48,13 +52,20 @@ def summary_rows(ctx) -> tuple[list[str], list[list]]:
         fl = (m.get("tensors") or {}).get("outputs_0", {}).get("float", {})
         cls = m.get("classification", {})
         rows.append([Cell(mv.name, href=f"#{ctx.anchors[mv.name]}") if mv.name in ctx.anchors else mv.name,
-                     Cell(mv.status, status=mv.status), m.get("samples"), (m.get("latency") or {}).get("p50_us")]
+                     _status(mv), m.get("samples"), (m.get("latency") or {}).get("p50_us")]
                     + ([(m.get("ticks") or {}).get("mean")] if ticks else [])
                     + _vs_tflm(m) + [fl.get("mae"), percent(cls.get("vs_float", {}).get("top1_agreement_pct")),
                                      summary_cell(ctx, mv.name)])
     return (["model", "verdict", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
             + ["exact vs TFLM %", "differing vs TFLM", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %",
                summary_header(ctx.target)], rows)
+
+
+def _status(mv) -> Cell:
+    """The model's verdict, and REGRESSION (red) when it broke a baseline tolerance."""
+    if mv.regressions:
+        return Cell(f"{mv.status}, REGRESSION", status="REGRESSION")
+    return Cell(mv.status, status=mv.status)
 
 
 def _vs_tflm(m: dict) -> list:
