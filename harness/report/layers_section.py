@@ -49,5 +49,10 @@ def section(doc: Doc, ctx, name: str, rows: list[dict]) -> None:
     doc.table(["op", "type", "tensor", "exact %", "max |Δ| LSB", "float MAE vs twin", ""],
               [[r["index"], r["op"], short_name(r["name"]), r["exact_pct"], r["max_abs"], r.get("float_mae"),
                 "← first seen" if r is first else r.get("note", "")] for r in rows])
-    if ctx.with_plots:
+    if ctx.with_plots and _worth_a_plot(rows):
         doc.img(plots.layer_growth(rows, f"{name}: drift through depth"), f"{name} per-layer drift")
+
+
+def _worth_a_plot(rows: list[dict]) -> bool:
+    """A plot through depth needs depth, and something that is not a flat line at 0."""
+    return len(rows) > 1 and any(r.get("max_abs") or r.get("float_mae") is not None for r in rows)

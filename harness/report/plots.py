@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
 FEW = 10  # a reliability bin with fewer samples says little: drawn hollow and flagged
@@ -32,6 +33,11 @@ def lsb_histogram(hists: dict[str, dict[str, int]], title: str) -> bytes:
         ax.bar(xs, list(hist.values()), width=width, label=f"vs {name}", color=COLOURS[i % len(COLOURS)],
                edgecolor="black", linewidth=0.5)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0.8)  # a bar of 1 element shows
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xlabel("d = q_device − q_ref (LSB)")
     ax.set_ylabel("elements")
     ax.set_title(title)
