@@ -158,3 +158,40 @@ def _valid_html(html: str) -> None:
     c = _Checker()
     c.feed(html.split("<!doctype html>", 1)[1])
     assert c.stack == [], c.stack
+
+
+def test_memory_not_recorded_reads_not_measured():
+    from types import SimpleNamespace
+
+    from harness.report.memory import memory_rows, summary_cell
+
+    mv = SimpleNamespace(name="m", memory={"model_bytes": 14936})
+    mcu = SimpleNamespace(summary=SimpleNamespace(models=[mv]), target={"kind": "qemu"})
+    rows = dict(memory_rows(mcu, "m"))
+    assert rows["model (flatbuffer)"] == "14.9 kB" and rows["peak tensor arena used"] == "not measured"
+    assert rows["firmware code (.text)"] == "not measured" and summary_cell(mcu, "m") == "not measured"
+    host = SimpleNamespace(summary=mcu.summary, target={"kind": "ssh"})
+    assert [r[0] for r in memory_rows(host, "m")][0].startswith("peak resident memory")
+
+
+def test_markdown_and_html_keep_one_order():
+    from harness.report.document import Cell, Doc
+
+    doc = Doc()
+    doc.h(1, "T")
+    doc.banner("DRIFT", "DRIFT: 1/2 models differ")
+    anchor = doc.anchor("Model a")
+    doc.table(["model", "verdict"], [[Cell("a", href=f"#{anchor}"), Cell("DRIFT", status="DRIFT")]], id="summary-table")
+    doc.toc()
+    doc.details("Target facts (1)")
+    doc.table(["fact", "value"], [["nonce", "123"]])
+    doc.end_details()
+    doc.h(2, "Model a", anchor=anchor)
+    doc.p("see [definitions](docs/metrics.md#lsb-drift) and `--baseline`")
+    md, html = doc.markdown(), doc.html("T")
+    assert md.index("> **DRIFT") < md.index("| [a](#model-a) |") < md.index("Contents: [Model a](#model-a)") \
+        < md.index("<details><summary>Target facts") < md.index("## Model a")
+    assert html.index('id="verdict" class="verdict drift"') < html.index('<a href="#model-a">a</a>') \
+        < html.index('<nav id="contents">') < html.index("<details>") < html.index('<h2 id="model-a">')
+    assert '<a href="docs/metrics.md#lsb-drift">definitions</a>' in html and "<code>--baseline</code>" in html
+    _valid_html(html)
