@@ -3,7 +3,7 @@
 One adapter per kernel set with the same small interface (setter, getter, invoke, output_specs,
 tensors): tflite-runtime / ai-edge-litert (`optimized`, `reference`), the TFLite Micro interpreter
 (`tflm`) and our firmware engine (`firmware`, harness.native_adapter). The harness's own process
-never calls these with a model: harness.runtimes.Runner does, through a worker.
+never calls these with a model: harness.runtimes.runner.Runner does, through a worker.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def test_workers_write_no_file(tmp_path):
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    code = ("from harness.runtimes import Runner\n"
+    code = ("from harness.runtimes.runner import Runner\n"
             f"r = Runner('tflm'); r.load(open({str(MODELS / 'ops' / 'softmax.tflite')!r}, 'rb').read(), 's')\n"
             "import os; os._exit(0)\n")  # no clean-up at exit: as if killed
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)},

@@ -58,7 +58,7 @@ def test_late_copies_through_the_firmware_link_layer(n, delays):
 
 
 def _agent_run(model: bytes, cache_dir, xs: np.ndarray, reps=None) -> np.ndarray:
-    pipe = PipeStream([sys_python(), "-m", "agent", "--models", str(cache_dir)], cwd=ROOT / "harness")
+    pipe = PipeStream([sys_python(), "-m", "harness.agent", "--models", str(cache_dir)], cwd=ROOT)
     stream = pipe if reps is None else FilteredStream(pipe, reps[True], reps[False])
     try:
         link = Link(stream, "agent", frame_timeout=2.0, retries=5, window=64)
