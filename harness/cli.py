@@ -163,7 +163,10 @@ def _summarise(run_dir: Path, as_json: bool, ui) -> None:
     except HarnessError as e:  # the run's files are not readable: the error that ended it says more
         ui.warn(f"no summary: {e}")
         return
-    print_json(s.as_json()) if as_json else print_summary(s)
+    if as_json:
+        print_json(s.as_json())
+    else:
+        print_summary(s)
 
 
 def _lab_parser(sub) -> None:
@@ -202,7 +205,10 @@ def cmd_compare(a, ui) -> int:
 
         runs = [Path(r) for r in (a.run_a, a.run_b, *a.more)]
         result = compare_many(runs)
-        print_json(result) if a.json else print(render_many(result).markdown())
+        if a.json:
+            print_json(result)
+        else:
+            print(render_many(result).markdown())
         return 0
     results = compare_runs(Path(a.run_a), Path(a.run_b))
     if a.json:
