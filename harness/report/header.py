@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..analysis.figures import differing, exact_share, number, percent
 from .document import Cell, Doc
+from .labels import label
 from .memory import summary_cell, summary_header
 from .prose import answer, caveats
 
@@ -89,7 +90,7 @@ def target_section(doc: Doc, ctx, board_warnings) -> None:
         doc.p(f"Warning: {warning}")
     if facts:
         doc.details(f"Target facts ({len(facts)}: build, link, protocol, process ids …)")
-        doc.table(["fact", "value"], [[k, _fact(v)] for k, v in facts.items()])
+        doc.table(["fact", "value"], [[label(k), _fact(v)] for k, v in facts.items()])
         doc.end_details()
 
 
