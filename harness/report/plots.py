@@ -87,13 +87,15 @@ def _reliability_curve(top, bottom, rel: dict, label: str, marker: str, colour: 
     few = keep & (n < FEW)
     top.plot(conf[keep & ~few], acc[keep & ~few], marker, color=colour, ls="none")
     top.plot(conf[few], acc[few], marker, mfc="white", color=colour, ls="none")
-    if "edges" in rel:
+    name = label.split(" (")[0]
+    if "edges" in rel:  # equal-mass: each bin's whole confidence span, outlined (spans of the two may overlap)
         edges = np.asarray(rel["edges"])
-        lo, wid = edges[:-1], np.maximum(np.diff(edges), 0.004)
-    else:
-        lo, wid = np.arange(len(n)) / len(n), np.full(len(n), 1 / len(n))
+        bottom.bar(edges[:-1], n, width=np.maximum(np.diff(edges), 0.004), align="edge", fill=False,
+                   edgecolor=colour, linewidth=1.2, hatch="//" if i else None, label=f"{name}: bin span")
+        return
+    lo, wid = np.arange(len(n)) / len(n), 1 / len(n)  # equal-width: the two side by side in each bin
     bottom.bar(lo + wid * (0.05 + 0.45 * i), n, width=wid * 0.45, align="edge", color=colour, edgecolor="black",
-               linewidth=0.4, label=label.split(" (")[0])
+               linewidth=0.4, label=name)
 
 
 def swap_histogram(hist: dict, title: str) -> bytes:
