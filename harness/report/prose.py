@@ -33,11 +33,12 @@ def _drifts(ctx) -> str:
         if by["BIT-EXACT"]:
             out.append(f"The other {len(by['BIT-EXACT'])} are bit-exact.")
     elif by["BIT-EXACT"]:
-        every = "every model" if len(by["BIT-EXACT"]) == n else f"{len(by['BIT-EXACT'])} of {n} models"
+        k = len(by["BIT-EXACT"])
+        every = "the model" if n == 1 else f"all {n} models" if k == n else f"{k} of {n} models"
         samples = sorted({int(m.exactness.get("samples", 0)) for m in by["BIT-EXACT"]})
         each = f"{count(samples[0])} samples" + (" each" if len(by["BIT-EXACT"]) > 1 else "") if len(samples) == 1 else \
             f"{count(samples[0])}–{count(samples[-1])} samples each"
-        out.append(f"Does it drift? No: every output byte of {every} ({n}) equals the TFLM oracle's (the int8 "
+        out.append(f"Does it drift? No: every output byte of {every} equals the TFLM oracle's (the int8 "
                    f"reference an MCU must equal) on {each}.")
     if by["UNAVAILABLE"]:
         out.append(f"{len(by['UNAVAILABLE'])} model(s) could not be checked: the TFLM oracle is unavailable for "
