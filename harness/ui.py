@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .analysis.figures import byte_size, number
+
 if TYPE_CHECKING:
     from .analysis.verdict import Summary
 
@@ -84,7 +86,7 @@ class RunProgress:
         if done == 0:
             self._upload_t0 = time.monotonic()
         rate = done / max(time.monotonic() - self._upload_t0, 1e-6)
-        self._rate = f"{done * 100 // max(total, 1)} % at {_bytes(rate)}/s"
+        self._rate = f"{done * 100 // max(total, 1)} % at {byte_size(rate)}/s"
         self._update(force=done >= total)
 
     def inferences(self, n: int) -> None:
@@ -116,14 +118,6 @@ class RunProgress:
             self.ui.say(self._label() + (f": {self.done}/{self.total}{eta}" if self.total else ""))
 
 
-def _bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
 def print_json(obj: object) -> None:
     """Machine-readable output: one strict JSON document on stdout (NaN and ±inf become null)."""
     from .results.files import jsonable
@@ -152,9 +146,9 @@ def print_summary(s: "Summary", width: int | None = None) -> None:
     for col in ("model", "verdict", "detail", "mean µs") + ((f"mean {unit}",) if unit else ()) + ("memory",):
         t.add_column(col, justify="right" if col.startswith("mean") else "left", overflow="fold")
     for m in s.models:
-        row = [m.name, f"[{_STYLE[m.status]}]{m.status}[/]", m.line, _num(m.latency_us.get("mean"))]
+        row = [m.name, f"[{_STYLE[m.status]}]{m.status}[/]", m.line, number(m.latency_us.get("mean"))]
         if unit:
-            row.append(_num(m.ticks["mean"]) if m.ticks else "")
+            row.append(number(m.ticks["mean"]) if m.ticks else "")
         t.add_row(*row, _memory(m.memory))
     out.print(t)
     firmware = _firmware(s)
@@ -173,21 +167,14 @@ _STYLE = {"PASS": "bold green", "BIT-EXACT": "green", "UNCHECKED": "bold yellow"
           "DRIFT": "bold yellow", "FAILED": "bold red", "REGRESSION": "bold red"}
 
 
-def _num(v: float | None) -> str:
-    """Latencies and counts as a reader wants them: grouped digits, no e-notation."""
-    if v is None:
-        return "–"
-    return f"{v:,.0f}".replace(",", " ") if abs(v) >= 100 else f"{v:.3g}" if abs(v) >= 1 else f"{v:.3f}"
-
-
 def _memory(mem: dict) -> str:
     parts = []
     if "arena_used_bytes" in mem:
-        parts.append(f"arena {_bytes(mem['arena_used_bytes'])}")
+        parts.append(f"arena {byte_size(mem['arena_used_bytes'])}")
     if "peak_rss_bytes" in mem:
-        parts.append(f"RSS {_bytes(mem['peak_rss_bytes'])}")
+        parts.append(f"RSS {byte_size(mem['peak_rss_bytes'])}")
     if "model_bytes" in mem:
-        parts.append(f"model {_bytes(mem['model_bytes'])}")
+        parts.append(f"model {byte_size(mem['model_bytes'])}")
     return ", ".join(parts)
 
 
@@ -195,5 +182,5 @@ def _firmware(s: "Summary") -> str:
     mem = next((m.memory for m in s.models if "firmware_text_bytes" in m.memory), None)
     if not mem:
         return ""
-    return ("firmware: " + ", ".join(f"{k} {_bytes(mem[f'firmware_{k}_bytes'])}" for k in ("text", "data", "bss")
+    return ("firmware: " + ", ".join(f"{k} {byte_size(mem[f'firmware_{k}_bytes'])}" for k in ("text", "data", "bss")
                                       if f"firmware_{k}_bytes" in mem))
