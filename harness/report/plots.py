@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
+from ..analysis.figures import number  # noqa: E402
+
+COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:olive", "tab:cyan")  # 2–8 bits
 FEW = 10  # a reliability bin with fewer samples says little: drawn hollow and flagged
 
 
@@ -67,35 +69,45 @@ def reliability_diagram(rel_float: dict, rel_device: dict, title: str, device_la
     for col, (what, rf, rd) in enumerate(panels):
         top, bottom = axes[0][col], axes[1][col]
         top.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
-        for i, (rel, name, marker) in enumerate(((rf, "float", "o"), (rd, device_label, "s"))):
-            _reliability_curve(top, bottom, rel, f"{name} (ECE {rel['ece']:.3f})", marker, COLOURS[i], i)
-        top.set_ylabel("accuracy")
-        top.set_xlim(0, 1)
-        top.set_ylim(-0.02, 1.02)
-        top.set_title(f"{title} — {what}", fontsize=9)
-        top.legend(loc="upper left", fontsize=7)
-        bottom.set_ylabel("samples")
-        bottom.set_xlabel(f"top-1 confidence (hollow: bin of < {FEW} samples)")
-        bottom.legend(fontsize=7, loc="upper left")
+        curves = ((rf, "float", "o"), (rd, device_label, "s"))
+        for i, (rel, name, marker) in enumerate(curves):
+            _reliability_curve(top, bottom, rel, name, marker, (i, len(curves)))
+        _reliability_axes(top, bottom, f"{title} — {what}")
     return _png(fig)
 
 
-def _reliability_curve(top, bottom, rel: dict, label: str, marker: str, colour: str, i: int) -> None:
+def _reliability_curve(top, bottom, rel: dict, name: str, marker: str, slot: tuple[int, int], ms: float = 6) -> None:
+    """One series of a reliability diagram: accuracy per bin on `top` (hollow markers for bins of
+    fewer than FEW samples), the bins' sample counts on `bottom`. `slot` is (i, n): the i-th of n
+    series, whose count bars stand side by side in each equal-width bin."""
+    i, of = slot
+    colour = COLOURS[i % len(COLOURS)]
     conf, acc, n = map(np.asarray, (rel["confidence"], rel["accuracy"], rel["count"]))
     keep = n > 0
-    top.plot(conf[keep], acc[keep], "-", color=colour, label=label)
+    top.plot(conf[keep], acc[keep], "-", color=colour, label=f"{name} (ECE {number(rel['ece'])})")
     few = keep & (n < FEW)
-    top.plot(conf[keep & ~few], acc[keep & ~few], marker, color=colour, ls="none")
-    top.plot(conf[few], acc[few], marker, mfc="white", color=colour, ls="none")
-    name = label.split(" (")[0]
+    top.plot(conf[keep & ~few], acc[keep & ~few], marker, color=colour, ls="none", ms=ms)
+    top.plot(conf[few], acc[few], marker, mfc="white", color=colour, ls="none", ms=ms)
     if "edges" in rel:  # equal-mass: each bin's whole confidence span, outlined (spans of the two may overlap)
         edges = np.asarray(rel["edges"])
         bottom.bar(edges[:-1], n, width=np.maximum(np.diff(edges), 0.004), align="edge", fill=False,
                    edgecolor=colour, linewidth=1.2, hatch="//" if i else None, label=f"{name}: bin span")
         return
-    lo, wid = np.arange(len(n)) / len(n), 1 / len(n)  # equal-width: the two side by side in each bin
-    bottom.bar(lo + wid * (0.05 + 0.45 * i), n, width=wid * 0.45, align="edge", color=colour, edgecolor="black",
-               linewidth=0.4, label=name)
+    lo, wid = np.arange(len(n)) / len(n), 1 / len(n)  # equal-width: the series side by side in each bin
+    bottom.bar(lo + wid * (0.05 + 0.9 * i / of), n, width=wid * 0.9 / of, align="edge", color=colour,
+               edgecolor="black", linewidth=0.4, label=name)
+
+
+def _reliability_axes(top, bottom, title: str) -> None:
+    """Axes, labels and legends of a reliability panel (curves on top, counts below)."""
+    top.set_ylabel("accuracy")
+    top.set_xlim(0, 1)
+    top.set_ylim(-0.02, 1.02)
+    top.set_title(title, fontsize=9)
+    top.legend(loc="upper left", fontsize=7)
+    bottom.set_ylabel("samples")
+    bottom.set_xlabel(f"top-1 confidence (hollow: bin of < {FEW} samples)")
+    bottom.legend(fontsize=7, loc="upper left")
 
 
 def swap_histogram(hist: dict, title: str) -> bytes:
@@ -142,8 +154,12 @@ def layer_growth(rows: list[dict], title: str) -> bytes:
 
 
 def sweep_curves(table: dict, cal: dict, title: str) -> bytes:
-    """Per weight-bit count: error float/device and swaps (left), device reliability curves (right)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    """Per weight-bit count: error float/device and swaps (left), the device's reliability curves with
+    their bins' sample counts underneath (right, drawn as in the run report's reliability diagrams)."""
+    fig = plt.figure(figsize=(10, 5.4))
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 1])
+    a, b = fig.add_subplot(grid[:, 0]), fig.add_subplot(grid[0, 1])
+    counts = fig.add_subplot(grid[1, 1], sharex=b)
     ks = [int(name[1:]) for name in table]
     for key, label, style in (("error_float_pct", "error float %", "k--"), ("error_device_pct", "error device %", "o-"),
                               ("swapped_pct", "swapped %", "s-")):
@@ -152,14 +168,10 @@ def sweep_curves(table: dict, cal: dict, title: str) -> bytes:
     a.set_ylabel("%")
     a.invert_xaxis()
     a.legend(fontsize=8)
-    b.plot([0, 1], [0, 1], "k:")
-    for name, c in cal.items():
-        rel = c.get("reliability_device")
-        if rel:
-            conf, acc, n = map(np.asarray, (rel["confidence"], rel["accuracy"], rel["count"]))
-            b.plot(conf[n > 0], acc[n > 0], "o-", ms=3, label=f"{name[1:]} bits (ECE {rel['ece']:.3f})")
-    b.set_xlabel("top-1 confidence")
-    b.set_ylabel("accuracy")
-    b.legend(fontsize=8)
+    b.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
+    curves = [(name, c["reliability_device"]) for name, c in cal.items() if c.get("reliability_device")]
+    for i, (name, rel) in enumerate(curves):
+        _reliability_curve(b, counts, rel, f"{name[1:]} bits", "o", (i, len(curves)), ms=4)
+    _reliability_axes(b, counts, "device reliability per weight-bit count")
     fig.suptitle(title)
     return _png(fig)

@@ -59,6 +59,9 @@ def run(model: str, float_model: str, bits: Sequence[int], target: str, dataset:
     doc = render(table)
     write_atomic(run_dir / "sweep.md", doc.markdown().encode())
     cal = {n: m.get("calibration", {}) for n, m in read_json(run_dir / "metrics.json").items()}
+    doc.p("Right: the device's reliability per weight-bit count, accuracy against confidence per bin with the "
+          f"bins' sample counts underneath; hollow markers are bins of fewer than {plots.FEW} samples: read them "
+          "with care.")
     doc.img(plots.sweep_curves(table, cal, f"weight-bit sweep of {Path(model).name} on {target}"), "sweep")
     write_atomic(run_dir / "sweep.html", doc.html("weight-bit sweep").encode())
     return run_dir
