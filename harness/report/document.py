@@ -41,7 +41,7 @@ class Doc:
         return anchor
 
     def anchor(self, text: str) -> str:
-        base = re.sub(r"[^\w\- ]", "", text.lower()).strip().replace(" ", "-")
+        base = _slug(text)
         slug, n = base, 0
         while slug in self._anchors:
             n += 1
@@ -89,10 +89,22 @@ class Doc:
                 f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
 
 
+def _slug(text: str) -> str:
+    """A heading's anchor by GitHub's rule, so that Markdown links to it work there too."""
+    return re.sub(r"[^\w\- ]", "", text.lower()).strip().replace(" ", "-")
+
+
+def _forge_slug(doc: Doc, i: int) -> str:
+    """The anchor a forge gives heading `i` of the Markdown: its slug, -N for the N-th repeat."""
+    base = _slug(doc.blocks[i][2])
+    n = sum(1 for b in doc.blocks[:i] if b[0] == "h" and _slug(b[2]) == base)
+    return f"{base}-{n}" if n else base
+
+
 def _md_block(doc: Doc, i: int, b: tuple) -> str:
     kind = b[0]
-    if kind == "h":
-        return "#" * b[1] + " " + b[2]
+    if kind == "h":  # an anchor the forge would not give this heading (a glossary entry) gets an <a id>
+        return ("" if b[3] == _forge_slug(doc, i) else f'<a id="{b[3]}"></a>\n\n') + "#" * b[1] + " " + b[2]
     if kind == "p":
         return b[1]
     if kind == "banner":

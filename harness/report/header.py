@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..analysis.figures import differing, exact_share, number, percent
 from .document import Cell, Doc
-from .labels import label
+from .labels import SUMMARY_EXACT_COLUMNS, label
 from .memory import summary_cell, summary_header
 from .prose import answer, caveats
 
@@ -58,7 +58,7 @@ def summary_rows(ctx) -> tuple[list[str], list[list]]:
                     + _vs_tflm(m) + [fl.get("mae"), percent(cls.get("vs_float", {}).get("top1_agreement_pct")),
                                      summary_cell(ctx, mv.name)])
     return (["model", "verdict", "samples", "p50 µs"] + ([f"mean {unit}"] if ticks else [])
-            + ["exact vs TFLM %", "differing vs TFLM", "max |Δ| LSB", "MAE vs float", "top-1 agree vs float %",
+            + [h for _, h in SUMMARY_EXACT_COLUMNS] + ["MAE vs float", "top-1 agree vs float %",
                summary_header(ctx.target)], rows)
 
 

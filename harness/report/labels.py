@@ -1,17 +1,13 @@
-"""Human labels for every metric key a report shows, and links into the glossary (docs/metrics.md).
+"""Human labels for every metric key a report shows, and links to the report's own glossary.
 
 Reports never print machine keys (`vs_tflm.top1_agreement_pct`): each key has a label here, and a
 key without one is spelled out by `label()` (underscores to spaces, `pct` to %). Each report
-section links to the glossary anchor that defines its figures; tests check the anchors exist."""
+section links to an in-page glossary anchor (glossary.py defines the figures under these labels,
+at the end of the report), so the links work wherever the results folder goes."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from ..analysis.figures import byte_size
-
-GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 REFERENCES = {"tflm": "TFLM oracle", "reference": "tflite-runtime reference kernels",
               "optimized": "tflite-runtime optimised kernels", "float": "float twin"}
@@ -26,10 +22,23 @@ LABELS = {
     "float_softmax_sum_dev_mean": "mean |Σp − 1| per sample, float twin",
     "float_softmax_sum_dev_max": "max |Σp − 1| per sample, float twin",
     "top1_agreement_pct": "top-1 agreement %", "swapped_pct": "predictions changed %",
-    "swapped": "predictions changed",
+    "swapped": "predictions changed", "max_lsb": "max LSB",
 }
 
-# report section → anchor in docs/metrics.md (an <a id> there)
+# the column headers of the report's tables, by the key each column shows (glossary.py defines them)
+LSB_COLUMNS = (("exact_pct", "exact %"), ("differing", "differing"), ("mean_abs", "mean |d|"),
+               ("max_abs", "max |d|"), ("samples_differing_pct", "samples differing %"))
+FLOAT_COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("max_abs", "max |Δ|"), ("cosine", "cosine"), ("l2_rel", "L2 rel"),
+                 ("snr_db", "SNR dB"))
+LATENCY_COLUMNS = (("n", "inferences"), ("min_us", "min µs"), ("p50_us", "p50 µs"), ("mean_us", "mean µs"),
+                   ("p90_us", "p90 µs"), ("p99_us", "p99 µs"), ("max_us", "max µs"), ("std_us", "std µs"),
+                   ("load_time_s", "model load s"))
+TOP1_COLUMNS = (("top1_agreement_pct", "agreement %"), ("swapped", "predictions changed"), ("swapped_pct", "changed %"))
+SUMMARY_EXACT_COLUMNS = (("exact_pct", "exact vs TFLM %"), ("differing", "differing vs TFLM"),
+                         ("max_lsb", "max |Δ| LSB"))
+LAYER_COLUMNS = (("exact_pct", "exact %"), ("max_abs", "max |Δ| LSB"), ("float_mae", "float MAE vs twin"))
+
+# the glossary's sections (in-page anchors of report.html/md; docs/metrics.md has the same <a id>s)
 ANCHORS = ("lsb-drift", "exactness", "float-drift", "classification", "sanity", "latency", "regression",
            "calibration", "per-layer", "memory", "caveats", "sweep")
 
@@ -52,13 +61,12 @@ def tensor(key: str) -> str:
     return key.replace("outputs_", "output ")
 
 
-def glossary_link(anchor: str, report_dir: Path) -> str:
-    """A Markdown link from a report in `report_dir` to a glossary anchor (relative, so it works in
-    the browser and on a forge alike)."""
+def glossary_link(anchor: str) -> str:
+    """A Markdown link to a section of the report's own glossary: in-page, so it keeps working when
+    the results folder is moved or the harness is installed without its docs/."""
     if anchor not in ANCHORS:
         raise ValueError(f"no glossary anchor {anchor!r}")
-    rel = os.path.relpath(GLOSSARY, report_dir)
-    return f"[definitions]({Path(rel).as_posix()}#{anchor})"
+    return f"[definitions](#{anchor})"
 
 
 def size(n: int | None) -> str:

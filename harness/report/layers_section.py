@@ -7,6 +7,7 @@ import re
 from ..analysis.per_layer import first_divergence
 from . import plots
 from .document import Doc
+from .labels import LAYER_COLUMNS
 
 NAME_WIDTH = 48
 
@@ -46,8 +47,8 @@ def section(doc: Doc, ctx, name: str, rows: list[dict]) -> None:
     doc.h(3, "Per-layer drift (device vs TFLM oracle, same inputs)")
     doc.p(f"{claim(rows)} ({ctx.gloss('per-layer')})")
     first, _ = first_divergence(rows)
-    doc.table(["op", "type", "tensor", "exact %", "max |Δ| LSB", "float MAE vs twin", ""],
-              [[r["index"], r["op"], short_name(r["name"]), r["exact_pct"], r["max_abs"], r.get("float_mae"),
+    doc.table(["op", "type", "tensor"] + [h for _, h in LAYER_COLUMNS] + [""],
+              [[r["index"], r["op"], short_name(r["name"]), *(r.get(k) for k, _ in LAYER_COLUMNS),
                 "← first seen" if r is first else r.get("note", "")] for r in rows])
     if ctx.with_plots and _worth_a_plot(rows):
         doc.img(plots.layer_growth(rows, f"{name}: drift through depth"), f"{name} per-layer drift")

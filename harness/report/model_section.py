@@ -4,7 +4,6 @@ classification, calibration, per-layer drift, sanity — each with human labels 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..analysis.figures import differing, exact_share, number, percent
 from ..results.files import read_npz
@@ -13,7 +12,8 @@ from . import calibration_section, layers_section, plots
 from .attribution import report_section as attribution_section
 from .document import Doc
 from .eembc import section as eembc_section
-from .labels import REFERENCES, glossary_link, label, size, tensor
+from .labels import (FLOAT_COLUMNS, LATENCY_COLUMNS, LSB_COLUMNS, REFERENCES, TOP1_COLUMNS, glossary_link, label,
+                     size, tensor)
 from .memory import memory_rows
 from .prose import model_caveat
 
@@ -34,7 +34,7 @@ class Ctx:
         return self.meta.get("target", {})
 
     def gloss(self, anchor: str) -> str:
-        return glossary_link(anchor, Path(self.rd.path).resolve())
+        return glossary_link(anchor)
 
 
 def model_section(doc: Doc, ctx: Ctx, name: str) -> None:
@@ -90,9 +90,8 @@ def _latency(doc: Doc, ctx: Ctx, name: str, m: dict) -> None:
     lat = m["latency"]
     doc.h(3, "Latency (on the device, warm-up excluded)")
     doc.p(f"Per inference, around invoke() only ({ctx.gloss('latency')}).")
-    doc.table(["inferences", "min µs", "p50 µs", "mean µs", "p90 µs", "p99 µs", "max µs", "std µs", "model load s"],
-              [[lat.get(k) for k in ("n", "min_us", "p50_us", "mean_us", "p90_us", "p99_us", "max_us", "std_us")]
-               + [m["load_time_s"]]])
+    figures = {**lat, "load_time_s": m["load_time_s"]}
+    doc.table([h for _, h in LATENCY_COLUMNS], [[figures.get(k) for k, _ in LATENCY_COLUMNS]])
     if "ticks" in m:
         tk = m["ticks"]
         doc.p(f"Per inference: mean {number(float(tk['mean']))} {tk['unit']} "
@@ -113,17 +112,17 @@ def _drift_tables(doc: Doc, ctx: Ctx, name: str, m: dict) -> None:
     rows = [[tensor(k), REFERENCES.get(ref, ref), exact_share(v), differing(v), v["mean_abs"], v["max_abs"],
              percent(v["samples_differing_pct"])]
             for k, tm in m["tensors"].items() for ref, v in tm["vs"].items()]
-    doc.table(["tensor", "reference", "exact %", "differing", "mean |d|", "max |d|", "samples differing %"], rows)
+    doc.table(["tensor", "reference"] + [h for _, h in LSB_COLUMNS], rows)  # rows in LSB_COLUMNS' order
     if ctx.with_plots:
         _lsb_plot(doc, name, m)
-    rows = [[tensor(k), who, f["mae"], f["rmse"], f["max_abs"], f["cosine"], f["l2_rel"], f["snr_db"]]
+    rows = [[tensor(k), who, *(f.get(c) for c, _ in FLOAT_COLUMNS)]
             for k, tm in m["tensors"].items()
             for who, f in (("device", tm.get("float")), ("TFLM oracle", tm.get("float_oracle"))) if f]
     if rows:
         doc.h(3, "Float drift vs the float twin (dequantised)")
         doc.p(f"The int8 outputs dequantised against the float model on the same inputs ({ctx.gloss('float-drift')}); "
               "the TFLM row is the quantisation error itself, the device row adds what the board does.")
-        doc.table(["tensor", "int8 from", "MAE", "RMSE", "max |Δ|", "cosine", "L2 rel", "SNR dB"], rows)
+        doc.table(["tensor", "int8 from"] + [h for _, h in FLOAT_COLUMNS], rows)
 
 
 def _lsb_plot(doc: Doc, name: str, m: dict) -> None:
@@ -141,7 +140,7 @@ def _lsb_plot(doc: Doc, name: str, m: dict) -> None:
 def _classification(doc: Doc, c: dict) -> None:
     """Top-1 agreement per reference (one row each), then the accuracies when labels exist."""
     refs = [(k[3:], v) for k, v in c.items() if k.startswith("vs_") and isinstance(v, dict)]
-    doc.table(["top-1 against", "agreement %", "predictions changed", "changed %"],
+    doc.table(["top-1 against"] + [h for _, h in TOP1_COLUMNS],  # rows in TOP1_COLUMNS' order
               [[REFERENCES.get(ref, ref), percent(v.get("top1_agreement_pct")), v.get("swapped"),
                 percent(v.get("swapped_pct"))] for ref, v in refs])
     acc = [[label(k), percent(v)] for k, v in c.items() if not isinstance(v, dict)]

@@ -11,9 +11,13 @@ from ..analysis.verdict import summarise
 from ..errors import RegressionFailed
 from ..results.files import read_json, write_text
 from ..results.rundir import RunDir
+from . import glossary
 from .document import Doc
 from .header import head, target_section
+from .labels import ANCHORS
 from .model_section import Ctx, model_section
+
+RUN_GLOSSARY = tuple(a for a in ANCHORS if a != "sweep")  # the sweep's entry is in sweep.html
 
 
 def build(rd: RunDir, with_plots: bool = True, baseline: str | None = None,
@@ -22,6 +26,8 @@ def build(rd: RunDir, with_plots: bool = True, baseline: str | None = None,
     ctx = context(rd, with_plots, baseline)
     mets = ctx.mets
     doc = Doc()
+    for anchor in RUN_GLOSSARY:  # the glossary's anchors are the links' targets: no heading may take them
+        doc.anchor(anchor)
     ctx.anchors.update({name: doc.anchor(f"Model {name}") for name in mets})
     head(doc, ctx)
     target_section(doc, ctx, _board_warnings)
@@ -29,6 +35,7 @@ def build(rd: RunDir, with_plots: bool = True, baseline: str | None = None,
         doc.blocks += regression.blocks
     for name in mets:
         model_section(doc, ctx, name)
+    glossary.section(doc, RUN_GLOSSARY)
     return doc
 
 

@@ -16,12 +16,14 @@ import pytest
 from harness.analysis import metrics
 from harness.analysis.calibration import reliability, reliability_equal_mass
 from harness.analysis.figures import byte_size, number
-from harness.report.labels import ANCHORS, GLOSSARY, label
+from harness.report import glossary
+from harness.report.labels import ANCHORS, label
 from harness.report.layers_section import claim, short_name
 from tests.common import run_cli
 
 MACHINE_KEY = re.compile(r"\b(vs_[a-z]+\.\w+|\w+_pct|\w+_dev_(?:mean|max)|top1_\w+|\w+_bytes)\b")
 E_NOTATION = re.compile(r"\d(?:\.\d+)?e[+-]\d\d")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +70,17 @@ def test_human_labels_and_one_number_format(run):
     assert not MACHINE_KEY.findall(tables), MACHINE_KEY.findall(tables)[:10]
     latency_rows = [line for line in md.splitlines() if line.startswith("| 30 |")]  # n = 30 inferences
     assert latency_rows and not any(E_NOTATION.search(r) for r in latency_rows), latency_rows[:3]
-    for anchor in set(re.findall(r"metrics\.md#([\w-]+)", md)):
-        assert f'<a id="{anchor}"></a>' in GLOSSARY.read_text(), anchor
+
+def test_definitions_links_stay_in_the_page(run):
+    """Every "definitions" link goes to the report's own glossary (its last section), never to a path
+    outside the results folder; the Markdown gets the same anchors."""
+    md, html = (run / "report.md").read_text(), (run / "report.html").read_text()
+    linked = set(re.findall(r"\[definitions\]\(#([\w-]+)\)", md))
+    assert {"lsb-drift", "float-drift", "latency", "calibration", "per-layer", "sanity"} <= linked, linked
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    assert linked <= ids and all(f'<a id="{a}"></a>' in md for a in linked)
+    assert "metrics.md#" not in html and "metrics.md#" not in md
+    assert _sections(md)[-1] == "## Glossary" and "<td>exact vs TFLM %</td>" in html.split('id="glossary"')[1]
 
 
 def test_memory_on_host_and_bit_exact_plots_left_out(run):
@@ -100,8 +111,15 @@ def test_labels_never_show_machine_keys():
     assert label("vs_tflm.top1_agreement_pct") == "top-1 agreement vs TFLM oracle %"
     assert label("float_softmax_sum_dev_max") == "max |Σp − 1| per sample, float twin"
     assert not MACHINE_KEY.search(label("some_new_metric_pct"))
-    text = GLOSSARY.read_text()
-    assert all(f'<a id="{a}"></a>' in text for a in ANCHORS)
+
+
+def test_docs_metrics_lists_the_glossarys_terms():
+    """The report's glossary is the short form of docs/metrics.md: the same sections (anchors), and
+    every metric key the glossary defines is named there."""
+    text = DOCS.read_text()
+    assert set(re.findall(r'<a id="([\w-]+)"></a>', text)) == set(ANCHORS) == set(glossary.entries())
+    named = {w for span in re.findall(r"`([^`]+)`", text) for w in re.findall(r"\w+", span)}
+    assert glossary.keys() - named == set()
 
 
 def _row(i, op, max_abs, first=False):
