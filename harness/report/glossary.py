@@ -63,7 +63,6 @@ _DEFINITIONS = {
     "std_us": "standard deviation; exactly 0 when every inference took the same time",
     "load_time_s": "time to put the model on the target and have it accepted",
     # regression tolerances (`tolerances` of the bench config)
-    "max_lsb_tolerance": "largest |d| allowed against the baseline's outputs",
     "min_exact_pct": "least share of elements equal to the baseline's",
     "max_swapped_pct": "most predictions allowed to change against the baseline's",
     "max_latency_increase_pct": "largest p50 latency increase allowed (never compared across time units)",
@@ -113,8 +112,7 @@ def _keyed(columns, **meaning: str) -> list[tuple[str, str]]:
 def entries() -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """anchor → (title, [(label as the report prints it, definition)]), in ANCHORS' order."""
     memory = dict(MCU_ROWS + HOST_ROWS)
-    tolerances = [(k, label(k.removesuffix("_tolerance"))) for k in
-                  ("max_lsb_tolerance", "min_exact_pct", "max_swapped_pct", "max_latency_increase_pct")]
+    tolerances = [(k, label(k)) for k in ("max_lsb", "min_exact_pct", "max_swapped_pct", "max_latency_increase_pct")]
     return {
         "lsb-drift": ("LSB drift: d = q_device − q_ref per output element, against each int8 reference",
                       _keyed(LSB_COLUMNS)),
@@ -128,7 +126,8 @@ def entries() -> dict[str, tuple[str, list[tuple[str, str]]]]:
             "saturated_low_pct", "saturated_high_pct", "dead_outputs", "negative_confidences", "worst_confidence",
             "softmax_sum_dev_mean", "softmax_sum_dev_max", "float_softmax_sum_dev_mean", "float_softmax_sum_dev_max"))),
         "latency": ("Latency figures", _keyed(LATENCY_COLUMNS)),
-        "regression": ("Regression against a baseline (tolerances)", _keyed(tolerances)),
+        "regression": ("Regression against a baseline (tolerances)",
+                       _keyed(tolerances, max_lsb="largest |d| allowed against the baseline's outputs")),
         "calibration": ("Calibration and changed predictions (float twin vs device)", _keyed(CAL_ROWS)),
         "per-layer": ("Per-layer drift (device vs TFLM oracle, op by op)", _keyed(
             LAYER_COLUMNS, exact_pct="the worst share, over the samples, of the op's output equal to the oracle's",
@@ -152,4 +151,4 @@ def section(doc: Doc, anchors=ANCHORS) -> None:
 
 def keys() -> set[str]:
     """Every metric key the glossary defines (docs/metrics.md must name each one)."""
-    return {k.removesuffix("_tolerance") for k in _DEFINITIONS}
+    return set(_DEFINITIONS)
