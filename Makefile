@@ -49,7 +49,7 @@ BENCH_DEPS := $(STAMPS)/apt-emu
 BENCH_WRAP := $(PY) -m tools.rpi4_emu run --
 endif
 
-.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo recipes recipes-venv recipes-doc
+.PHONY: bench test test-long perf models venv clean distclean doctor targets rpi4-emu firmware lab-demo recipes recipes-venv recipes-doc readme-figures
 
 bench: $(STAMPS)/venv $(BENCH_DEPS)
 	@printf '== make bench TARGET=%s CONFIG=%s\n' "$$HB_TARGET" "$$HB_CONFIG"
@@ -79,6 +79,10 @@ $(STAMPS)/recipes-venv: tools/requirements-recipes.txt $(STAMPS)/apt-host
 	@test -x $(ROOT)/.venv-recipes/bin/python || python3 -m venv $(ROOT)/.venv-recipes
 	@$(ROOT)/.venv-recipes/bin/pip install -q --disable-pip-version-check -r tools/requirements-recipes.txt
 	@mkdir -p $(STAMPS) && touch $@
+
+# README.md's report excerpts (<!-- figures:… --> blocks): the benches they quote, run now (tools/readme_figures.py).
+readme-figures: $(STAMPS)/venv $(STAMPS)/apt-fw
+	@cd $(ROOT) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m tools.readme_figures
 
 firmware: $(STAMPS)/apt-fw
 	@$(MAKE) -s -C $(ROOT)/firmware BOARD=mps2-an386

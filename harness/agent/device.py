@@ -112,7 +112,18 @@ def facts(runtime: str, kernels: str, threads: int) -> dict:
         "kernels": kernels, "threads": threads, "emulated": emu,
         "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [],
         "boot_id": _read("/proc/sys/kernel/random/boot_id"),
+        "peak_rss_bytes": peak_rss(),
     }
+
+
+def peak_rss() -> int | None:
+    """This process's peak resident memory in bytes (the agent runs the models in-process)."""
+    try:
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
+    except (ImportError, OSError, ValueError):
+        return None
 
 
 class Model:

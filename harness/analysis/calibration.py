@@ -40,6 +40,22 @@ def reliability(conf: np.ndarray, pred: np.ndarray, labels: np.ndarray, bins: in
             "accuracy": np.nan_to_num(acc, nan=-1).tolist(), "confidence": np.nan_to_num(mean_conf, nan=-1).tolist()}
 
 
+def reliability_equal_mass(conf: np.ndarray, pred: np.ndarray, labels: np.ndarray, per_bin: int = 20) -> dict:
+    """The same over bins of (nearly) equal sample counts — at least `per_bin` samples each, at most
+    ECE_BINS bins: with few samples equal-width bins hold 1–3 samples and zig-zag; these do not."""
+    conf = np.asarray(conf, dtype=np.float64)
+    order = np.argsort(conf, kind="stable")
+    correct = (pred == labels).astype(np.float64)[order]
+    groups = np.array_split(np.arange(len(conf)), max(1, min(ECE_BINS, len(conf) // per_bin)))
+    c = conf[order]
+    count = [int(len(g)) for g in groups if len(g)]
+    acc = [float(correct[g].mean()) for g in groups if len(g)]
+    mean_conf = [float(c[g].mean()) for g in groups if len(g)]
+    gap = sum(n * abs(a - m) for n, a, m in zip(count, acc, mean_conf)) / max(len(conf), 1)
+    return {"ece": float(gap), "bins": len(count), "count": count, "accuracy": acc, "confidence": mean_conf,
+            "edges": [float(c[g[0]]) for g in groups if len(g)] + ([float(c[-1])] if len(c) else [])}
+
+
 def swap_histogram(conf: np.ndarray, swapped: np.ndarray, bins: int = SWAP_BINS) -> dict:
     """Swapped predictions and all samples per equal-width bin of a model's top-1 confidence."""
     idx = np.minimum((conf * bins).astype(np.int64), bins - 1)
@@ -72,6 +88,8 @@ def study(device_scores: np.ndarray, float_scores: np.ndarray, labels: np.ndarra
         res.update({"error_float_pct": err_f, "error_device_pct": err_d, "delta_error_pct": delta,
                     "swaps_per_abs_delta_error": (res["swapped_pct"] / abs(delta)) if delta else None,
                     "reliability_float": reliability(cf, af, labels), "reliability_device": reliability(cd, ad, labels)})
+        res["reliability_float_equal_mass"] = reliability_equal_mass(cf, af, labels)
+        res["reliability_device_equal_mass"] = reliability_equal_mass(cd, ad, labels)
         res["ece_float"] = res["reliability_float"]["ece"]
         res["ece_device"] = res["reliability_device"]["ece"]
     return res

@@ -10,6 +10,7 @@ from ..errors import ResultsError
 from ..results.files import read_json, read_npz
 from ..results.rundir import RunDir
 from . import metrics
+from .figures import exactness_verdict
 
 
 def compare_model(a: RunDir, b: RunDir, name: str) -> dict:
@@ -39,3 +40,8 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, dict]:
     if not common:
         raise ResultsError(f"{run_a} and {run_b} share no model (same name and sha256)")
     return {n: compare_model(a, b, n) for n in common}
+
+
+def verdicts(results: dict[str, dict], who: str) -> dict[str, str]:
+    """Per model: "bit-exact with <who> (…)" or "not bit-exact vs <who>: …", with counts."""
+    return {n: exactness_verdict(r["exactness"], who) for n, r in results.items()}

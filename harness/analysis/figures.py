@@ -90,3 +90,41 @@ def exactness_verdict(e: dict, who: str) -> str:
     if not e.get("differing"):
         return f"bit-exact with {who} ({count(e['elements'])} elements in {count(e['samples'])} samples)"
     return f"not bit-exact vs {who}: {differing(e, 'differ')}"
+
+
+def number(v) -> str:
+    """The one formatter of a figure in a table (report, compare, terminal): never e-notation for
+    ordinary values (latencies of 19 250 µs print as such, not 1.925e+04), integers and values
+    ≥ 1000 grouped by spaces, four significant digits below that — widened by `honest` so that a
+    value that is not exactly 0, ±1 or ±100 never prints as one. None (not applicable) is "–"."""
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return count(v) if abs(v) >= 1000 else str(v)
+    if not isinstance(v, float):
+        return str(v)
+    if v != v:
+        return "nan"
+    if abs(v) == float("inf"):
+        return "∞" if v > 0 else "−∞"
+    if abs(v) >= 1e15:
+        return f"{v:.3e}"
+    if v.is_integer() or abs(v) >= 999.95:
+        return number(int(round(v)))
+    if abs(v) >= 1e-4:
+        return honest(v)
+    if abs(v) >= 1e-6:  # small but ordinary (a float MAE): fixed notation, three significant digits
+        digits = 2 - int(f"{abs(v):e}".split("e")[1])
+        return f"{v:.{digits}f}".rstrip("0")
+    return f"{v:.3g}"
+
+
+def byte_size(n: float) -> str:
+    """A size in decimal units, as the terminal summary prints it: 984 B, 1.3 kB, 82.8 kB, 2.5 MB."""
+    for unit in ("B", "kB", "MB"):
+        if abs(n) < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"

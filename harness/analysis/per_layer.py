@@ -136,3 +136,12 @@ def _merge(per_sample: list[list[dict]]) -> list[dict]:
     for r in merged:
         r["first_diverging"] = r is first
     return merged
+
+
+def first_divergence(rows: list[dict]) -> tuple[dict | None, list[dict]]:
+    """The claim a report may make: the first op seen to diverge (among readable tensors only) and
+    the ops before it whose tensors could not be read — when there are any, the drift may start in
+    one of them, and "first diverging op" must not be said without that."""
+    first = next((r for r in rows if r.get("first_diverging")), None)
+    stop = rows.index(first) if first is not None else len(rows)
+    return first, [r for r in rows[:stop] if r.get("max_abs") is None]

@@ -29,6 +29,7 @@ class TargetInfo:
     clock_hz: int | None = None
     boot_id: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, int] = field(default_factory=dict)  # firmware_{text,data,bss}_bytes (core/elf.py)
 
     def ticks_to_ns(self, ticks: np.ndarray) -> np.ndarray:
         """Per-inference ticks → ns (cycles / clock for MCUs)."""
@@ -63,11 +64,26 @@ class RunResult:
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # more [n, ...] arrays for outputs/<model>.npz
 
 
+class Watcher:
+    """Told about long steps while they go on, so that the user sees them (the bench's progress
+    display, ui.RunProgress, implements it; this default tells no one). Calls are cheap and frequent."""
+
+    def phase(self, text: str) -> None:
+        """A step starts: "boot", "upload", "run" …"""
+
+    def uploaded(self, done: int, total: int) -> None:
+        """`done` of a model's `total` bytes are sent (0 when the upload starts)."""
+
+    def inferences(self, n: int) -> None:
+        """n more inferences of the current run() are finished."""
+
+
 class Driver(ABC):
     """One kind of target. Subclasses register with @register("kind")."""
 
     kind: str = ""
     options_class: type | None = None  # the dataclass of targets/*.yaml `options:` (ranges declared with opt())
+    watcher: Watcher = Watcher()  # the bench sets its own; run() reports inferences as they finish
 
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
@@ -90,6 +106,11 @@ class Driver(ABC):
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Intermediate tensors (index → raw array) for one sample; per-layer drift."""
         raise TargetError(f"target {self.target.name}: kind {self.kind} cannot read intermediate tensors")
+
+    def memory(self) -> dict[str, int]:
+        """Memory the current model took, measured after its inferences (docs/results.md):
+        arena_used_bytes / arena_bytes on MCUs, peak_rss_bytes where a process ran it."""
+        return {}
 
     def figures(self, inputs: Sequence[np.ndarray]) -> dict:
         """Figures this kind of target measures its own way once a model's inferences are done

@@ -25,6 +25,8 @@ from ..runtimes.runner import KERNELS, Runner
 from . import register
 from .base import Driver, LoadInfo, RunResult, TargetInfo
 
+RUN_STEP = 32  # rows per call to the worker: progress moves within a batch, the calls stay few
+
 
 @dataclass(frozen=True)
 class HostOptions:
@@ -79,8 +81,20 @@ class HostDriver(Driver):
             return (f"tflite-runtime refused the model ({e}); reference = TFLM",)
 
     def run(self, inputs: Sequence[np.ndarray]) -> RunResult:
-        outputs, times = self._runner.run(inputs)
-        return RunResult(outputs, times)
+        """In steps of RUN_STEP rows, so that progress moves while a batch runs."""
+        n = len(inputs[0]) if len(inputs) else 0
+        parts = []
+        for start in range(0, max(n, 1), RUN_STEP):
+            parts.append(self._runner.run([x[start:start + RUN_STEP] for x in inputs]))
+            self.watcher.inferences(len(parts[-1][1]))
+        if len(parts) == 1:
+            return RunResult(*parts[0])
+        return RunResult([np.concatenate(o) for o in zip(*(p[0] for p in parts))], np.concatenate([p[1] for p in parts]))
+
+    def memory(self) -> dict[str, int]:
+        """Peak RSS of the worker process that ran the model (VmHWM)."""
+        rss = self._runner.peak_rss()
+        return {} if rss is None else {"peak_rss_bytes": rss}
 
     def tensors(self, inputs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Each op's output tensor for one sample, from a second, preserve-all interpreter."""

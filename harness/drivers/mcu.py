@@ -84,6 +84,7 @@ class McuDriver(Driver):
         o = self.opts
         link = Link(self._connect(), self.url(), o.frame_timeout, o.retries, o.window)
         self.client = TargetClient(link, o.chunk, o.profile, o.invoke_timeout)
+        self.client.sent = self._sent
         facts = self.client.hello(o.hello_timeout)
         self.hello_facts = facts
         clock = o.clock_hz or int(facts.get("clock_hz", 0)) or None
@@ -106,6 +107,7 @@ class McuDriver(Driver):
             raise UnsupportedModel(f"{name}: the model is {len(model)} bytes; target {self.target.name} holds at most "
                                    f"{cap} bytes (max_model_bytes); needs {len(model) - cap} bytes more")
         t0 = time.perf_counter()
+        self.watcher.phase("upload")
         try:
             try:
                 up = self.client.load(model)
@@ -122,6 +124,18 @@ class McuDriver(Driver):
                         self.client.specs("inputs"), self.client.specs("outputs"),
                         facts={"upload_s": up, "upload_bytes": len(model), "arena_used": info["arena_used"],
                                "arena_bytes": info["arena_bytes"], "ops": info["ops"], "tensors": info["tensors"]})
+
+    def _sent(self, done: int, total: int) -> None:
+        """Upload progress for the watcher; planning follows the last chunk."""
+        self.watcher.uploaded(done, total)
+        if done == total:
+            self.watcher.phase("plan")
+
+    def memory(self) -> dict[str, int]:
+        """The arena the firmware's planner used for the model (LOAD_END reply) and its capacity."""
+        plan = self.client.plan if self.client else {}
+        return {k: int(plan[src]) for k, src in (("arena_used_bytes", "arena_used"), ("arena_bytes", "arena_bytes"))
+                if isinstance(plan.get(src), int)}
 
     def _recover(self, why: Exception) -> None:
         """After a reboot: HELLO, reload the model as it was."""
@@ -149,13 +163,15 @@ class McuDriver(Driver):
         while done < n:
             stop = min(n, done + self.opts.batch)
             try:
-                done += self.client.run_batch(rows, done, stop, outs, ticks, op_ticks)
+                got = self.client.run_batch(rows, done, stop, outs, ticks, op_ticks)
             except (TargetRebooted, NotLoaded) as e:
-                done += e.done
+                got = e.done
                 if self.reboots - reboots0 >= MAX_REBOOTS:
                     raise TargetError(f"target {self.target.name}: rebooted {MAX_REBOOTS} times in one run; "
                                       f"last: {e}") from None
                 self._recover(e)
+            done += got
+            self.watcher.inferences(got)
         scale = self.tick_scale()
         if scale != 1.0:
             ticks = np.rint(ticks * scale).astype(np.int64)

@@ -23,6 +23,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import elf
 from ..core.schema import opt
 from ..core.paths import ROOT
 from ..errors import ConfigError, LinkError, TargetError
@@ -253,8 +254,10 @@ class QemuDriver(QemuProcess, McuDriver):
         return icount_tick_scale(self.opts.icount, self.opts.clock_hz, getattr(self, "hello_facts", None))
 
     def open(self) -> TargetInfo:
+        self.watcher.phase("firmware build")
         self.build()
         try:
+            self.watcher.phase("boot")
             self._launch()
             info = super().open()
         except BaseException:
@@ -265,7 +268,7 @@ class QemuDriver(QemuProcess, McuDriver):
                                f"{self.tick_scale():g}); not cycles of a real core")
                  if self.opts.icount is not None else "SysTick follows host time without -icount"}
         return TargetInfo(info.name, info.kind, info.board, info.cpu, info.time_unit, info.clock_hz,
-                          info.boot_id, facts)
+                          info.boot_id, facts, elf.sizes(self.elf()))
 
     def load(self, model: bytes, name: str):
         with self._explained():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import time
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -51,6 +51,7 @@ class TargetClient:
         self.model = b""
         self.preserve = False  # the model is planned with every tensor kept (tensors())
         self.arena_limit = 0
+        self.sent: Callable[[int, int], None] | None = None  # hears (bytes sent, total) while uploading
 
     @property
     def facts(self) -> dict:
@@ -81,10 +82,18 @@ class TargetClient:
         t0 = time.perf_counter()
         have = self.link.request(wire.LOAD_BEGIN, wire.pack_load_begin(len(data), hashlib.sha256(data).digest()))
         if have != CACHED:
-            step = self.chunk or len(data) or 1
-            self.link.transact(Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4)
-                               for o in range(0, len(data), step))
+            self.link.transact(self._chunks(data))
+        if self.sent is not None:
+            self.sent(len(data), len(data))
         return time.perf_counter() - t0
+
+    def _chunks(self, data: bytes) -> Iterator[Req]:
+        """LOAD_CHUNKs, taken by the window as it has room: `sent` follows the link, not the list."""
+        step = self.chunk or len(data) or 1
+        for o in range(0, len(data), step):
+            if self.sent is not None:
+                self.sent(o, len(data))
+            yield Req(wire.LOAD_CHUNK, wire.pack_offset_data(o, data[o:o + step]), data_at=4)
 
     def replan(self, preserve: bool = False, arena_limit: int | None = None) -> dict:
         """LOAD_END: check and plan the uploaded model (every tensor kept if `preserve`; an arena of

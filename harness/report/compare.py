@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from ..analysis.figures import count, differing, exact_share, exactness_verdict, percent
+from ..analysis.compare import verdicts
+from ..analysis.figures import count, differing, exact_share, percent
 from .document import Doc
 
 
@@ -27,8 +28,8 @@ def render_pair(results: dict[str, dict], title: str) -> Doc:
             for n, r in results.items() for k, t in r["tensors"].items()]
     doc.table(["model", "tensor", "samples", "exact %", "differing", "mean |d|", "max |d|", "swapped",
                "p50 µs A", "p50 µs B", "latency Δ %"], rows)
-    for n, r in results.items():
-        doc.p(f"{n}: run A is " + exactness_verdict(r["exactness"], "run B") + ".")
+    for n, line in verdicts(results, "run B").items():
+        doc.p(f"{n}: run A is {line}.")
     return doc
 
 

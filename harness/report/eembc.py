@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.figures import number, percent
 from ..analysis.metrics import float_drift
 from ..core.tensors import TensorSpec
 from ..drivers.eembc import values as ev
@@ -44,13 +45,13 @@ def _recovery(doc: Doc, mm: dict, out: dict, refs: dict) -> None:
         return
     ok = ev.resolves_one_lsb(spec.scale, 3, "auto")
     doc.p(f"The device prints dequantised outputs; the int8 outputs above are recovered with the model's output "
-          f"scale {spec.scale:.6g} and zero point {spec.zero_point}. "
-          + (f"Three decimals resolve one LSB at this scale (one step {spec.scale:.4g} > the 0.0015 a truncated or "
+          f"scale {number(spec.scale)} and zero point {spec.zero_point}. "
+          + (f"Three decimals resolve one LSB at this scale (one step {number(spec.scale)} > the 0.0015 a truncated or "
              "rounded three-decimal value leaves open): every value maps to exactly one int8 value."
-             if ok else f"Three decimals cannot resolve one LSB at this scale ({spec.scale:.4g} ≤ 0.0015): "
+             if ok else f"Three decimals cannot resolve one LSB at this scale ({number(spec.scale)} ≤ 0.0015): "
              "a printed value may fit two int8 values.")
-          + (f" {amb} of {printed.size} printed values fitted more than one int8 value; the nearest was taken, so the "
-             "LSB figures are not a proof of exactness." if amb else ""))
+          + (f" {number(amb)} of {number(printed.size)} printed values fitted more than one int8 value; the nearest "
+             "was taken, so the LSB figures are not a proof of exactness." if amb else ""))
     rows = [["printed − (q − zp)·scale of the recovered q", *_drift_row(float_drift(printed, exact))]]
     if "float_0" in refs:
         twin = refs["float_0"].reshape(printed.shape)
@@ -64,9 +65,9 @@ def _drift_row(d: dict) -> list:
 
 def _performance(doc: Doc, p: dict) -> None:
     doc.p(f"Performance mode (the runner's): {len(p['windows'])} windows of `infer {p['n']} {p['warmup']}`, each on "
-          f"one uploaded sample. Median throughput {p['median_throughput_inf_s']:.3f} inferences per second of the "
-          f"device's m-lap-us clock, median latency {p['median_latency_us']:.1f} m-lap-us µs "
-          f"({p['median_per_inference']:.0f} {p['unit']} per inference). "
+          f"one uploaded sample. Median throughput {number(p['median_throughput_inf_s'])} inferences per second of the "
+          f"device's m-lap-us clock, median latency {number(p['median_latency_us'])} m-lap-us µs "
+          f"({number(p['median_per_inference'])} {p['unit']} per inference). "
           + ("Valid for a submission." if p["valid_for_submission"] else
              f"Not valid for a submission: {p['not_valid_because']}.") + f" {p['time_note']}.")
     doc.table(["window", "sample", "N", "W", "t1 − t0 (m-lap-us µs)", "inf./s", "m-lap-us µs / inference",
@@ -106,12 +107,13 @@ def _accuracy(doc: Doc, model_id: str, printed: np.ndarray, labels: np.ndarray) 
         p = printed / np.where(sums == 0, 1.0, sums)
         value, unit = float(np.mean(np.argmax(p, axis=1) == y) * 100), "top-1 %"
         a = auc(y == 1, p[:, 1]) if p.shape[1] == 2 else _ovr_auc(y, p)
-        roc = f"; AUC {'n/a' if a is None else f'{a:.4f}'}"
-    target = f"{facts.target:g}{' %' if facts.metric == 'top1' else ''}" if facts else "none for this model id"
+        roc = f"; AUC {'n/a' if a is None else number(a)}"
+    target = f"{number(facts.target)}{' %' if facts.metric == 'top1' else ''}" if facts else "none for this model id"
     met = "" if not facts or value is None else (" — meets the target" if value >= facts.target else
                                                  " — below the target")
-    doc.p(f"Accuracy mode (the runner's `infer 1 0` per sample, {len(y)} labelled samples): {unit} "
-          f"{'n/a' if value is None else f'{value:.4f}' if unit == 'AUC' else f'{value:.2f}'} against the quality target {target}{met}{roc}. "
+    shown = "n/a" if value is None else number(value) if unit == "AUC" else percent(value)
+    doc.p(f"Accuracy mode (the runner's `infer 1 0` per sample, {number(len(y))} labelled samples): {unit} "
+          f"{shown} against the quality target {target}{met}{roc}. "
           "The runner reports the figure on the full test set.")
 
 

@@ -15,13 +15,14 @@ from .. import __version__
 from ..analysis import analyse as analysis
 from ..core.config import BenchConfig, TargetConfig, load_bench
 from ..drivers import check_options, driver_class, load_checked
-from ..drivers.base import Driver, TargetInfo
-from ..errors import HarnessError, RegressionFailed, ResultsError
+from ..drivers.base import Driver, TargetInfo, Watcher
+from ..errors import ConfigError, HarnessError, RegressionFailed, ResultsError
 from ..report import run_report as report
 from ..results.files import read_json, read_npz, write_json, write_npz, write_npz_streamed
 from ..results.rundir import RunDir, new_run_id
-from ..ui import UI
-from . import record as run_record, references
+from ..runtimes.output import worker_log
+from ..ui import UI, RunProgress
+from . import record as run_record, references, twins
 from .inputs import InputSet
 from .jobs import ModelJob, prepare_all
 from .lock import RunLock
@@ -43,9 +44,10 @@ def _preflight(req: Request, target: TargetConfig, jobs: list[ModelJob]) -> None
 
 def start(req: Request, ui: UI) -> Path:
     """Check the request, the files and the baseline, then make the run directory and run."""
-    req = run_record.check_request(dataclasses.replace(req, models=tuple(os.path.abspath(m) for m in req.models)))
+    req = run_record.check_request(dataclasses.replace(req, models=tuple(os.path.abspath(m) for m in req.models),
+                                                       float=req.float and os.path.abspath(req.float)))
     tcfg, cfg = load_checked(req.target), load_bench(req.config)
-    jobs = prepare_all(cfg, list(req.models), req.runs)
+    jobs = _jobs(req, cfg, ui)
     _preflight(req, tcfg, jobs)
     rd = RunDir(Path(req.results) / tcfg.name / new_run_id()).create()
     lock = RunLock(rd)
@@ -70,7 +72,7 @@ def resume(run_dir: str, ui: UI) -> Path:
         req, tcfg, cfg = run_record.recorded(meta, rd.file("run.json"))
         check_options(tcfg)
         run_record.check_files(meta, rd.file("run.json"))
-        jobs = prepare_all(cfg, list(req.models), req.runs)
+        jobs = _jobs(req, cfg, ui)
         run_record.check_plan(meta, jobs, rd.file("run.json"))
         _preflight(req, tcfg, jobs)
     except BaseException:
@@ -82,22 +84,40 @@ def resume(run_dir: str, ui: UI) -> Path:
     return _run(rd, lock, meta, req, tcfg, cfg, jobs, ui)
 
 
+def _jobs(req: Request, cfg: BenchConfig, ui: UI) -> list[ModelJob]:
+    """The jobs of the config, or of MODELS= with their float twins (--float, or by name: run/twins.py)."""
+    if not req.models:
+        if req.float:
+            raise ConfigError(f"--float {req.float}: give the one model it is the twin of with --models (or MODELS=)")
+        return prepare_all(cfg, [], req.runs)
+    entries, found, skipped = twins.pair(list(req.models), req.float)
+    for note in found:
+        ui.say(note)
+    for note in skipped:
+        ui.warn(note)
+    return prepare_all(cfg, entries, req.runs)
+
+
 def _run(rd: RunDir, lock: RunLock, meta: dict, req: Request, tcfg: TargetConfig, cfg: BenchConfig,
          jobs: list[ModelJob], ui: UI) -> Path:
     meta["status"] = "running"
     try:
         write_json(rd.file("run.json"), meta)
-        _measure_all(rd, meta, req, tcfg, cfg, jobs, ui)
-        for job in jobs:
-            meta["models"][job.name]["unavailable_references"] = _references(job, rd, cfg, ui)
-        write_json(rd.file("run.json"), meta)
-        analysis.analyse_run(rd)
-        try:
-            report.write_all(rd, req.baseline)
-        finally:  # a regression (exit 1) is a complete run
-            meta["status"] = "complete"
+        with ui.run_progress(len(jobs)) as progress, worker_log(rd.file("interpreters.log")):
+            _measure_all(rd, meta, req, tcfg, cfg, jobs, ui, progress)
+            for i, job in enumerate(jobs, 1):
+                progress.model(i, job.name, len(job.inputs), phase="references")
+                meta["models"][job.name]["unavailable_references"] = _references(job, rd, cfg, ui, progress)
             write_json(rd.file("run.json"), meta)
+            progress.model(0, "analysis and report", 0)
+            analysis.analyse_run(rd)
+            try:
+                report.write_all(rd, req.baseline)
+            finally:  # a regression (exit 1) is a complete run
+                meta["status"] = "complete"
+                write_json(rd.file("run.json"), meta)
     except BaseException as e:
+        e.run_dir = rd.path  # the CLI summarises what the run measured (a regression, a failure)
         if not isinstance(e, RegressionFailed):
             meta["status"] = f"failed: {run_record.failure_reason(e)}"
             with contextlib.suppress(HarnessError, OSError):
@@ -109,22 +129,26 @@ def _run(rd: RunDir, lock: RunLock, meta: dict, req: Request, tcfg: TargetConfig
 
 
 def _measure_all(rd: RunDir, meta: dict, req: Request, tcfg: TargetConfig, cfg: BenchConfig,
-                 jobs: list[ModelJob], ui: UI) -> None:
+                 jobs: list[ModelJob], ui: UI, progress: RunProgress) -> None:
     driver = driver_class(tcfg.kind, f"{tcfg.path}: ")(tcfg)
+    driver.watcher = progress
     with driver:
+        progress.model(0, f"opening {tcfg.name}", 0, phase="connect")
         info = driver.open()
         meta["target"] = dataclasses.asdict(info)
         write_json(rd.file("run.json"), meta)
-        for job in jobs:
+        for i, job in enumerate(jobs, 1):
             if rd.has_event("model-done", job.name) and job.name in meta.get("models", {}):
                 continue  # finished before a --resume
-            meta.setdefault("models", {})[job.name] = _measure(driver, info, job, rd, cfg, ui)
+            progress.model(i, job.name, len(job.inputs), rd.done_batches(job.name).rows(), phase="load")
+            meta.setdefault("models", {})[job.name] = _measure(driver, info, job, rd, cfg, ui, progress)
             write_json(rd.file("run.json"), meta)
             if req.per_layer and not rd.has_event("layers-done", job.name):
                 _per_layer(driver, job, rd, req.per_layer, ui)
 
 
-def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict:
+def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI,
+             progress: RunProgress) -> dict:
     """Load the model, warm up, run the missing batches; merge the parts into outputs/<model>.npz."""
     load = driver.load(job.data, job.name)
     for note in job.notes + load.notes:
@@ -132,23 +156,26 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
     n = len(job.inputs)
     done = rd.done_batches(job.name)
     if done.rows() < n and cfg.warmup:
-        for _ in range(cfg.warmup):
-            driver.run(job.inputs.take(0, 1))
-    with ui.progress(f"{job.name} on {info.name}", n) as bar:
-        bar.advance(done.rows())
-        for start in range(0, n, cfg.batch):
-            stop = min(n, start + cfg.batch)
-            if done.covers(start, stop):
-                continue
-            res = driver.run(job.inputs.take(start, stop))
-            arrays = {f"outputs_{i}": o for i, o in enumerate(res.outputs)}
-            arrays["ticks"] = res.ticks
-            if res.op_ticks is not None:
-                arrays["op_ticks"] = res.op_ticks
-            arrays.update(res.extra)
-            write_npz(rd.part(job.name, start), arrays)
-            rd.journal({"event": "batch", "model": job.name, "start": start, "stop": stop, "retries": res.retries})
-            bar.advance(stop - start)
+        progress.phase("warm-up")
+        driver.watcher = Watcher()  # warm-up inferences are not the run's
+        try:
+            for _ in range(cfg.warmup):
+                driver.run(job.inputs.take(0, 1))
+        finally:
+            driver.watcher = progress
+    progress.phase("run")
+    for start in range(0, n, cfg.batch):
+        stop = min(n, start + cfg.batch)
+        if done.covers(start, stop):
+            continue
+        res = driver.run(job.inputs.take(start, stop))
+        arrays = {f"outputs_{i}": o for i, o in enumerate(res.outputs)}
+        arrays["ticks"] = res.ticks
+        if res.op_ticks is not None:
+            arrays["op_ticks"] = res.op_ticks
+        arrays.update(res.extra)
+        write_npz(rd.part(job.name, start), arrays)
+        rd.journal({"event": "batch", "model": job.name, "start": start, "stop": stop, "retries": res.retries})
     _merge(job, info, rd, cfg.batch)
     # Figures a target measures its own way (eembc: one sample per performance window) take the first
     # samples, never the whole set: memory does not grow with runs.
@@ -158,7 +185,8 @@ def _measure(driver: Driver, info: TargetInfo, job: ModelJob, rd: RunDir, cfg: B
             "outputs": [dataclasses.asdict(t) for t in job.info.outputs],
             "float": None if job.twin is None else {"path": job.twin[1].path, "sha256": job.twin[1].sha256},
             "input_source": job.inputs.source, "classification": job.classification,
-            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts}, **figures}
+            "load": {"time_s": load.load_time_s, "notes": list(job.notes + load.notes), **load.facts},
+            "memory": {"model_bytes": job.info.size, **driver.memory()}, **figures}
 
 
 def _per_layer(driver: Driver, job: ModelJob, rd: RunDir, n: int, ui: UI) -> None:
@@ -209,7 +237,7 @@ def _merge(job: ModelJob, info: TargetInfo, rd: RunDir, batch: int) -> None:
     rd.journal({"event": "model-done", "model": job.name, "retries": retries})
 
 
-def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict[str, str]:
+def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI, progress: RunProgress) -> dict[str, str]:
     """Host references chunk by chunk of inputs (one journaled part each), merged into refs/<model>.npz;
     returns {reference: why it is unavailable} (recalled from the journal on --resume)."""
     done_ev = list(rd.events("refs-done", job.name))
@@ -218,24 +246,23 @@ def _references(job: ModelJob, rd: RunDir, cfg: BenchConfig, ui: UI) -> dict[str
     done = {e.get("start"): e.get("unavailable") or {} for e in rd.events("refs-chunk", job.name)}
     unavailable: dict[str, str] = {}
     parts = []
-    with ui.progress(f"{job.name}: host references", len(job.inputs)) as bar:
-        for start, stop in job.inputs.chunks():
-            part = rd.file("parts", job.name, f"refs-{start:08d}.npz")
-            parts.append(part)
-            if start in done and part.is_file():
-                chunk_unavailable = done[start]
-            else:
-                chunk = InputSet(job.inputs.take(start, stop), None, job.inputs.source)
-                refs, chunk_unavailable = references.compute(cfg.references, job.data, job.info, chunk, job.twin,
-                                                             lambda _name: None)
-                write_npz(part, {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)})
-                rd.journal({"event": "refs-chunk", "model": job.name, "start": start, "stop": stop,
-                            "unavailable": chunk_unavailable})
-            for name, why in chunk_unavailable.items():
-                if name not in unavailable:
-                    ui.warn(f"{job.name}: reference {name} unavailable: {why}")
-                unavailable.setdefault(name, why)
-            bar.advance(stop - start)
+    for start, stop in job.inputs.chunks():
+        part = rd.file("parts", job.name, f"refs-{start:08d}.npz")
+        parts.append(part)
+        if start in done and part.is_file():
+            chunk_unavailable = done[start]
+        else:
+            chunk = InputSet(job.inputs.take(start, stop), None, job.inputs.source)
+            refs, chunk_unavailable = references.compute(cfg.references, job.data, job.info, chunk, job.twin,
+                                                         lambda _name: None)
+            write_npz(part, {f"{name}_{i}": o for name, outs in refs.items() for i, o in enumerate(outs)})
+            rd.journal({"event": "refs-chunk", "model": job.name, "start": start, "stop": stop,
+                        "unavailable": chunk_unavailable})
+        for name, why in chunk_unavailable.items():
+            if name not in unavailable:
+                ui.warn(f"{job.name}: reference {name} unavailable: {why}")
+            unavailable.setdefault(name, why)
+        progress.inferences(stop - start)
     keys = set(read_npz(parts[0]))
     for p in parts[1:]:
         keys &= set(read_npz(p))  # a reference missing from one chunk is missing from the merge

@@ -38,10 +38,10 @@ class ModelJob:
         return {"name": self.name, "runs": len(self.inputs), "inputs": self.inputs.source, "files": self.files}
 
 
-def entries(cfg: BenchConfig, override: list[str]) -> list[ModelEntry]:
-    """The config's models, or the MODELS= paths (relative to the current folder)."""
+def entries(cfg: BenchConfig, override: list[str] | list[ModelEntry]) -> list[ModelEntry]:
+    """The config's models, or the MODELS= paths (relative to the current folder) or entries (run/twins.py)."""
     if override:
-        return [ModelEntry(path=os.path.abspath(p)) for p in override]
+        return [p if isinstance(p, ModelEntry) else ModelEntry(path=os.path.abspath(p)) for p in override]
     if not cfg.models:
         raise ConfigError(f"{cfg.path}: no models listed; add `models:` or pass MODELS='a.tflite …'")
     return list(cfg.models)
@@ -173,7 +173,7 @@ def _check_batch(cfg: BenchConfig, job: ModelJob) -> None:
                           f"(limit {MAX_BATCH_BYTES}); set `batch: {fit}` or less")
 
 
-def prepare_all(cfg: BenchConfig, override: list[str], runs: int | None) -> list[ModelJob]:
+def prepare_all(cfg: BenchConfig, override: list[str] | list[ModelEntry], runs: int | None) -> list[ModelJob]:
     """Every job of a run: `runs` (--runs) over the model's own `runs:` over the config's."""
     taken: set[str] = set()
     jobs = [prepare(cfg, e, runs if runs is not None else e.runs if e.runs is not None else cfg.runs, taken)

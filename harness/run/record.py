@@ -29,6 +29,7 @@ class Request:
     baseline: str | None = None
     per_layer: int = opt(0, min=0, max=100_000)  # samples for per-layer localisation (0: off)
     allow_other_target: bool = False  # --baseline of another kind of target: compare outputs only
+    float: str | None = None  # --float: the twin of the one model of `models` (else found by name: run/twins.py)
 
 
 def check_request(req: Request) -> Request:

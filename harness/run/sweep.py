@@ -9,8 +9,10 @@ import yaml
 
 from ..core import model as models
 from ..errors import ModelError, UnsupportedModel
-from ..report import plots
+from ..report import glossary, plots
+from ..report.calibration_section import CAL_ROWS
 from ..report.document import Doc
+from ..report.labels import SUMMARY_EXACT_COLUMNS, glossary_link
 from ..results.files import read_json, write_atomic, write_json
 from ..results.rundir import RunDir, new_run_id
 from ..runtimes.runner import probe_model
@@ -18,10 +20,11 @@ from ..ui import UI
 from . import bench
 from .sweep_weights import rewrite_weights
 
-COLUMNS = (("error_float_pct", "error float %"), ("error_device_pct", "error device %"),
-           ("delta_error_pct", "Δ error %"), ("swapped_pct", "swaps %"),
-           ("swaps_per_abs_delta_error", "swaps / |Δ error|"), ("ece_float", "ECE float"),
-           ("ece_device", "ECE device"))
+GLOSSARY = ("calibration", "sweep")  # the glossary entries of sweep.md/html
+
+# the calibration figures per k, labelled as in a run report (and defined in its glossary)
+COLUMNS = tuple((k, dict(CAL_ROWS)[k]) for k in ("error_float_pct", "error_device_pct", "delta_error_pct",
+                                                 "swapped_pct", "swaps_per_abs_delta_error", "ece_float", "ece_device"))
 
 
 def _write_models(model: Path, bits: Sequence[int], out: Path) -> list[tuple[int, Path]]:
@@ -56,11 +59,10 @@ def run(model: str, float_model: str, bits: Sequence[int], target: str, dataset:
     run_dir = bench.start(bench.Request(target=target, config=str(cfg_path), results=results), ui)
     table = _table(RunDir(run_dir))
     write_json(run_dir / "sweep.json", table)
-    doc = render(table)
-    write_atomic(run_dir / "sweep.md", doc.markdown().encode())
+    write_atomic(run_dir / "sweep.md", render(table).markdown().encode())
     cal = {n: m.get("calibration", {}) for n, m in read_json(run_dir / "metrics.json").items()}
-    doc.img(plots.sweep_curves(table, cal, f"weight-bit sweep of {Path(model).name} on {target}"), "sweep")
-    write_atomic(run_dir / "sweep.html", doc.html("weight-bit sweep").encode())
+    png = plots.sweep_curves(table, cal, f"weight-bit sweep of {Path(model).name} on {target}")
+    write_atomic(run_dir / "sweep.html", render(table, png).html("weight-bit sweep").encode())
     return run_dir
 
 
@@ -75,9 +77,19 @@ def _table(rd: RunDir) -> dict:
     return rows
 
 
-def render(table: dict) -> Doc:
+def render(table: dict, png: bytes | None = None) -> Doc:
+    """The sweep's table, its plot (HTML) and the glossary of its figures."""
     doc = Doc()
+    for anchor in GLOSSARY:
+        doc.anchor(anchor)
     doc.h(2, "Weight-bit sweep (weights k bits per-channel symmetric, activations 8 bits)")
-    doc.table(["bits"] + [label for _, label in COLUMNS] + ["exact vs TFLM %"],
+    doc.p(f"Calibration figures of the device per weight-bit count ({glossary_link('sweep')}).")
+    doc.table(["bits"] + [label for _, label in COLUMNS] + [SUMMARY_EXACT_COLUMNS[0][1]],
               [[name[1:]] + [row[k] for k, _ in COLUMNS] + [row["exact_vs_tflm_pct"]] for name, row in table.items()])
+    if png is not None:
+        doc.p("Right: the device's reliability per weight-bit count, accuracy against confidence per bin with the "
+              f"bins' sample counts underneath; hollow markers are bins of fewer than {plots.FEW} samples: read "
+              "them with care.")
+        doc.img(png, "sweep")
+    glossary.section(doc, GLOSSARY)
     return doc

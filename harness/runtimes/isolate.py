@@ -19,7 +19,6 @@ import secrets
 import signal
 import struct
 import sys
-import threading
 import types
 from multiprocessing import connection, util
 from typing import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, ModelError, UnsupportedModel
 from ..proc import python_path
+from .output import Tail
 
 PRELOAD = ["numpy", "harness.runtimes.preload"]
 _DTYPES = {np.dtype(t).str for t in ("i1", "u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "?")}
@@ -153,25 +153,6 @@ def _abstract_address(family: str):
     return f"\0harness-forkserver-{os.getpid()}-{secrets.token_hex(8)}"
 
 
-class _Tail(threading.Thread):
-    """Drains the worker's stdout/stderr (interpreters print there) and keeps the last bytes."""
-
-    def __init__(self, conn) -> None:
-        super().__init__(daemon=True)
-        self.conn, self.buf = conn, b""
-
-    def run(self) -> None:
-        fd = self.conn.fileno()
-        while chunk := os.read(fd, 4096):
-            self.buf = (self.buf + chunk)[-2048:]
-        self.conn.close()
-
-    def last_line(self) -> str:
-        self.join(1.0)
-        lines = [ln.strip() for ln in self.buf.decode("utf-8", "replace").splitlines() if ln.strip()]
-        return lines[-1][:200] if lines else ""
-
-
 class Duplex:
     """Two one-way pipes as one connection (multiprocessing Connections: they carry the file
     descriptors to the worker; send/recv use the descriptors directly). A pipe's buffer can grow to
@@ -221,7 +202,7 @@ class Worker:
             self._proc.start()
         theirs.close()
         out_w.close()
-        self._conn, self._tail = ours, _Tail(out_r)
+        self._conn, self._tail = ours, Tail(out_r)
         self._tail.start()
         return self
 
@@ -254,6 +235,17 @@ class Worker:
             how = f"exit status {proc.exitcode}"
         last = self._tail.last_line()
         return InterpreterCrashed(f"{self.label} crashed on this model: {how}" + (f" (it said: {last})" if last else ""))
+
+    def peak_rss(self) -> int | None:
+        """The worker's peak resident set (Linux VmHWM) in bytes; None when it cannot be read."""
+        try:
+            with open(f"/proc/{self._proc.pid}/status", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, AttributeError, IndexError):
+            return None
+        return None
 
     def close(self) -> None:
         """End the worker (EOF on its pipe); kill it if it does not exit. Safe to call twice."""

@@ -85,6 +85,10 @@ class Runner:
         by_name = {n: a for n, a in zip(reply["names"], arrays) if n}
         return by_index, by_name
 
+    def peak_rss(self) -> int | None:
+        """Peak resident memory of the worker process so far, in bytes (None when unknown)."""
+        return None if self._worker is None else self._worker.peak_rss()
+
     def output_specs(self) -> list[TensorSpec]:
         return list(self._specs)
 

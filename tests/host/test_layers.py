@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "harness"
 
 # Bottom to top; a module may import from its own layer's package and from the layers below.
 LAYERS = [
-    {"__init__", "errors", "deadline", "proc", "ui"},  # plain utilities, no harness imports but errors
+    {"__init__", "errors", "deadline", "proc"},  # plain utilities, no harness imports but errors
     {"core"},  # TensorSpec, dtypes, the .tflite reader and verifier, configs
     {"protocol"},  # wire (stdlib-only, shipped), link, streams, the one client
     {"agent"},  # the board-side server (protocol.wire and core.tflite only)
@@ -22,10 +22,10 @@ LAYERS = [
     {"drivers", "doctor"},  # one kind of target each; open and recover a stream
     {"results"},  # the run directory's files
     {"analysis"},  # metrics, calibration, per-layer, attribution, compare, regression
-    {"report"},  # document model and writers
+    {"report", "ui"},  # document model and writers; ui writes the terminal (progress, summary)
     {"run"},  # bench, jobs, inputs, references, sweeps, recipes, the lab fan-out
     {"locallab", "pytest_plugin"},  # a labgrid lab on loopback; the lab suites' fixtures
-    {"cli", "__main__"},
+    {"cli", "cli_parser", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 MAX_FILE_LINES = 300

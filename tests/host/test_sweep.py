@@ -59,7 +59,7 @@ def test_sweep_on_host_gives_the_table(tmp_path):
                 str(MODELS / "digits_float.tflite"), "--dataset", str(MODELS / "digits_test.npz"),
                 "--bits", "8", "4", "--runs", "100", "--results", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "| 8 |" in r.stdout and "| 4 |" in r.stdout and "ECE device" in r.stdout
+    assert "| 8 |" in r.stdout and "| 4 |" in r.stdout and "ECE, device (15 bins)" in r.stdout  # labelled as in a run report
 
 
 def test_sweep_on_qemu_m4(tmp_path):

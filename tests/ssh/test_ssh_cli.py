@@ -21,6 +21,8 @@ def test_bench_on_rpi4_emu(sshd, emu_python, tmp_path):
     facts = meta["target"]["facts"]
     assert facts["emulated"].startswith("qemu-aarch64") and facts["machine"] == "aarch64"
     assert meta["target"]["time_unit"] == "ns"
+    assert meta["models"]["digits_int8"]["memory"]["peak_rss_bytes"] > 1 << 20  # the agent's, via HELLO
+    assert "bit-exact on 1/1 models" in p.stdout and "RSS" in p.stdout, p.stdout  # the summary table
     report = (run / "report.md").read_text()
     assert "emulated" in report and "digits_int8" in report
     assert Path(run / "layers" / "digits_int8.json").exists()

@@ -151,6 +151,8 @@ def run(client, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
     chan.close()
     return rc, out.decode(errors="replace"), err.decode(errors="replace")
 
+PUT_STEP = 256 << 10  # bytes per SFTP write: progress moves during a large upload
+
 
 class RemoteCache:
     """Files under remote_dir named by content (sha256): what is already there is never re-sent."""
@@ -167,6 +169,7 @@ class RemoteCache:
             d = self.sftp.normalize(".") + d[1:]
         self.root = d.rstrip("/")
         self.sent = 0  # bytes uploaded through this cache
+        self.uploaded = None  # called with (bytes sent, bytes in all) as an upload goes on (drivers/base.Watcher)
 
     def mkdirs(self, path: str) -> None:
         parts, cur = path.strip("/").split("/"), ""
@@ -190,7 +193,12 @@ class RemoteCache:
         tmp = f"{path}.{os.getpid()}-{secrets.token_hex(4)}.part"  # concurrent runs never share one
         with self.sftp.open(tmp, "wb") as f:
             f.set_pipelined(True)
-            f.write(data)
+            for o in range(0, max(len(data), 1), PUT_STEP):
+                if self.uploaded is not None:
+                    self.uploaded(o, len(data))
+                f.write(data[o:o + PUT_STEP])
+        if self.uploaded is not None:
+            self.uploaded(len(data), len(data))
         self.sftp.posix_rename(tmp, path)
         self.sent += len(data)
         return len(data)

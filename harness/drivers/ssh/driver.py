@@ -32,7 +32,7 @@ __all__ = ["SshDriver", "install_runtime", "remote_check"]
 
 MAX_CUTS_AT_ONE_PLACE = 3
 BATCH = 32  # inferences per window; a cut link loses at most this much work
-_PER_HELLO = ("nonce", "boot", "pid")  # change every HELLO: not facts about the board
+_PER_HELLO = ("nonce", "boot", "pid", "peak_rss_bytes")  # change every HELLO: not facts about the board
 _THERMAL = ("temperature_c", "throttled", "clock_hz", "governor")
 
 
@@ -63,6 +63,7 @@ class SshDriver(Driver):
         """Connect, push the agent if needed, start it once, HELLO."""
         self.client = ssh_conn.connect(self.o)
         self.cache = ssh_conn.RemoteCache(self.client, self.o)
+        self.cache.uploaded = self.watcher.uploaded
         agent_dir, sent = self.cache.agent(shipped_files())
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
@@ -74,6 +75,7 @@ class SshDriver(Driver):
         t0 = time.perf_counter()
         self._model = (model, name)
         try:
+            self.watcher.phase("upload")
             path, sent = self.cache.model(model, name)
             self.agent.load(model)
             plan = self.agent.plan
@@ -85,6 +87,15 @@ class SshDriver(Driver):
                         facts={"uploaded_bytes": sent, "cached": sent == 0, "remote_path": path,
                                "kernels": self.o.kernels, "tensors": plan["tensors"], "ops": plan["ops"],
                                "board_now": self._board_now()})
+
+    def memory(self) -> dict[str, int]:
+        """The agent's peak RSS so far (a brief HELLO after the model's runs): the process that ran this
+        model, and any model before it on the same connection."""
+        try:
+            rss = self.agent.link.hello(10.0 + self.o.connect_timeout).get("peak_rss_bytes")
+        except (LinkError, TargetTimeout):
+            return {}
+        return {"peak_rss_bytes": rss} if isinstance(rss, int) else {}
 
     def _board_now(self) -> dict:
         """Temperature, clock and throttling as each model starts (a Pi heats up over a long run)."""
@@ -105,9 +116,12 @@ class SshDriver(Driver):
         while done < n:
             agent, stop = self.agent, min(n, done + BATCH)
             try:
-                done += agent.run_batch(rows, done, stop, outs, ticks)
+                got = agent.run_batch(rows, done, stop, outs, ticks)
+                self.watcher.inferences(got)
+                done += got
                 self.progress, cuts_here = done, 0
             except (LinkError, TargetTimeout) as e:
+                self.watcher.inferences(getattr(e, "done", 0))
                 done += getattr(e, "done", 0)
                 retries += agent.retries - base + 1
                 cuts_here, base = cuts_here + 1, 0
