@@ -185,7 +185,8 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
       d->x = o->x + (size_t)b * d->H * d->W * d->C;
       job.y = o->y + (size_t)b * o->ob + d->c0;
       if (mp) { /* every map row: the padding rows' zeros, the others' input */
-        for (int r = 0; r < Hp; r++) hb_d3_fill(d, r - o->ph, d->ring + (size_t)r * D4_NJ * 8, 1);
+        for (int r = 0; r < Hp; r++) /* the padding rows' zeros stay from the first tile on */
+          hb_d3_fill(d, r - o->ph, d->ring + (size_t)r * D4_NJ * 8, d->c0 == 0 && b == 0);
         hb_d4_rows(&job, o->kind);
         continue;
       }

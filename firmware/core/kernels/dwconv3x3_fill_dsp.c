@@ -115,10 +115,15 @@ void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
   if (j1 > d->nj) j1 = d->nj;
   if (j1 < j0) j1 = j0;
-  if (!inside) { /* a padding row: zeros */
-    for (uint32_t *q = base, *end = base + (size_t)G * gw; zero_rows && q < end; q += gw)
-      for (uint32_t *b = q; b < q + (size_t)d->nj * bw; b += bw)
-        for (int i = 0; i < 4; i++) b[d->cw * i] = b[d->cw * i + 1] = 0;
+  if (!inside) { /* a padding row: zeros (a map row's blocks are contiguous; a ring block's slot is 4 pairs) */
+    for (uint32_t *q = base, *end = base + (size_t)G * gw; zero_rows && q < end; q += gw) {
+      if (d->cw == 2) {
+        __builtin_memset(q, 0, (size_t)d->nj * bw * 4);
+        continue;
+      }
+      for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
+        b[0] = b[1] = b[6] = b[7] = b[12] = b[13] = b[18] = b[19] = 0;
+    }
     return;
   }
   for (int g = 0; g < G && j1 > j0; g++)
