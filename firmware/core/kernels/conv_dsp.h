@@ -37,7 +37,7 @@ typedef struct { int b, oy, ox; } pix_t;
 /* The widened path, if the shape suits it and it pays: 1 when done, 0 (having written
  * nothing) when the 4-pixel path is to run. It takes the whole op (and reads the geometry
  * again): passing the caller's geometry cost its loops more registers. */
-int hb_conv_widened(hb_engine_t *e, const hb_op_t *op);
+int hb_conv_widened(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
 
 /* The widened path's blocks (conv_rows_dsp.c), widened by conv_wide_dsp.c: a tile of nb blocks of
  * QB output channels from oc0; each block {init c, init c+1, init c, init c+1}, then per group of 4

@@ -14,7 +14,6 @@
 
 #include "conv_patch_dsp.h"
 
-#define ROOM (HB_DSP_SCRATCH_BYTES / 8) /* scratch u64 */
 
 /* Groups G padded to the MAC loop's unrolling u (1, 2 or 4 groups a pass), the cheapest: a group
  * costs 10 instructions, a pass 2 more. */
@@ -128,12 +127,12 @@ static int widening_pays(size_t n, int K) { return 2 * n * ((size_t)K + 60) > 11
  * pairs, the groups a patch takes and the unrolling. */
 typedef struct { long ring; int nat, Gp, u; } cw_plan_t;
 
-static int plan(const conv_geo_t *g, int window, cw_plan_t *pl) {
+static int plan(const conv_geo_t *g, int window, size_t room, cw_plan_t *pl) {
   pl->ring = window ? hb_cw_ring_u64(g) : -1;
   pl->nat = pl->ring >= 0 && g->FC % 4;
   if ((window && pl->ring < 0) || (!window && g->FC % 4 && g->K > HB_ANY_MAX_K)) return 0;
   pl->Gp = pad_groups(window ? (hb_cw_patch_words(g) + 1) / 2 : (g->K + 3) / 4, &pl->u);
-  return wblock_u64(pl->Gp) + (size_t)QB * (pl->Gp + 1) + (size_t)(pl->ring > 0 ? pl->ring : 0) <= ROOM;
+  return wblock_u64(pl->Gp) + (size_t)QB * (pl->Gp + 1) + (size_t)(pl->ring > 0 ? pl->ring : 0) <= room;
 }
 
 /* Whether the window path doubles x - in_zp (as it widens it) rather than the weights for the fast
@@ -146,17 +145,19 @@ static int double_x(const conv_geo_t *g, const cw_plan_t *pl, int OC, int tiles)
 
 /* The widened path, if the shape suits it and it pays: 1 when done. The weights are widened
  * once per tile, each patch once per tile. */
-static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w, const int32_t *bias,
-                        int8_t *y, int OC, int groups) {
+static int conv_widened(const hb_ctx_t *ctx, const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
+                        const int32_t *bias, int8_t *y, int OC, int groups) {
+  const size_t room = ctx->size / 8; /* scratch u64 */
+  uint64_t *scratch = (uint64_t *)ctx->buf;
   const hb_conv_params_t *p = &op->p.conv;
   const int per_group = OC / groups;
   cw_plan_t pl;
-  if (per_group % QB || !widening_pays(g->npix, g->K) || !(plan(g, groups == 1, &pl) || plan(g, 0, &pl))) return 0;
+  if (per_group % QB || !widening_pays(g->npix, g->K) || !(plan(g, groups == 1, room, &pl) || plan(g, 0, room, &pl))) return 0;
   const size_t wb = wblock_u64(pl.Gp), patch = (size_t)QB * (pl.Gp + 1), ring = pl.ring > 0 ? (size_t)pl.ring : 0;
-  const int fit = (int)((ROOM - patch - ring) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
-  uint64_t *xs = hb_dsp_scratch + (size_t)tile * wb;
+  const int fit = (int)((room - patch - ring) / wb), tile = fit < per_group / QB ? fit : per_group / QB;
+  uint64_t *xs = scratch + (size_t)tile * wb;
   const int dx = p->rq && double_x(g, &pl, OC, (per_group / QB + tile - 1) / tile);
-  cw_tile_t t = {{0, 0, 0, 0, hb_bytes4(p->act_min), hb_bytes4(p->act_max), xs, hb_dsp_scratch}, 0, p, 0, pl.u};
+  cw_tile_t t = {{0, 0, 0, 0, hb_bytes4(p->act_min), hb_bytes4(p->act_max), xs, scratch}, 0, p, 0, pl.u};
   for (int grp = 0; grp < groups; grp++) {
     const int bend = (grp + 1) * per_group / QB;
     for (int b0 = grp * per_group / QB; b0 < bend; b0 += tile) {
@@ -164,7 +165,7 @@ static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
       t.oc0 = b0 * QB;
       t.job.rq = p->rq ? p->rq + t.oc0 : 0;
       hb_cw_run(&t);
-      widen_weights(g, w, bias, p->rq, b0, t.job.nb, pl.Gp, pl.nat, p->rq && !dx, hb_dsp_scratch);
+      widen_weights(g, w, bias, p->rq, b0, t.job.nb, pl.Gp, pl.nat, p->rq && !dx, scratch);
       for (uint64_t *e = xs; e < xs + patch; e++) *e = 0; /* the padding groups */
       xs[patch - QB] = hb_pair(END_MARK, 0);
       if (pl.ring >= 0)
@@ -176,10 +177,10 @@ static int conv_widened(const conv_geo_t *g, const hb_op_t *op, const int8_t *w,
   return 1;
 }
 
-int hb_conv_widened(hb_engine_t *e, const hb_op_t *op) {
+int hb_conv_widened(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_tensor_t *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const conv_geo_t g = hb_conv_geo(e, op);
   const int OC = out->dims[3], groups = g.C / g.FC;
-  return conv_widened(&g, op, (const int8_t *)f->data, hb_conv_bias(e, op), (int8_t *)out->data, OC, groups);
+  return conv_widened(ctx, &g, op, (const int8_t *)f->data, hb_conv_bias(e, op), (int8_t *)out->data, OC, groups);
 }
 #endif

@@ -116,6 +116,8 @@ typedef struct {
   int8_t *y;
   const int8_t *w, *x; /* filter, input */
   int32_t words[HB_RQ_MAX_R + 1]; /* the shift word of each r */
+  uint32_t *scratch;              /* the context's scratch: sw words */
+  size_t sw;
 } d3_op_t;
 
 /* The ring's rows for output row oy (rotation t): the input rows it lacks widened. */
@@ -133,7 +135,7 @@ static int ring_rows(d3_op_t *o, int oy, int held[3]) {
 static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
   d3_t *d = &o->d;
   const hb_conv_params_t *p = d->p;
-  const size_t words = HB_DSP_SCRATCH_BYTES / 4, per4 = 4 * (size_t)D3_CH + (size_t)d->nj * D3_BLK;
+  const size_t words = o->sw, per4 = 4 * (size_t)D3_CH + (size_t)d->nj * D3_BLK;
   if (words < st_words + per4) return 0;
   const int ct_max = 4 * (int)((words - st_words) / per4), step = 96 * o->stride;
   const uint32_t dd = hb_bytes4(p->act_max - p->act_min), ll = hb_bytes4(p->act_min);
@@ -163,7 +165,7 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
 static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   d3_t *d = &o->d;
   const int Hp = (o->OH - 1) * o->stride + 3, nrot = mp ? 1 : 3, set_words = nrot * D4_SET;
-  const size_t words = HB_DSP_SCRATCH_BYTES / 4 - (size_t)(sp - (uint32_t *)(void *)hb_dsp_scratch);
+  const size_t words = o->sw - (size_t)(sp - o->scratch);
   d->bw = mp ? 8 : D3_BLK;
   d->cw = mp ? 2 : 6;
   d->gw = mp ? Hp * D4_NJ * 8 : d->nj * D3_BLK;
@@ -202,7 +204,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   return 1;
 }
 
-int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
+int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int stride = p->stride_w;
@@ -215,15 +217,15 @@ int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op) {
                in->dims[0], out->dims[1 + tr], out->dims[2 - tr], tr ? p->pad_w : p->pad_h, stride, 0, tr,
                tr ? (size_t)out->dims[2] * C : (size_t)C, tr ? (size_t)C : (size_t)out->dims[2] * C,
                (size_t)out->dims[1] * out->dims[2] * C, (int8_t *)out->data, (const int8_t *)f->data,
-               (const int8_t *)in->data, {0}};
+               (const int8_t *)in->data, {0}, (uint32_t *)ctx->buf, ctx->size / 4};
   if (o.OW < 1 || o.OH < 1) return 0;
   o.d.nb = (o.OW + 3) / 4;
   o.d.nj = (stride * (o.OW - 1) + 3 + 3) / 4; /* the blocks the row loops read */
   o.d.gw = o.d.nj * D3_BLK;
   /* the zero points (padding pixels) first in the scratch; the collecting kernel's bytes before them */
   const size_t st_words = 4 * (size_t)o.d.nb + (size_t)C / 4;
-  uint32_t *scratch = (uint32_t *)(void *)hb_dsp_scratch, *zp = scratch + 4 * (size_t)o.d.nb;
-  if (st_words * 4 >= HB_DSP_SCRATCH_BYTES) return 0;
+  uint32_t *scratch = o.scratch, *zp = scratch + 4 * (size_t)o.d.nb;
+  if (st_words >= o.sw) return 0;
   for (int c = 0; c < C; c++) ((int8_t *)zp)[c] = (int8_t)-p->in_offset;
   o.d.zprow = (const int8_t *)zp;
   if (p->act_min == -128 && p->act_max == 127 && (direct(&o, scratch + st_words, 1) || direct(&o, scratch + st_words, 0)))

@@ -4,5 +4,5 @@
 #include "../ops.h"
 
 /* Returns 0 (having written nothing) for a shape or quantisation it leaves to dwconv_dsp.c. */
-int hb_dw3x3_dsp(hb_engine_t *e, const hb_op_t *op);
+int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
 #endif
