@@ -50,23 +50,28 @@ typedef struct {
   int8_t *ring;               /* KH rows of G * Wp * 8 bytes */
 } dwg_t;
 
-/* Input row iy (zero points outside the input) into ring slot s: column u = ix + pad_w. */
+/* Input row iy (zero points outside the input) into ring slot s: column u = ix + pad_w. Whole
+ * groups of 8 channels are one 8-byte copy; a last group's channels past C get the zero point
+ * (their weights are 0). */
 static void pad_row(const dwg_t *d, const int8_t *xb, int iy, int s) {
   const size_t gs = (size_t)d->Wp * 8;
   int8_t *row = d->ring + (size_t)s * d->G * gs;
   const uint64_t zp = (uint64_t)hb_bytes4(-d->p->in_offset) * 0x100000001u;
+  const int full = d->C / 8, rows_in = iy >= 0 && iy < d->H;
   for (int u = 0; u < d->Wp; u++) {
-    const int ix = u - d->p->pad_w, inside = iy >= 0 && iy < d->H && ix >= 0 && ix < d->W;
-    const int8_t *src = inside ? xb + ((size_t)iy * d->W + (size_t)ix) * d->C : 0;
-    for (int g = 0; g < d->G; g++) {
+    const int ix = u - d->p->pad_w, inside = rows_in && ix >= 0 && ix < d->W;
+    int8_t *dst = row + (size_t)u * 8;
+    if (!inside) {
+      for (int g = 0; g < d->G; g++, dst += gs) __builtin_memcpy(dst, &zp, 8);
+      continue;
+    }
+    const int8_t *src = xb + ((size_t)iy * d->W + (size_t)ix) * d->C;
+    for (int g = 0; g < full; g++, dst += gs, src += 8) __builtin_memcpy(dst, src, 8);
+    if (full < d->G) {
       uint64_t v = zp;
-      if (inside && d->C - 8 * g >= 8) {
-        v = hb_pair(hb_ld32(src + 8 * g), hb_ld32(src + 8 * g + 4));
-      } else if (inside) { /* the last channels: the zero point after them (their weights are 0) */
-        for (int c = 0; c < d->C - 8 * g; c++)
-          v = (v & ~((uint64_t)0xFF << (8 * c))) | (uint64_t)(uint8_t)src[8 * g + c] << (8 * c);
-      }
-      __builtin_memcpy(row + (size_t)g * gs + (size_t)u * 8, &v, 8);
+      for (int c = 0; c < d->C - 8 * full; c++)
+        v = (v & ~((uint64_t)0xFF << (8 * c))) | (uint64_t)(uint8_t)src[c] << (8 * c);
+      __builtin_memcpy(dst, &v, 8);
     }
   }
 }
