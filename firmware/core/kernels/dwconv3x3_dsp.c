@@ -1,7 +1,9 @@
 /* DEPTHWISE_CONV_2D 3x3, stride 1 or 2, no dilation, depth multiplier 1, C % 4 == 0, with the
  * fast requantisation (p->rq): 1.96 instructions per MAC on a Cortex-M4 for 32x32x64,
- * everything included. Other shapes stay with dwconv_dsp.c. This file: the ring, the weight
- * sets, the op; the MAC/requantisation/store loops of a row are in dwconv3x3_rows_dsp.c.
+ * everything included. Other shapes stay with dwconv_dsp.c. This file: the geometry, the weight
+ * sets, the drivers; the widening is dwconv3x3_fill_dsp.c, the row loops dwconv3x3_rows_dsp.c
+ * (bytes collected, then clamped: any activation range) and dwconv3x3_direct_dsp.c (outputs
+ * saturated and stored straight when the range is all of int8; small maps widened whole).
  *
  * Channel-major rows: each input row is widened once per channel tile into a ring of three
  * rows as int16 x - in_zp, padding columns stored as 0, so that one word holds two

@@ -1,4 +1,4 @@
-/* dwconv3x3_dsp.c: the fast DEPTHWISE_CONV_2D 3x3 stride-1 kernel of the DSP set. */
+/* dwconv3x3_dsp.c: the fast DEPTHWISE_CONV_2D 3x3 (stride 1 or 2) kernel of the DSP set. */
 #ifndef HB_DWCONV3X3_DSP_H
 #define HB_DWCONV3X3_DSP_H
 #include "../ops.h"
