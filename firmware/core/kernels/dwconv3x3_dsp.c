@@ -57,11 +57,13 @@ typedef struct {
  * apart): one word load a tap, SXTB16 gives channels {0, 2} and (ROR 8) {1, 3}, SADD16 doubles. */
 static inline void d3_rows4(const int8_t *wc, size_t along, uint32_t w01[4], uint32_t w12[4]) {
   uint32_t e[3], o[3]; /* per tap: channels {0, 2}, {1, 3} */
+#pragma GCC unroll 3
   for (int k = 0; k < 3; k++) {
     const uint32_t t = hb_ld32(wc + (size_t)k * along), ek = hb_sxtb16(t), ok = hb_sxtb16_ror8(t);
     e[k] = hb_sadd16(ek, ek);
     o[k] = hb_sadd16(ok, ok);
   }
+#pragma GCC unroll 2
   for (int j = 0; j < 2; j++) { /* W01 from taps 0, 1; W12 from taps 1, 2 */
     uint32_t *d = j ? w12 : w01;
     d[0] = hb_pack16((int32_t)e[j], (int32_t)e[j + 1]);
@@ -83,20 +85,25 @@ static inline int32_t *d3_set(int32_t *set, const int32_t h[4], uint32_t ra0, ui
 }
 
 static void d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set) {
+  /* the fields as locals: the stores into set could alias them */
   const size_t along = a->tr ? 3 * (size_t)a->C : (size_t)a->C, across = a->tr ? (size_t)a->C : 3 * (size_t)a->C;
-  const int sz = a->sz;
+  const int sz = a->sz, nrot = a->nrot, gw4 = 4 * a->gw, cw4 = 4 * a->cw;
+  const uint32_t fold = a->fold ? (uint32_t)a->p->act_min : 0;
+  const int32_t *words = a->words;
+  const hb_rq_t *rq = a->p->rq + c0;
+  const int8_t *wt = a->w + c0;
   for (int c = 0; c < n; c += 4) { /* n is a multiple of 4 */
     uint32_t w[3][2][4]; /* kernel row, {W01, W12}, channel */
-    for (int ky = 0; ky < 3; ky++) d3_rows4(a->w + c0 + c + (size_t)ky * across, along, w[ky][0], w[ky][1]);
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++) d3_rows4(wt + c + (size_t)ky * across, along, w[ky][0], w[ky][1]);
     for (int i = 0; i < 4; i++) {
-      const hb_rq_t *q = &a->p->rq[c0 + c + i];
-      const int32_t k = a->fold ? (int32_t)((uint32_t)q->k - ((uint32_t)a->p->act_min << q->r)) : q->k;
-      const int32_t h[4] = {q->mult, k, a->words[q->r], q->bias2}, r = q->r, cc = c + i;
-      const int32_t tail[2] = {4 * ((cc >> 2) * a->gw + (cc & 3) * a->cw), cc};
+      const hb_rq_t q = rq[c + i];
+      const int32_t h[4] = {q.mult, (int32_t)((uint32_t)q.k - (fold << q.r)), words[q.r], q.bias2}, cc = c + i;
+      const int32_t tail[2] = {(c >> 2) * gw4 + i * cw4, cc}, r = q.r;
       const uint32_t a0 = w[0][0][i], a1 = w[0][1][i], b0 = w[1][0][i], b1 = w[1][1][i], d0 = w[2][0][i],
                      d1 = w[2][1][i];
       set = d3_set(set, h, b0, b1, d0, d1, a0, a1, r, tail, sz); /* rotation 0: rows 1 2 0 */
-      if (a->nrot == 3) {
+      if (nrot == 3) {
         set = d3_set(set, h, a0, a1, b0, b1, d0, d1, r, tail, sz); /* 1: rows 0 1 2 */
         set = d3_set(set, h, d0, d1, a0, a1, b0, b1, r, tail, sz); /* 2: rows 2 0 1 */
       }
