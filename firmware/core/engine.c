@@ -21,8 +21,14 @@ static int prepare_ops(hb_engine_t *e, hb_error_t *err) {
 /* given: the caller's arena length, before alignment trimming. */
 static int place(hb_engine_t *e, size_t given, hb_error_t *err) {
   hb_plan_offsets(e);
+  if (e->scratch_need) { /* below the per-channel params, 16-byte aligned */
+    e->persist_need = (e->persist_need + e->scratch_need + HB_ARENA_ALIGN - 1u) & ~(size_t)(HB_ARENA_ALIGN - 1u);
+    e->scratch.size = e->scratch_need;
+  }
   if (e->plan_bytes + e->persist_need > e->arena_len)
     return hb_fail(err, HB_E_ARENA, "arena too small: need %zu bytes, have %zu", hb_engine_arena_needed(e), given);
+  e->persist_used = e->persist_need;
+  if (e->scratch_need) e->scratch.buf = e->arena + e->arena_len - e->persist_used;
   for (int i = 0; i < e->num_tensors; i++) {
     hb_tensor_t *t = &e->tensors[i];
     if (t->first >= 0) t->data = e->arena + t->offset;

@@ -148,6 +148,14 @@ typedef struct {
   } p;
 } hb_op_t;
 
+/* Memory a kernel borrows for one op (CMSIS-NN's context): the engine reserves, at load, the most
+ * any op's kernel asks for (each kernel's *_scratch_size) at the top of the arena and hands it to
+ * the kernels as their context; a kernel that tiles works in whatever size it is given. */
+typedef struct {
+  void *buf;   /* 16-byte aligned (NULL when no op asked for any) */
+  size_t size;
+} hb_ctx_t;
+
 typedef struct hb_engine {
   const uint8_t *model;
   size_t model_len;
@@ -156,6 +164,8 @@ typedef struct hb_engine {
   size_t persist_used;    /* per-channel params, at the top of the arena */
   size_t persist_need;    /* what they would need (may exceed the arena) */
   size_t plan_bytes;      /* tensor plan size, from the bottom */
+  size_t scratch_need;    /* the most an op's kernel asked for (hb_scratch_need at prepare) */
+  hb_ctx_t scratch;       /* that many bytes below the per-channel params, after planning */
   int loaded, preserve_all;
   int num_tensors, num_ops, num_inputs, num_outputs;
   int16_t inputs[HB_MAX_IO], outputs[HB_MAX_IO];

@@ -46,6 +46,8 @@ int hb_conv_geometry(int padding, int in, int filter, int stride, int dil, int *
 /* Persistent per-channel storage at the top of the arena (NULL: does not fit; the
  * load then fails with HB_E_ARENA and the total needed). */
 int32_t *hb_persist_i32(hb_engine_t *e, uint32_t count);
+/* At prepare: op needs `bytes` of kernel scratch (the engine reserves the largest at load). */
+void hb_scratch_need(hb_engine_t *e, size_t bytes);
 /* Builtin options table of op `idx`; 0 = absent (defaults), -1 = corrupt. */
 int hb_options(const hb_engine_t *e, int idx, fb_table_t *opt);
 int hb_opt_corrupt(const hb_engine_t *e, int idx, hb_error_t *err);

@@ -124,6 +124,10 @@ int32_t *hb_persist_i32(hb_engine_t *e, uint32_t count) {
   return (int32_t *)(void *)(e->arena + e->arena_len - e->persist_used);
 }
 
+void hb_scratch_need(hb_engine_t *e, size_t bytes) {
+  if (bytes > e->scratch_need) e->scratch_need = bytes;
+}
+
 int hb_options(const hb_engine_t *e, int idx, fb_table_t *opt) {
   if (!e->ops[idx].opt_pos) return 0;
   return fb_table_at(e->model, e->model_len, e->ops[idx].opt_pos, opt);

@@ -19,13 +19,15 @@ def _channels(d: Draw, deep: float = 0.0) -> int:
     return d.pick([d.int(1, 8), 4 * d.int(1, 6), d.int(9, 24), 8 * d.int(3, 8), d.int(200, 600)], [4, 4, 2, 1, deep])
 
 
-def _window(d: Draw, n_out_ch: int, taps_per_ch: int, wide: bool = False):
+def _window(d: Draw, n_out_ch: int, taps_per_ch: int, wide: bool = False, k3p: float = 0.3, k3_s2: bool = False):
     """(kh, kw, sh, sw, dh, dw, pad, h, w): a window that fits, within the MAC budget; wide:
-    20..60 columns (depthwise rows too wide for the DSP scratch go in strips)."""
-    k3 = d.rng.random() < 0.3  # the 3x3 stride-1 shape the depthwise DSP kernel specialises
+    20..60 columns (depthwise rows too wide for the DSP scratch go in strips); k3p: the share of
+    3x3 windows (the shape the depthwise DSP kernels specialise), stride 1, or 1 and 2 with k3_s2."""
+    k3 = d.rng.random() < k3p
     ks = [1, 3, d.int(1, 5), 7]
     kh, kw = (3, 3) if k3 else (d.pick(ks, [3, 3, 3, 0.3]), d.pick(ks, [3, 3, 3, 0.3]))
-    sh, sw = (1, 1) if k3 else (d.pick([1, 1, 2, 3]), d.pick([1, 1, 2, 3]))
+    s3 = d.pick([1, 1, 2]) if k3 and k3_s2 else 1
+    sh, sw = (s3, s3) if k3 else (d.pick([1, 1, 2, 3]), d.pick([1, 1, 2, 3]))
     dh, dw = (1, 1) if k3 or d.rng.random() < 0.6 else (d.int(1, 3), d.int(1, 3))
     pad = d.pick([SAME, VALID])
     eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
@@ -95,7 +97,7 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
     wide = d.rng.random() < 0.08
     c, mult = (d.pick([64, 128, 4 * d.int(16, 64)]) if wide else _channels(d)), d.pick([1, 1, 1, 2, d.int(2, 4)])
-    kh, kw, sh, sw, dh, dw, pad, h, wd = _window(d, c * mult, 1, wide)
+    kh, kw, sh, sw, dh, dw, pad, h, wd = _window(d, c * mult, 1, wide, k3p=0.45, k3_s2=True)
     n = d.pick([1, 1, 1, 2])
     per_channel = d.rng.random() < 0.8
     in_scale, in_zp = d.scale(), d.zp()

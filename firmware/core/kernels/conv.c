@@ -72,6 +72,10 @@ static int prepare_common(hb_engine_t *e, int idx, int dw, hb_error_t *err) {
   const hb_rq_src_t src = {p->mult, p->shift, hb_conv_bias(e, op), (const int8_t *)f->data, oc, taps,
                            dw ? 1 : taps, dw ? oc : 1, p->in_offset, p->out_offset, 0};
   p->rq = hb_rq_make(e, &src);
+  hb_scratch_need(e, dw ? hb_dwconv_dsp_scratch_size(e, op) : hb_conv_dsp_scratch_size(e, op));
+#endif
+#ifdef HB_KERNELS_MVE
+  hb_scratch_need(e, dw ? hb_dwconv_mve_scratch_size(e, op) : hb_conv_mve_scratch_size(e, op));
 #endif
   return hb_act_range(e, idx, o.act, out, &p->act_min, &p->act_max, err);
 }
@@ -81,10 +85,10 @@ int hb_prepare_dwconv(hb_engine_t *e, int idx, hb_error_t *err) { return prepare
 
 void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_MVE
-  if (hb_conv_mve(e, op)) return;
+  if (hb_conv_mve(&e->scratch, e, op)) return;
 #endif
 #ifdef HB_KERNELS_DSP
-  if (hb_conv_dsp(e, op)) return;
+  if (hb_conv_dsp(&e->scratch, e, op)) return;
 #endif
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
@@ -121,10 +125,10 @@ void hb_eval_conv(hb_engine_t *e, const hb_op_t *op) {
 
 void hb_eval_dwconv(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_MVE
-  if (hb_dwconv_mve(e, op)) return;
+  if (hb_dwconv_mve(&e->scratch, e, op)) return;
 #endif
 #ifdef HB_KERNELS_DSP
-  if (hb_dwconv_dsp(e, op)) return;
+  if (hb_dwconv_dsp(&e->scratch, e, op)) return;
 #endif
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);

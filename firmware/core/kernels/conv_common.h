@@ -60,7 +60,10 @@ static inline const int32_t *hb_conv_bias(const hb_engine_t *e, const hb_op_t *o
 
 #ifdef HB_KERNELS_DSP
 /* conv_dsp.c, dwconv_dsp.c: return 0 (having written nothing) for a shape they leave to the C loops. */
-int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op);
-int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op);
+int hb_conv_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+int hb_dwconv_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+/* The scratch they ask for: they tile, so the most (HB_DSP_SCRATCH_BYTES). */
+size_t hb_conv_dsp_scratch_size(const hb_engine_t *e, const hb_op_t *op);
+size_t hb_dwconv_dsp_scratch_size(const hb_engine_t *e, const hb_op_t *op);
 #endif
 #endif

@@ -20,7 +20,6 @@
 #include "conv_dsp.h"
 #include "requant_fast.h"
 
-uint64_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 8];
 
 #define PX 4 /* output pixels per CONV_2D block */
 
@@ -155,8 +154,13 @@ static void conv_block_chunked(conv_geo_t *g, const int8_t *w, const int32_t *bi
   }
 }
 
-int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
-  if (hb_conv_widened(e, op)) return 1;
+size_t hb_conv_dsp_scratch_size(const hb_engine_t *e, const hb_op_t *op) {
+  (void)e, (void)op;
+  return HB_DSP_SCRATCH_BYTES;
+}
+
+int hb_conv_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
+  if (hb_conv_widened(ctx, e, op)) return 1;
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   conv_geo_t g = hb_conv_geo(e, op);
@@ -164,13 +168,14 @@ int hb_conv_dsp(hb_engine_t *e, const hb_op_t *op) {
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)out->data;
   const int OC = out->dims[3], groups = g.C / g.FC, per_group = OC / groups;
-  uint64_t *s = hb_dsp_scratch, *sums = 0;
+  uint64_t *s = (uint64_t *)ctx->buf, *sums = 0;
   int KC = g.K; /* taps per chunk (a multiple of 16) when a patch does not fit the scratch */
-  if (chunk_bytes(g.K) > HB_DSP_SCRATCH_BYTES) {
-    const size_t sums_bytes = (size_t)per_group * 2 * 8, room = HB_DSP_SCRATCH_BYTES - chunk_bytes(3);
+  if (chunk_bytes(3) > ctx->size) return 0;
+  if (chunk_bytes(g.K) > ctx->size) {
+    const size_t sums_bytes = (size_t)per_group * 2 * 8, room = ctx->size - chunk_bytes(3);
     if (sums_bytes + chunk_bytes(16) > room) return 0;
     KC = (int)((room - sums_bytes) / chunk_bytes(16)) * 16;
-    sums = hb_dsp_scratch;
+    sums = s;
     s = sums + (size_t)per_group * 2;
   }
   for (size_t p0 = 0; p0 < g.npix; p0 += PX) {

@@ -243,7 +243,12 @@ static int flat_pays(int kh, int c1, int ck, int ng) {
   return ng * (16 * ck + 11) + 450 < ng * kh * (16 * c1 + 11);
 }
 
-int hb_conv_mve(hb_engine_t *e, const hb_op_t *op) {
+size_t hb_conv_mve_scratch_size(const hb_engine_t *e, const hb_op_t *op) {
+  (void)e, (void)op;
+  return HB_DSP_SCRATCH_BYTES;
+}
+
+int hb_conv_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int C = in->dims[3], OC = out->dims[3], ng = (OC + 3) / 4;
@@ -254,10 +259,10 @@ int hb_conv_mve(hb_engine_t *e, const hb_op_t *op) {
   /* scratch: the rq4 of every group, 2 patches, then per group of the tile its sums and packed weights */
   const size_t tbytes = (size_t)ng * sizeof(hb_mve_rq4_t), patches = 2 * (size_t)g.nrun * g.len16;
   const size_t wbytes = 4 * (size_t)g.nrun * g.len16, per_group = wbytes + 32;
-  if (f->dims[3] != C || OC < 4 || tbytes + patches + per_group > HB_DSP_SCRATCH_BYTES) return 0;
-  hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
+  if (f->dims[3] != C || OC < 4 || tbytes + patches + per_group > ctx->size) return 0;
+  hb_mve_rq4_t *t = (hb_mve_rq4_t *)ctx->buf;
   int8_t *pa = (int8_t *)(void *)(t + ng), *pb = pa + patches / 2, *pk = pa + patches;
-  const int tile = (int)((HB_DSP_SCRATCH_BYTES - tbytes - patches) / per_group);
+  const int tile = (int)((ctx->size - tbytes - patches) / per_group);
   int32_t *sums = (int32_t *)(void *)(pk + (size_t)(tile < ng ? tile : ng) * wbytes);
   const hb_mve_rq_src_t src = {(const int8_t *)f->data, K, K, hb_conv_bias(e, op), p->mult,
                                p->shift, 1, p->in_offset};

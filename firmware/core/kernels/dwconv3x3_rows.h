@@ -1,19 +1,63 @@
-/* What dwconv3x3_dsp.c (ring, weight sets, the op) shares with dwconv3x3_rows_dsp.c (the MAC,
- * requantisation and store loops of one output row): the ring and weight-set layouts and the
- * job the row loops take. */
+/* What the 3x3 depthwise kernel's files share: the op (dwconv3x3_dsp.c: geometry, weight sets,
+ * the drivers), the widening of input rows (dwconv3x3_fill_dsp.c) and the row loops
+ * (dwconv3x3_rows_dsp.c: bytes collected, then clamped; dwconv3x3_direct_dsp.c: saturated and
+ * stored straight into the output when the activation range is all of int8).
+ *
+ * Widened input, per group of 4 channels: blocks of 4 padded columns; in a block, channel i's
+ * two words {u,u+1},{u+2,u+3} of each row. Two layouts:
+ * - ring: three input rows (slots); word 24j + 6i + 2s of block j, channel i, slot s (a row in
+ *   slot iy % 3, so the kernel row a slot holds rotates: one weight set per rotation);
+ * - map (direct kernel, small maps): every padded input row r of the group, word
+ *   r * 8 * D4_NJ + 8j + 2i: no rotation, and a channel's rows run in one loop. */
 #ifndef HB_DWCONV3X3_ROWS_H
 #define HB_DWCONV3X3_ROWS_H
 #include <stdint.h>
+#include "../ops.h"
+#include "simd.h"
+
+#ifdef HB_DSP_ASM
+/* The asm both row-loop files share (dwconv3x3_rows_dsp.c, dwconv3x3_direct_dsp.c): the
+ * requantisation of accumulator a (t: a scratch register; r0 m, r1 k, as the loops load them),
+ * the 22 per-shift tails of TAIL(S, r), and a label's address (Thumb bit set) into `a`. */
+#define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t"
+#define D3_EACH_SHIFT(TAIL, S)                                                                                \
+  TAIL(S, "1") TAIL(S, "2") TAIL(S, "3") TAIL(S, "4") TAIL(S, "5") TAIL(S, "6") TAIL(S, "7") TAIL(S, "8")       \
+  TAIL(S, "9") TAIL(S, "10") TAIL(S, "11") TAIL(S, "12") TAIL(S, "13") TAIL(S, "14") TAIL(S, "15")             \
+  TAIL(S, "16") TAIL(S, "17") TAIL(S, "18") TAIL(S, "19") TAIL(S, "20") TAIL(S, "21") TAIL(S, "22")
+#define D3_ADDR(label) \
+  __asm__("movw %0, #:lower16:" label "\n\tmovt %0, #:upper16:" label "\n\tadds %0, %0, #1" : "=r"(a) : : "cc")
+#endif
 
 #define D3_BLK 24 /* words in a ring block: 4 channels x 3 slots x 2 words */
 /* Words in a weight set: m, k', the tail word, bias2, {W01, W12} for slots 1, 2, 0, r. */
 #define D3_SET 11
 #define D3_CH (3 * D3_SET)
 #define D3_CH_BYTES "132" /* D3_CH * 4, for the asm */
+#define D4_NJ 5            /* map layout: blocks a row */
+/* The direct kernel's set: D3_SET's words, then the channel's byte offsets in the widened
+ * input (from the job's p) and in the output (from its y). */
+#define D4_SET 13
 
-/* One output row of the tile's groups (4 channels each). Field offsets are used by the asm;
- * it advances p, wp, y and ng group by group. A row has nbf full blocks of 4 outputs and, when
- * the width is not a multiple of 4, one partial block (its code in `part`). */
+typedef struct {
+  const hb_conv_params_t *p;
+  const int8_t *x;      /* the batch's input */
+  int H, W, C;          /* rows widened (input rows; columns when transposed), their length, channels */
+  int xs, rs, pw;       /* input bytes from a pixel of a row to the next, from a row to the next;
+                           the padding before a row */
+  int nb, nj;           /* output blocks of 4 columns per row; widened blocks (stride * nb + 1) */
+  int c0, ct;           /* the tile's channels [c0, c0 + ct) */
+  uint32_t *ring;       /* the widened input: ct / 4 groups of gw words */
+  int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (6, 2) */
+  const int8_t *zprow;  /* C input zero points: the padding pixels */
+} d3_t;
+
+/* dwconv3x3_fill_dsp.c: input row iy (zeros outside the input when zero_rows) into the rows at
+ * base (ring: d->ring + 2 * slot; map: the map row's first word) of every group of the tile. */
+void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows);
+
+/* One output row of the tile's groups (4 channels each), the collecting kernel. Field offsets are
+ * used by the asm; it advances p, wp, y and ng group by group. A row has nbf full blocks of 4
+ * outputs and, when the width is not a multiple of 4, one partial block (its code in `part`). */
 typedef struct {
   const uint32_t *p;  /*  0: ring words of the group's channel 0 at block 0 */
   int32_t nbf_bytes;  /*  4: ring bytes the full blocks step over */
@@ -36,4 +80,28 @@ void hb_d3_rows(d3_job_t *job, int stride);
 int32_t hb_d3_shift_word(int stride, int r);
 /* The job's `part` for a partial block of n outputs (0 when n is 0). */
 uint32_t hb_d3_part(int stride, int n);
+
+/* The direct kernel: channel by channel (sets D4_SET * `wstep` words apart), per channel `rows`
+ * output rows (map; 1 for the ring), per row the full blocks, the partial one, saturated outputs
+ * stored at y + yoff, ys bytes apart. Field offsets are used by the asm. */
+typedef struct {
+  const uint32_t *p;   /*  0: the widened input (each channel's offset in its set) */
+  int32_t nbf_bytes;   /*  4: bytes the full blocks of a row step over */
+  const int32_t *wp;   /*  8: the first channel's set + 3 (its bias2) */
+  int32_t ys;          /* 12: output bytes from a pixel to the next along a row */
+  int8_t *y;           /* 16: the output (each channel's offset in its set) */
+  int32_t rows;        /* 20: output rows a channel (map) */
+  int32_t prow, yrow;  /* 24, 28: input bytes, output bytes from a row's start to the next's (map) */
+  uint32_t part;       /* 32: hb_d4_part(kind, outputs in the partial block), 0: none */
+  const int32_t *wpe;  /* 36: wp past the last channel */
+  int32_t wstep;       /* 40: bytes from a channel's set to the next's */
+  int32_t rl;          /* 44: the asm's: rows left */
+  const uint32_t *pr;  /* 48: the asm's: the row's start */
+  int8_t *yr;          /* 52: the asm's: the row's output */
+} d4_job_t;
+
+enum { D4_RING_S1, D4_RING_S2, D4_MAP_S1, D4_MAP_S2 };
+void hb_d4_rows(d4_job_t *job, int kind);
+int32_t hb_d4_shift_word(int kind, int r);
+uint32_t hb_d4_part(int kind, int n);
 #endif

@@ -59,7 +59,6 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
   D3_S2_MACS("ldrd r0, r1, [r9, #16]\n\t", "ldrd r0, r1, [r9, #112]\n\t", "ldr r0, [r9, #208]\n\t") \
   "ldrd r4, r5, [r11, #20]\n\t"                                                                     \
   D3_S2_MACS("ldrd r0, r1, [r9], #192\n\t", "ldrd r0, r1, [r9, #-96]\n\t", "ldr r0, [r9]\n\t")
-#define D3_RQ_ASM(a, t) "add " t ", r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, " t "\n\t"
 #define D3_TAIL_ASM(S, r)                                                                          \
   ".org .L" S "_tails + 64 * (" r " - 1)\n\t" /* hb_d3_shift_word's spacing */                  \
   "usat r3, #8, r3, asr #" r "\n\tusat r6, #8, r6, asr #" r "\n\t"                                 \
@@ -68,12 +67,7 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
   "cmp r9, r10\n\t"                                                                                \
   "bne.w 1b\n\t"                                                                                   \
   "b.w 7b\n\t"
-#define D3_TAILS(S)                                                                                            \
-  D3_TAIL_ASM(S, "1") D3_TAIL_ASM(S, "2") D3_TAIL_ASM(S, "3") D3_TAIL_ASM(S, "4") D3_TAIL_ASM(S, "5")          \
-  D3_TAIL_ASM(S, "6") D3_TAIL_ASM(S, "7") D3_TAIL_ASM(S, "8") D3_TAIL_ASM(S, "9") D3_TAIL_ASM(S, "10")         \
-  D3_TAIL_ASM(S, "11") D3_TAIL_ASM(S, "12") D3_TAIL_ASM(S, "13") D3_TAIL_ASM(S, "14") D3_TAIL_ASM(S, "15")     \
-  D3_TAIL_ASM(S, "16") D3_TAIL_ASM(S, "17") D3_TAIL_ASM(S, "18") D3_TAIL_ASM(S, "19") D3_TAIL_ASM(S, "20")     \
-  D3_TAIL_ASM(S, "21") D3_TAIL_ASM(S, "22")
+#define D3_TAILS(S) D3_EACH_SHIFT(D3_TAIL_ASM, S)
 /* A partial block's requantisation (shift by register: word 10) and byte stores; p and s move on. */
 #define D3_PRQ(a) "add r4, r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, r4\n\tasr " a ", " a ", r2\n\tusat " a ", #8, " a "\n\t"
 #define D3_PEND(step, RQS, STORES) \
@@ -157,8 +151,6 @@ D3_ROWS_FN(d3_rows_s2, "d3s2", D3_BODY_S2, D3_PARTS_S2("d3s2"))
 void hb_d3_rows(d3_job_t *job, int stride) { (stride == 1 ? d3_rows_s1 : d3_rows_s2)(job); }
 
 /* A label's address (Thumb bit set). */
-#define D3_ADDR(label) \
-  __asm__("movw %0, #:lower16:" label "\n\tmovt %0, #:upper16:" label "\n\tadds %0, %0, #1" : "=r"(a) : : "cc")
 
 int32_t hb_d3_shift_word(int stride, int r) {
   uint32_t a;

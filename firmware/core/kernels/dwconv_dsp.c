@@ -159,8 +159,8 @@ static void dw_out_row(const dw_ctx_t *d, const int8_t *xb, const uint64_t *cons
 
 /* Output columns per strip: as many as the ring of R widened rows holds in the scratch
  * left after the weights (0: does not fit). */
-static int dw_strip(const dw_ctx_t *d, int R, int OW) {
-  const size_t pairs = HB_DSP_SCRATCH_BYTES / 8, wpairs = (size_t)d->C4 * d->T;
+static int dw_strip(const dw_ctx_t *d, size_t pairs, int R, int OW) {
+  const size_t wpairs = (size_t)d->C4 * d->T;
   const int span = (d->KW - 1) * d->p->dil_w + 1; /* input columns of one window */
   if (wpairs >= pairs) return 0;
   const size_t cols = (pairs - wpairs) / ((size_t)R * d->C4);
@@ -169,17 +169,22 @@ static int dw_strip(const dw_ctx_t *d, int R, int OW) {
   return so < (size_t)OW ? (int)so : OW;
 }
 
-int hb_dwconv_dsp(hb_engine_t *e, const hb_op_t *op) {
-  if (hb_dw3x3_dsp(e, op)) return 1; /* 3x3 stride 1 with the fast requantisation */
+size_t hb_dwconv_dsp_scratch_size(const hb_engine_t *e, const hb_op_t *op) {
+  (void)e, (void)op;
+  return HB_DSP_SCRATCH_BYTES;
+}
+
+int hb_dwconv_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
+  if (hb_dw3x3_dsp(ctx, e, op)) return 1; /* 3x3 stride 1 or 2 with the fast requantisation */
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
-  dw_ctx_t d = {p, hb_conv_bias(e, op), (const int8_t *)f->data, hb_dsp_scratch, in->dims[2], in->dims[3],
+  dw_ctx_t d = {p, hb_conv_bias(e, op), (const int8_t *)f->data, (uint64_t *)ctx->buf, in->dims[2], in->dims[3],
                 in->dims[3] / 4, f->dims[1], f->dims[2], f->dims[1] * f->dims[2], 0, 0};
   const int B = in->dims[0], H = in->dims[1], OH = out->dims[1], OW = out->dims[2];
   const int R = (d.KH - 1) * p->dil_h + 1, span = (d.KW - 1) * p->dil_w + 1;
-  const int SO = p->depth_mult != 1 || d.C4 == 0 || R > DW_MAX_SPAN ? 0 : dw_strip(&d, R, OW);
+  const int SO = p->depth_mult != 1 || d.C4 == 0 || R > DW_MAX_SPAN ? 0 : dw_strip(&d, ctx->size / 8, R, OW);
   if (SO < 1) return 0;
-  uint64_t *ws = hb_dsp_scratch, *ring = ws + (size_t)d.C4 * d.T;
+  uint64_t *ws = (uint64_t *)ctx->buf, *ring = ws + (size_t)d.C4 * d.T;
   for (int c4 = 0; c4 < d.C4; c4++) /* weights: [channel group][tap] */
     for (int t = 0; t < d.T; t++) {
       const uint32_t v = hb_ld32(d.w + (size_t)t * d.C + 4 * c4);

@@ -50,23 +50,28 @@ typedef struct {
   int8_t *ring;               /* KH rows of G * Wp * 8 bytes */
 } dwg_t;
 
-/* Input row iy (zero points outside the input) into ring slot s: column u = ix + pad_w. */
+/* Input row iy (zero points outside the input) into ring slot s: column u = ix + pad_w. Whole
+ * groups of 8 channels are one 8-byte copy; a last group's channels past C get the zero point
+ * (their weights are 0). */
 static void pad_row(const dwg_t *d, const int8_t *xb, int iy, int s) {
   const size_t gs = (size_t)d->Wp * 8;
   int8_t *row = d->ring + (size_t)s * d->G * gs;
   const uint64_t zp = (uint64_t)hb_bytes4(-d->p->in_offset) * 0x100000001u;
+  const int full = d->C / 8, rows_in = iy >= 0 && iy < d->H;
   for (int u = 0; u < d->Wp; u++) {
-    const int ix = u - d->p->pad_w, inside = iy >= 0 && iy < d->H && ix >= 0 && ix < d->W;
-    const int8_t *src = inside ? xb + ((size_t)iy * d->W + (size_t)ix) * d->C : 0;
-    for (int g = 0; g < d->G; g++) {
+    const int ix = u - d->p->pad_w, inside = rows_in && ix >= 0 && ix < d->W;
+    int8_t *dst = row + (size_t)u * 8;
+    if (!inside) {
+      for (int g = 0; g < d->G; g++, dst += gs) __builtin_memcpy(dst, &zp, 8);
+      continue;
+    }
+    const int8_t *src = xb + ((size_t)iy * d->W + (size_t)ix) * d->C;
+    for (int g = 0; g < full; g++, dst += gs, src += 8) __builtin_memcpy(dst, src, 8);
+    if (full < d->G) {
       uint64_t v = zp;
-      if (inside && d->C - 8 * g >= 8) {
-        v = hb_pair(hb_ld32(src + 8 * g), hb_ld32(src + 8 * g + 4));
-      } else if (inside) { /* the last channels: the zero point after them (their weights are 0) */
-        for (int c = 0; c < d->C - 8 * g; c++)
-          v = (v & ~((uint64_t)0xFF << (8 * c))) | (uint64_t)(uint8_t)src[8 * g + c] << (8 * c);
-      }
-      __builtin_memcpy(row + (size_t)g * gs + (size_t)u * 8, &v, 8);
+      for (int c = 0; c < d->C - 8 * full; c++)
+        v = (v & ~((uint64_t)0xFF << (8 * c))) | (uint64_t)(uint8_t)src[c] << (8 * c);
+      __builtin_memcpy(dst, &v, 8);
     }
   }
 }
@@ -180,16 +185,26 @@ static void row8(const dwg_t *d, const int8_t *const *rows, int OW, const int16_
 
 #define DW_MAX_KH 32
 
-int hb_dwconv_mve(hb_engine_t *e, const hb_op_t *op) {
+/* The scratch (the groups' requantisation, widened weights, a ring of KH rows) for the op, 0 when
+ * the kernel leaves it. */
+size_t hb_dwconv_mve_scratch_size(const hb_engine_t *e, const hb_op_t *op) {
+  const hb_conv_params_t *p = &op->p.conv;
+  const hb_tensor_t *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
+  const int G = (HB_T(e, op, 0)->dims[3] + 7) / 8, KH = f->dims[1], OW = out->dims[2];
+  const size_t Wp = (size_t)(OW - 1) * p->stride_w + (size_t)(f->dims[2] - 1) * p->dil_w + 1;
+  const size_t need = (size_t)G * sizeof(rq8_t) + (size_t)G * KH * f->dims[2] * 16 + (size_t)KH * G * Wp * 8;
+  return p->depth_mult != 1 || OW < 1 || KH > DW_MAX_KH || need > HB_DSP_SCRATCH_BYTES ? 0 : need;
+}
+
+int hb_dwconv_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_conv_params_t *p = &op->p.conv;
   const hb_tensor_t *in = HB_T(e, op, 0), *f = HB_T(e, op, 1), *out = HB_OUT(e, op);
   const int B = in->dims[0], C = in->dims[3], OH = out->dims[1], OW = out->dims[2], T = f->dims[1] * f->dims[2];
+  const size_t need = hb_dwconv_mve_scratch_size(e, op);
+  if (!need || need > ctx->size) return 0;
   dwg_t d = {p, f->dims[1], f->dims[2], C, (C + 7) / 8, in->dims[1], in->dims[2],
              (OW - 1) * p->stride_w + (f->dims[2] - 1) * p->dil_w + 1, hb_mve_right_only(p->shift, C), 0};
-  const size_t tbytes = (size_t)d.G * sizeof(rq8_t), wbytes = (size_t)d.G * T * 16;
-  const size_t rbytes = (size_t)d.KH * d.G * d.Wp * 8;
-  if (p->depth_mult != 1 || OW < 1 || d.KH > DW_MAX_KH || tbytes + wbytes + rbytes > HB_DSP_SCRATCH_BYTES) return 0;
-  rq8_t *t = (rq8_t *)(void *)hb_dsp_scratch;
+  rq8_t *t = (rq8_t *)ctx->buf;
   int16_t *wt = (int16_t *)(void *)(t + d.G);
   d.ring = (int8_t *)(void *)(wt + (size_t)d.G * T * 8);
   rq8_fill(t, p, (const int8_t *)f->data, T, C, hb_conv_bias(e, op));

@@ -79,6 +79,9 @@ int hb_prepare_add(hb_engine_t *e, int idx, hb_error_t *err) {
       small_multiplier(e, idx, twice_max / ((double)(1 << p->left_shift) * (double)HB_OUT(e, op)->scale), &p->out_mult,
                        &p->out_shift, err))
     return err->code;
+#ifdef HB_KERNELS_DSP
+  hb_scratch_need(e, hb_add_dsp_scratch_size(op));
+#endif
   return HB_OK;
 }
 
@@ -140,7 +143,7 @@ static void run(hb_engine_t *e, const hb_op_t *op, row_fn row) {
 
 void hb_eval_add(hb_engine_t *e, const hb_op_t *op) {
 #ifdef HB_KERNELS_DSP
-  if (hb_add_dsp(e, op)) return;
+  if (hb_add_dsp(&e->scratch, e, op)) return;
 #endif
   run(e, op, add_row);
 }

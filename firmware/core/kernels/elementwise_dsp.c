@@ -83,11 +83,17 @@ static void add_rows(const int8_t *a, const int8_t *b, int8_t *y, int32_t n4, co
 }
 #endif
 
-int hb_add_dsp(hb_engine_t *e, const hb_op_t *op) {
+static int add_takes(const hb_binary_params_t *p) {
+  return !p->broadcast && -p->out_shift >= 1 && -p->out_shift <= HB_RQ_MAX_R;
+}
+
+size_t hb_add_dsp_scratch_size(const hb_op_t *op) { return add_takes(&op->p.bin) ? 2 * 256 * sizeof(int32_t) : 0; }
+
+int hb_add_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_binary_params_t *p = &op->p.bin;
   const int r = -p->out_shift;
-  if (p->broadcast || r < 1 || r > HB_RQ_MAX_R) return 0;
-  int32_t *t1 = (int32_t *)(void *)hb_dsp_scratch, *t2 = t1 + 256;
+  if (!add_takes(p) || ctx->size < hb_add_dsp_scratch_size(op)) return 0;
+  int32_t *t1 = (int32_t *)ctx->buf, *t2 = t1 + 256;
   add_table(t1, p->in1_offset, p->in1_mult, p->in1_shift);
   add_table(t2, p->in2_offset, p->in2_mult, p->in2_shift);
   const hb_rq_t q = {0, p->out_mult, (1 << (r - 1)) + (int32_t)((uint32_t)p->out_offset << r), r};

@@ -38,11 +38,18 @@ static void dot4(const int8_t *x, const int8_t *w, int D, int32_t a[4]) {
 #undef DOT_WT
 }
 
-int hb_fc_mve(hb_engine_t *e, const hb_op_t *op) {
+size_t hb_fc_mve_scratch_size(const hb_op_t *op) {
+  const hb_fc_params_t *p = &op->p.fc;
+  const size_t need = (size_t)((p->out_depth + 3) / 4) * sizeof(hb_mve_rq4_t);
+  return p->filter_offset || p->out_depth < 4 || need > HB_DSP_SCRATCH_BYTES ? 0 : need;
+}
+
+int hb_fc_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   const hb_fc_params_t *p = &op->p.fc;
   const int D = p->accum_depth, OD = p->out_depth, ng = (OD + 3) / 4;
-  if (p->filter_offset || OD < 4 || (size_t)ng * sizeof(hb_mve_rq4_t) > HB_DSP_SCRATCH_BYTES) return 0;
-  hb_mve_rq4_t *t = (hb_mve_rq4_t *)(void *)hb_dsp_scratch;
+  const size_t need = hb_fc_mve_scratch_size(op);
+  if (!need || need > ctx->size) return 0;
+  hb_mve_rq4_t *t = (hb_mve_rq4_t *)ctx->buf;
   const int8_t *w = (const int8_t *)HB_T(e, op, 1)->data, *x = (const int8_t *)HB_T(e, op, 0)->data;
   const hb_mve_rq_src_t src = {w, D, D, hb_conv_bias(e, op), p->mult, p->shift, 1, p->in_offset};
   hb_mve_rq_fill(t, OD, &src);

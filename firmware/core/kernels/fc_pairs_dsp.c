@@ -134,12 +134,18 @@ static void fcp_widen(const int8_t *x, int G, int32_t io, uint64_t *s) {
   }
 }
 
-int hb_fc_pairs_dsp(const hb_fc_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias, int8_t *y) {
+size_t hb_fc_pairs_dsp_scratch_size(const hb_fc_params_t *p) {
+  const int D = p->accum_depth, OD = p->out_depth;
+  const size_t need = (size_t)(D / 4) * 8 + (size_t)OD * 4;
+  return !p->rq || D % 8 || D == 0 || OD % 2 || need > HB_DSP_SCRATCH_BYTES ? 0 : need;
+}
+
+int hb_fc_pairs_dsp(const hb_ctx_t *ctx, const hb_fc_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                    int8_t *y) {
   const int D = p->accum_depth, OD = p->out_depth, G = D / 4;
-  if (!p->rq || D % 8 || D == 0 || OD % 2 || ((uintptr_t)w & 3) ||
-      (size_t)G * 8 + (size_t)OD * 4 > HB_DSP_SCRATCH_BYTES)
-    return 0;
-  uint64_t *s = hb_dsp_scratch;
+  const size_t need = hb_fc_pairs_dsp_scratch_size(p);
+  if (!need || ((uintptr_t)w & 3) || need > ctx->size) return 0;
+  uint64_t *s = (uint64_t *)ctx->buf;
   int32_t *acc = (int32_t *)(void *)(s + G);
   const uint32_t lo4 = hb_bytes4(p->act_min), hi4 = hb_bytes4(p->act_max);
   for (int b = 0; b < p->batches; b++, x += D, y += OD) {

@@ -10,6 +10,7 @@
 #include "mve.h"
 #ifdef HB_KERNELS_DSP
 #include "fc_pairs_dsp.h"
+static size_t hb_fc_dsp_scratch_size(const hb_fc_params_t *p);
 #endif
 
 /* FullyConnectedOptions: act(0) weights_format(1) keep_num_dims(2). */
@@ -50,6 +51,10 @@ int hb_prepare_fc(hb_engine_t *e, int idx, hb_error_t *err) {
   const hb_rq_src_t src = {p->mult, p->shift, hb_conv_bias(e, op), (const int8_t *)f->data, p->out_depth, p->accum_depth, p->accum_depth, 1, p->in_offset,
                            p->out_offset, 1};
   if (!p->filter_offset) p->rq = hb_rq_make(e, &src);
+  hb_scratch_need(e, hb_fc_dsp_scratch_size(p));
+#endif
+#ifdef HB_KERNELS_MVE
+  hb_scratch_need(e, hb_fc_mve_scratch_size(op));
 #endif
   return hb_act_range(e, idx, act, out, &p->act_min, &p->act_max, err);
 }
@@ -166,11 +171,18 @@ static inline int8_t fc_dsp_out(const hb_fc_params_t *p, int32_t a, uint32_t fo_
   return (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
 }
 
-static int fc_dsp(const hb_fc_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias, int8_t *y) {
+/* The scratch of the DSP loops (the widened input vector) or of hb_fc_pairs_dsp, the larger. */
+static size_t hb_fc_dsp_scratch_size(const hb_fc_params_t *p) {
+  const size_t own = (size_t)(p->accum_depth / 4) * 8, pairs = hb_fc_pairs_dsp_scratch_size(p);
+  return pairs > own ? pairs : own <= HB_DSP_SCRATCH_BYTES ? own : 0;
+}
+
+static int fc_dsp(const hb_ctx_t *ctx, const hb_fc_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                  int8_t *y) {
   const int D = p->accum_depth, G = D / 4, OD = p->out_depth, k = p->rq ? 2 : 1;
-  if (hb_fc_pairs_dsp(p, x, w, bias, y)) return 1;
-  if ((size_t)G * 8 > HB_DSP_SCRATCH_BYTES) return 0;
-  uint64_t *s = hb_dsp_scratch, *send = s + G;
+  if (hb_fc_pairs_dsp(ctx, p, x, w, bias, y)) return 1;
+  if ((size_t)G * 8 > HB_DSP_SCRATCH_BYTES || (size_t)G * 8 > ctx->size) return 0;
+  uint64_t *s = (uint64_t *)ctx->buf, *send = s + G;
   for (int b = 0; b < p->batches; b++, x += D, y += OD) {
     const uint32_t fo_sum = (uint32_t)p->filter_offset * fc_widen(x, D, p->in_offset, k == 2, s);
     for (int oc = 0; oc < OD;) {
@@ -195,10 +207,10 @@ void hb_eval_fc(hb_engine_t *e, const hb_op_t *op) {
   const int32_t *bias = hb_conv_bias(e, op);
   int8_t *y = (int8_t *)HB_OUT(e, op)->data;
 #ifdef HB_KERNELS_MVE
-  if (hb_fc_mve(e, op)) return;
+  if (hb_fc_mve(&e->scratch, e, op)) return;
 #endif
 #ifdef HB_KERNELS_DSP
-  if (fc_dsp(p, x, w, bias, y)) return;
+  if (fc_dsp(&e->scratch, p, x, w, bias, y)) return;
 #endif
   const int D = p->accum_depth;
   const int32_t fo = p->filter_offset, io = p->in_offset;

@@ -66,8 +66,12 @@ int hb_mve_group_c0(int j, int n);
 
 /* conv_mve.c, dwconv_mve.c, fc_mve.c: return 0 (having written nothing) for a shape they leave
  * to the DSP kernels. */
-int hb_conv_mve(hb_engine_t *e, const hb_op_t *op);
-int hb_dwconv_mve(hb_engine_t *e, const hb_op_t *op);
-int hb_fc_mve(hb_engine_t *e, const hb_op_t *op);
+int hb_conv_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+int hb_dwconv_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+int hb_fc_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+/* Their scratch for op (0: they leave it to the DSP kernels); conv_mve tiles: the most. */
+size_t hb_conv_mve_scratch_size(const hb_engine_t *e, const hb_op_t *op);
+size_t hb_dwconv_mve_scratch_size(const hb_engine_t *e, const hb_op_t *op);
+size_t hb_fc_mve_scratch_size(const hb_op_t *op);
 #endif
 #endif

@@ -176,16 +176,16 @@ static inline uint64_t hb_widen4_off(uint32_t off2, uint32_t v) {
 }
 
 #ifdef HB_KERNELS_DSP
-/* One static scratch shared by the DSP kernels (never two at once): widened input
- * patches and a tile of widened weights (CONV_2D), widened weights and input rows
- * (DEPTHWISE_CONV_2D), the widened input vector (FULLY_CONNECTED). A shape that needs more
- * falls back to other loops.
- * Its unit is a pair of words {lo, hi} (one LDRD): the widened bytes {0,2} and {1,3}
- * of one 32-bit word. One per program: DSP-kernel invokes must not run in two threads at once. */
+/* The DSP and Helium kernels work in the scratch the engine lends them (hb_ctx_t, engine.h):
+ * widened input patches and a tile of widened weights (CONV_2D), widened weights and input rows
+ * (DEPTHWISE_CONV_2D), the widened input vector (FULLY_CONNECTED). Each says what it needs for an
+ * op (its *_scratch_size, at prepare), at most HB_DSP_SCRATCH_BYTES: the kernels that tile ask for
+ * that much and work in fewer, larger tiles with more; a shape that needs more than it is given
+ * falls back to other loops. The unit is often a pair of words {lo, hi} (one LDRD): the widened
+ * bytes {0,2} and {1,3} of one 32-bit word. */
 #ifndef HB_DSP_SCRATCH_BYTES
 #define HB_DSP_SCRATCH_BYTES 16384
 #endif
-extern uint64_t hb_dsp_scratch[HB_DSP_SCRATCH_BYTES / 8];
 #endif
 
 #endif
