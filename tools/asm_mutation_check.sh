@@ -4,7 +4,7 @@
 # firmware, batch.elf is built from it for the file's board, and the proof's make-test subset
 # (tests/firmware/qemu_batch.py) must report failing cases. Prints one line per mutation; exits 1
 # if a mutation went unnoticed. ~1 min each.
-# Mutant failures are saved under the temp dir, not tests/firmware/regressions.
+# ONLY='file.c …' limits it to those files. Mutant failures are saved under the temp dir, not tests/firmware/regressions.
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -18,6 +18,8 @@ declare -A MUT=(
   [dwconv3x3_rows_dsp.c]='s/"usat r7, #8, r7, asr #" r "\\n\\tusat r8/"usat r7, #7, r7, asr #" r "\\n\\tusat r8/'
   [elementwise_dsp.c]='s/"ldr r12, \[r7, r12, lsl #2\]\\n\\t"/"ldr r12, [r6, r12, lsl #2]\\n\\t"/'
   [fc_pairs_dsp.c]='s/"smlad " a ", r10, r4, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/"smlad " a ", r10, r5, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/'
+  [dwconv3x3_direct_dsp.c]='0,/"smlad r3, r0, r4, r3\\n\\tsmlabt r3, r1, r5, r3\\n\\t"/s//"smlad r3, r0, r5, r3\\n\\tsmlabt r3, r1, r5, r3\\n\\t"/'
+  [dwconv3x3_fill_dsp.c]='s/"sxtab16 r5, %\[o\], r4\\n\\tsxtab16 r7, %\[o\], r6\\n\\t"/"sxtab16 r5, %[o], r4\\n\\tsxtab16 r7, %[o], r4\\n\\t"/'
   [conv_mve.c]='s/MAC_W("r4", "r12") MAC_W("r6", "lr")/MAC_W("r4", "r12") MAC_W("r6", "r6")/'
   [dwconv_mve.c]='s/DW_TAP("r2", "16", "128")/DW_TAP("r2", "8", "128")/'
 )
@@ -25,6 +27,7 @@ declare -A MUT=(
 declare -A BOARD=([conv_mve.c]=mps3-an547 [dwconv_mve.c]=mps3-an547)
 missed=0
 for f in "${!MUT[@]}"; do
+  [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $f "* ]] && continue  # ONLY="a.c b.c": just these files
   rm -rf "$TMP/fw" && mkdir -p "$TMP/fw" && git archive HEAD firmware | tar -x -C "$TMP/fw"
   sed -i "${MUT[$f]}" "$TMP/fw/firmware/core/kernels/$f"
   if cmp -s "firmware/core/kernels/$f" "$TMP/fw/firmware/core/kernels/$f"; then echo "$f: mutation did not apply"; missed=1; continue; fi

@@ -107,6 +107,6 @@ def test_report_rows_for_recipes_not_made_or_not_run(tmp_path):
     tab = table(made, rows)
     assert [r["status"] for r in tab.values()] == ["cannot run on this target", "not made"]
     md = render(tab, load_target("qemu-m4"), made, tmp_path / "eval.npz").markdown()
-    assert "| fp16 | cannot run on this target | 20000 |" in md and "| 97.5 |" in md
+    assert "| fp16 | cannot run on this target | 20 000 |" in md and "| 97.5 |" in md
     assert "| int8 QAT | cannot make it: needs tf_keras |" in md
     assert "optimizations=['DEFAULT']" in md
