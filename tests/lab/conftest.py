@@ -73,13 +73,14 @@ def as_someone_else(lab: LocalLab, place: str, action: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
-def wait_for(cond, timeout: float, what: str):
+def wait_for(cond, timeout: float, what: str, poll: float = 0.2):
+    """cond()'s first truthy value, checked every `poll` s (short where a test must act at once)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = cond()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(poll)
     pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
 
 

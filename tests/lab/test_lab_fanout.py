@@ -113,17 +113,27 @@ def test_ctrl_c_stops_the_fanout_and_releases_every_place(lab, tmp_path):
 
 def test_exporter_killed_mid_run_moves_the_job_to_a_spare(lab, tmp_path):
     """--count 1 with two matching places: f-m4's exporter host goes down (exporter and board killed)
-    mid-run; the run there fails with a clear error and keeps its batches; the job reruns on f-m7."""
+    mid-run; the run there fails with a clear error and keeps its batches; the job reruns on f-m7.
+
+    Mid-run by construction: the kill follows the first journaled batch at once (polled every 20 ms),
+    nothing slow in between; the job's other 7 batches (~0.3 s each) are the margin. A labgrid-client
+    query in between (0.5 s idle, 1.5 s on a loaded machine) once let the job finish before the kill;
+    that the lab held f-m4 is read from the coordinator's log afterwards instead."""
+    runs, batch = 160, 20
     results = tmp_path / "results"
-    p = cli(*_lab_args(lab, tmp_path, _config(tmp_path, 120, 20), "--count", "1"))
-    wait_for(lambda: batches(results) >= 1 or p.poll() is not None, 120, "a first batch on f-m4")
-    assert holder(lab, M4) is not None
+    held_before = _acquisitions(lab, M4), _acquisitions(lab, M7)
+    p = cli(*_lab_args(lab, tmp_path, _config(tmp_path, runs, batch), "--count", "1"))
+    wait_for(lambda: batches(results) >= 1 or p.poll() is not None, 120, "a first batch on f-m4", poll=0.02)
     lab.kill("f-exp1")
     lab.kill(f"board-{M4}")
+    at_kill = batches(results)
     out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     meta = read_json(Path(out.strip().splitlines()[-1].split("lab report: ")[1]).parent / "lab.json")
+    assert len(meta["attempts"]) == 2, (f"the kill did not land mid-run ({at_kill} of {runs // batch} batches "
+                                        f"journaled at the kill): {meta['attempts']}")
     first, second = meta["attempts"]
+    assert (_acquisitions(lab, M4), _acquisitions(lab, M7)) == (held_before[0] + 1, held_before[1] + 1)
     assert first["place"] == M4 and first["status"] == "failed" and first["board_failed"]
     assert f"labgrid place {M4}" in first["error"] and "exporter" in first["error"], first["error"]
     assert read_json(Path(first["run_dir"]) / "run.json")["status"].startswith("failed: ")
