@@ -162,7 +162,7 @@ def _tally_qemu(tally, case, res: BatchResult, want) -> None:
 
 
 def main(argv=None) -> int:
-    """python tests/firmware/qemu_batch.py [--elf ELF] [--machine M] [--long]: the QEMU proof's subset
+    """python -m tests.firmware.qemu_batch [--elf ELF] [--machine M] [--long]: the QEMU proof's subset
     of the op generator's cases on a batch.elf (default: build mps2-an386 KERNELS=dsp); exit 1 on
     any failing case. tools/asm_mutation_check.sh uses it to show the proof catches asm slips."""
     import argparse
