@@ -214,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: finished batches are saved; continue with `harness bench --resume RUN_DIR`",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `harness … | head`: the reader left; what was measured is already on disk
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # as a shell reports a pipe's writer ended by SIGPIPE
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)

@@ -150,3 +150,12 @@ def test_labels_and_calibration_bad_input(tmp_path, results):
     cfg.write_text(f"runs: 5\nmodels:\n  - path: {MODELS / 'ops' / 'add.tflite'}\n    classification: true\n")
     r = run_cli("bench", "--config", str(cfg), "--results", str(results))
     assert r.returncode == 0 and "does not apply" in r.stderr, r.stderr
+
+
+def test_reader_leaving_the_pipe_is_no_traceback():
+    """`harness targets | head -1`: the reader closes the pipe after one line; no traceback, exit 141."""
+    p = subprocess.Popen([sys.executable, "-m", "harness", "targets"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, bufsize=0)
+    p.stdout.close()  # before the first line: every write meets a closed pipe
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 141 and "Traceback" not in err and "Exception" not in err, err
