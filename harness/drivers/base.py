@@ -88,6 +88,10 @@ class Driver(ABC):
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
 
+    def _inferred(self, n: int) -> None:
+        """For the protocol client: inferences finish one by one, the watcher of the moment hears them."""
+        self.watcher.inferences(n)
+
     def preflight(self) -> None:
         """Check the files the target options name (no connection): before a run directory exists."""
 

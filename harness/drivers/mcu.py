@@ -85,6 +85,7 @@ class McuDriver(Driver):
         link = Link(self._connect(), self.url(), o.frame_timeout, o.retries, o.window)
         self.client = TargetClient(link, o.chunk, o.profile, o.invoke_timeout)
         self.client.sent = self._sent
+        self.client.inferred = self._inferred
         facts = self.client.hello(o.hello_timeout)
         self.hello_facts = facts
         clock = o.clock_hz or int(facts.get("clock_hz", 0)) or None
@@ -171,7 +172,6 @@ class McuDriver(Driver):
                                       f"last: {e}") from None
                 self._recover(e)
             done += got
-            self.watcher.inferences(got)
         scale = self.tick_scale()
         if scale != 1.0:
             ticks = np.rint(ticks * scale).astype(np.int64)

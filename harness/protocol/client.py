@@ -10,6 +10,7 @@ flags, so reload() after a reboot or reconnect plans it exactly as it was.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import struct
 import time
@@ -52,6 +53,7 @@ class TargetClient:
         self.preserve = False  # the model is planned with every tensor kept (tensors())
         self.arena_limit = 0
         self.sent: Callable[[int, int], None] | None = None  # hears (bytes sent, total) while uploading
+        self.inferred: Callable[[int], None] | None = None  # hears n more inferences finished, as they finish
 
     @property
     def facts(self) -> dict:
@@ -133,11 +135,24 @@ class TargetClient:
         before it are stored all the same and the error's `done` says how many."""
         reqs, ends = self._requests(rows, start, stop)
         try:
-            replies = self.link.transact(reqs)
+            replies = self.link.transact(reqs, self._counter(ends))
         except (LinkError, TargetError) as e:
             e.done = self._store(reqs, ends, getattr(e, "replies", []), start, outs, ticks, op_ticks)
             raise
         return self._store(reqs, ends, replies, start, outs, ticks, op_ticks)
+
+    def _counter(self, ends: list[int]) -> Callable[[int], None] | None:
+        """For transact(): answered requests → inferences finished, told to `inferred` one by one."""
+        if self.inferred is None:
+            return None
+        told = [0]
+
+        def answered(n: int) -> None:
+            done = bisect.bisect_right(ends, n)
+            if done > told[0]:
+                self.inferred(done - told[0])
+                told[0] = done
+        return answered
 
     def _requests(self, rows, start: int, stop: int) -> tuple[list[Req], list[int]]:
         """SET_INPUTs, INVOKE 1, GET_OUTPUTs per inference; ends[j]: index after inference j's last."""

@@ -167,19 +167,20 @@ class Link:
         return facts
 
     # ---- the window ----
-    def transact(self, reqs) -> list[bytes]:
+    def transact(self, reqs, answered=None) -> list[bytes]:
         """Send every request (any iterable, taken as the window has room; requests with data are
         split to the chunk the noise allows), a window in flight; the reply bodies in order.
+        `answered(n)`, if given, hears each time more of the requests are answered in full (n of them).
 
-        An ERROR reply raises (mapped by code); on TargetRebooted, `.replies` holds the replies
-        of the requests completed before it.
+        An ERROR reply raises (mapped by code); on any TargetError (a reboot, a cut link, a
+        timeout) `.replies` holds the replies of the requests answered in full before it.
         """
         if self.seq > SESSION_RENEW:
             self.new_session()
-        st = Window(self, reqs)
+        st = Window(self, reqs, answered)
         try:
             return st.run()
-        except TargetRebooted as e:
+        except TargetError as e:
             e.replies = st.completed()
             raise
 

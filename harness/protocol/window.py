@@ -49,9 +49,11 @@ class _Entry:
 class Window:
     """The state of one transact(): which requests are out, answered, re-sent."""
 
-    def __init__(self, link, reqs) -> None:
+    def __init__(self, link, reqs, answered=None) -> None:
         self.link = link
         self.source = iter(reqs)
+        self.answered = answered  # called with how many requests are answered in full, as that grows
+        self.told = 0
         self.owners = 0  # requests taken from the source
         self.entries: list[_Entry] = []
         self.index: dict[int, _Entry] = {}  # seq → entry, for the entries sent in this session
@@ -221,6 +223,11 @@ class Window:
                 raise self.link.error(e.reply[1], e.req)
             del self.index[e.seq]
             self.base += 1
+        if self.answered is not None:
+            n = self.entries[self.base].owner if self.base < len(self.entries) else self.owners
+            if n > self.told:
+                self.told = n
+                self.answered(n)
 
     def _check_timeout(self) -> None:
         """Probe, re-send or give up on the request awaited first, by how long it has waited."""

@@ -97,3 +97,24 @@ def test_unsupported_op_names_op_and_node(qemu):
     mb.inputs, mb.outputs = [a], [c]
     with pytest.raises(UnsupportedModel, match=r"gelu\.tflite: .*unsupported op GELU at node 1"):
         qemu.load(mb.build(), "gelu.tflite")
+
+
+def test_progress_is_told_per_inference(qemu):
+    """The bench's bar hears inferences as their replies arrive, not once per pipelined window."""
+    from harness.drivers.base import Watcher
+    from tests.common import MODELS as OURS
+
+    heard: list[int] = []
+
+    class Ears(Watcher):
+        def inferences(self, n: int) -> None:
+            heard.append(n)
+
+    qemu.watcher = Ears()
+    try:
+        li = qemu.load((OURS / "digits_int8.tflite").read_bytes(), "digits")
+        qemu.run(random_inputs(li.inputs, 20, seed=3))
+    finally:
+        del qemu.watcher  # back to the class's silent watcher
+    windows = -(-20 // qemu.opts.batch)
+    assert sum(heard) == 20 and len(heard) > windows, heard

@@ -68,6 +68,7 @@ class SshDriver(Driver):
         self.facts_sent["agent"] = sent
         command = ssh_conn.agent_command(self.o, agent_dir, f"{self.cache.root}/models")
         self.agent = start_agent(self.client, command, self.where, 60.0 + self.o.connect_timeout, self.target.name)
+        self.agent.inferred = self._inferred
         return self.agent.facts
 
     def load(self, model: bytes, name: str) -> LoadInfo:
@@ -117,11 +118,9 @@ class SshDriver(Driver):
             agent, stop = self.agent, min(n, done + BATCH)
             try:
                 got = agent.run_batch(rows, done, stop, outs, ticks)
-                self.watcher.inferences(got)
                 done += got
                 self.progress, cuts_here = done, 0
             except (LinkError, TargetTimeout) as e:
-                self.watcher.inferences(getattr(e, "done", 0))
                 done += getattr(e, "done", 0)
                 retries += agent.retries - base + 1
                 cuts_here, base = cuts_here + 1, 0
