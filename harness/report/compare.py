@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..analysis.compare import verdicts
-from ..analysis.figures import count, differing, exact_share, percent
+from ..analysis.figures import count, differing, exact_share, number, percent
 from .document import Doc
 
 
@@ -45,6 +45,6 @@ def render_many(results: dict[str, dict], doc: Doc | None = None, title: str = "
         doc.table(["exact %"] + labels, [[a] + [pct(v) for v in row] for a, row in zip(labels, r["exact_pct"])])
         spread = r["p50_spread_pct"]
         doc.table(["run", "p50 µs"], [[a, v] for a, v in zip(labels, r["p50_us"])])
-        doc.p(f"p50 latency spread: {min(r['p50_us']):.6g}–{max(r['p50_us']):.6g} µs"
+        doc.p(f"p50 latency spread: {number(min(r['p50_us']))}–{number(max(r['p50_us']))} µs"
               + (f" ({spread:.2f} % of the fastest)" if spread is not None else ""))
     return doc

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis.compare_many import compare_many
+from ..analysis.figures import number
 from ..results.files import read_json, write_atomic
 from ..results.rundir import RunDir
 from .compare import pct, render_many as render_across
@@ -37,7 +38,7 @@ def _board_rows(place: str, run_dir: Path) -> list[list]:
         ticks = m.get("ticks", {}).get("mean")
         rows.append([place, facts.get("tags", {}).get("board", t.get("board")), t.get("cpu"), name, m["samples"],
                      pct(vs.get("exact_pct")), vs.get("max_abs"), m["latency"].get("p50_us"),
-                     f"{ticks:.6g} {unit}" if ticks is not None else "–",
+                     f"{number(ticks)} {unit}" if ticks is not None else "–",
                      "yes" if facts.get("flashed") else "no", m.get("verdict", "")])
     return rows
 

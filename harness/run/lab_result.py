@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..analysis.figures import number
 from ..results.files import read_json, write_atomic
 
 BASELINE_KEYS = ("exact_pct", "max_lsb", "p50_us", "swapped_pct")
@@ -101,7 +102,7 @@ class BenchResult:
         if base.get("p50_us") and self.p50_us is not None:
             change = (self.p50_us / base["p50_us"] - 1) * 100
             if change > max_latency_increase_pct:
-                broken.append(f"p50 {base['p50_us']:.6g} → {self.p50_us:.6g} µs ({change:+.2f} % > "
+                broken.append(f"p50 {number(base['p50_us'])} → {number(self.p50_us)} µs ({change:+.2f} % > "
                               f"{max_latency_increase_pct} %)")
         if (self.swapped_pct or 0) > (base.get("swapped_pct") or 0) + max_swapped_increase_pct:
             broken.append(f"swapped {base.get('swapped_pct')} → {self.swapped_pct} %")
