@@ -53,24 +53,13 @@ typedef struct {
   int C, tr, sz, nrot, fold, gw, cw;
 } d3_sets_t;
 
-/* Kernel row ky's pairs {W01, W12}, doubled, of 4 adjacent channels (taps at wc, `along` bytes
- * apart): one word load a tap, SXTB16 gives channels {0, 2} and (ROR 8) {1, 3}, SADD16 doubles. */
-static inline void d3_rows4(const int8_t *wc, size_t along, uint32_t w01[4], uint32_t w12[4]) {
-  uint32_t e[3], o[3]; /* per tap: channels {0, 2}, {1, 3} */
-#pragma GCC unroll 3
-  for (int k = 0; k < 3; k++) {
-    const uint32_t t = hb_ld32(wc + (size_t)k * along), ek = hb_sxtb16(t), ok = hb_sxtb16_ror8(t);
-    e[k] = hb_sadd16(ek, ek);
-    o[k] = hb_sadd16(ok, ok);
-  }
-#pragma GCC unroll 2
-  for (int j = 0; j < 2; j++) { /* W01 from taps 0, 1; W12 from taps 1, 2 */
-    uint32_t *d = j ? w12 : w01;
-    d[0] = hb_pack16((int32_t)e[j], (int32_t)e[j + 1]);
-    d[1] = hb_pack16((int32_t)o[j], (int32_t)o[j + 1]);
-    d[2] = hb_pkhtb(e[j + 1], e[j]);
-    d[3] = hb_pkhtb(o[j + 1], o[j]);
-  }
+/* Kernel row r's pairs {W01, W12}, doubled (taps at t, `along` bytes apart): one channel at a time,
+ * 3 LDRSB, 3 doublings and 2 PKHBT; the 4-channel SIMD form (SXTB16 of a word per tap) kept 24
+ * pair words live and spilled them, 90 instructions a channel against about 40 this way. */
+static inline void d3_pairs(const int8_t *t, size_t along, uint32_t w[2]) {
+  const int32_t x0 = 2 * t[0], x1 = 2 * t[along], x2 = 2 * t[2 * along];
+  w[0] = hb_pack16(x0, x1);
+  w[1] = hb_pack16(x1, x2);
 }
 
 /* One set: the constants h[0..3] (m, k, shift word, bias2), the slots' pairs {W01, W12} of kernel
@@ -92,21 +81,18 @@ static void d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set) {
   const int32_t *words = a->words;
   const hb_rq_t *rq = a->p->rq + c0;
   const int8_t *wt = a->w + c0;
-  for (int c = 0; c < n; c += 4) { /* n is a multiple of 4 */
-    uint32_t w[3][2][4]; /* kernel row, {W01, W12}, channel */
-#pragma GCC unroll 3
-    for (int ky = 0; ky < 3; ky++) d3_rows4(wt + c + (size_t)ky * across, along, w[ky][0], w[ky][1]);
-    for (int i = 0; i < 4; i++) {
-      const hb_rq_t q = rq[c + i];
-      const int32_t h[4] = {q.mult, (int32_t)((uint32_t)q.k - (fold << q.r)), words[q.r], q.bias2}, cc = c + i;
-      const int32_t tail[2] = {(c >> 2) * gw4 + i * cw4, cc}, r = q.r;
-      const uint32_t a0 = w[0][0][i], a1 = w[0][1][i], b0 = w[1][0][i], b1 = w[1][1][i], d0 = w[2][0][i],
-                     d1 = w[2][1][i];
-      set = d3_set(set, h, b0, b1, d0, d1, a0, a1, r, tail, sz); /* rotation 0: rows 1 2 0 */
-      if (nrot == 3) {
-        set = d3_set(set, h, a0, a1, b0, b1, d0, d1, r, tail, sz); /* 1: rows 0 1 2 */
-        set = d3_set(set, h, d0, d1, a0, a1, b0, b1, r, tail, sz); /* 2: rows 2 0 1 */
-      }
+  for (int c = 0; c < n; c++) {
+    uint32_t w0[2], w1[2], w2[2]; /* kernel rows 0, 1, 2: {W01, W12} */
+    d3_pairs(wt + c, along, w0);
+    d3_pairs(wt + c + across, along, w1);
+    d3_pairs(wt + c + 2 * across, along, w2);
+    const hb_rq_t q = rq[c];
+    const int32_t h[4] = {q.mult, (int32_t)((uint32_t)q.k - (fold << q.r)), words[q.r], q.bias2};
+    const int32_t tail[2] = {(c >> 2) * gw4 + (c & 3) * cw4, c};
+    set = d3_set(set, h, w1[0], w1[1], w2[0], w2[1], w0[0], w0[1], q.r, tail, sz); /* rotation 0: rows 1 2 0 */
+    if (nrot == 3) {
+      set = d3_set(set, h, w0[0], w0[1], w1[0], w1[1], w2[0], w2[1], q.r, tail, sz); /* 1: rows 0 1 2 */
+      set = d3_set(set, h, w2[0], w2[1], w0[0], w0[1], w1[0], w1[1], q.r, tail, sz); /* 2: rows 2 0 1 */
     }
   }
 }
@@ -170,6 +156,30 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
   return 1;
 }
 
+/* Map rows of 6 or 3 outputs go through the narrow kernel (asm builds). */
+static int d3_narrow(const d3_op_t *o, int mp) {
+#ifdef HB_DSP_ASM
+  return mp && (o->OW == 6 || o->OW == 3);
+#else
+  (void)o, (void)mp;
+  return 0;
+#endif
+}
+
+/* The map's rows of every channel of the tile (job: the general loop's, set up for them). */
+static void d3_map_rows(const d3_op_t *o, d4_job_t *job, int narrow) {
+#ifdef HB_DSP_ASM
+  if (narrow) {
+    const d5_job_t j5 = {job->p, job->y, job->wp, job->wpe, job->wstep, job->ys,
+                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * D4_NJ * 32 * o->stride, 0, 0};
+    hb_d5_rows(&j5, o->OW, o->stride);
+    return;
+  }
+#endif
+  (void)narrow;
+  hb_d4_rows(job, o->kind);
+}
+
 /* The direct kernel (activation range all of int8): map (mp) or ring; sets after the zero points. */
 static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   d3_t *d = &o->d;
@@ -182,7 +192,9 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   if ((mp && d->nj > D4_NJ) || words < per4) return 0;
   const int ct_max = 4 * (int)(words / per4), bl = mp ? 32 : 96;
   o->kind = (mp ? D4_MAP_S1 : D4_RING_S1) + o->stride - 1;
-  for (int r = 1; r <= HB_RQ_MAX_R; r++) o->words[r] = hb_d4_shift_word(o->kind, r);
+  const int narrow = d3_narrow(o, mp);
+  for (int r = 1; r <= HB_RQ_MAX_R; r++)
+    o->words[r] = narrow ? hb_d5_shift_word(o->OW, o->stride, r) : hb_d4_shift_word(o->kind, r);
   int32_t *sets = (int32_t *)sp;
   d->ring = (uint32_t *)(void *)(sets + (size_t)ct_max * set_words); /* in place for every tile: the map's zeros */
   for (d->c0 = 0; d->c0 < d->C; d->c0 += d->ct) {
@@ -198,7 +210,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
       if (mp) { /* every map row: the padding rows' zeros, the others' input */
         for (int r = 0; r < Hp; r++) /* the padding rows' zeros stay from the first tile on */
           hb_d3_fill(d, r - o->ph, d->ring + (size_t)r * D4_NJ * 8, d->c0 == 0 && b == 0);
-        hb_d4_rows(&job, o->kind);
+        d3_map_rows(o, &job, narrow);
         continue;
       }
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};

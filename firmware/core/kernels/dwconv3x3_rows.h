@@ -104,4 +104,20 @@ enum { D4_RING_S1, D4_RING_S2, D4_MAP_S1, D4_MAP_S2 };
 void hb_d4_rows(d4_job_t *job, int kind);
 int32_t hb_d4_shift_word(int kind, int r);
 uint32_t hb_d4_part(int kind, int n);
+
+/* The narrow map rows (dwconv3x3_narrow_dsp.c, asm builds only): a row of n = 6 or 3 outputs at
+ * stride 1 or 2 in one pass. Field offsets are used by the asm, which copies the job to its stack. */
+typedef struct {
+  const uint32_t *p;  /*  0: the map (each channel's offset in its set) */
+  int8_t *y;          /*  4: the output (each channel's offset in its set) */
+  const int32_t *wp;  /*  8: the first channel's set + 3 (its bias2) */
+  const int32_t *wpe; /* 12: wp past the last channel */
+  int32_t wstep;      /* 16: bytes from a channel's set to the next's */
+  int32_t ys;         /* 20: output bytes from a pixel to the next along a row */
+  int32_t yadv;       /* 24: output bytes from where a row's tail leaves y to the next row's start */
+  int32_t pbytes;     /* 28: map bytes a channel's rows step over (rows x 160 x stride) */
+  int32_t pend, spare; /* 32, 36: the asm's */
+} d5_job_t;
+void hb_d5_rows(const d5_job_t *job, int n, int stride);
+int32_t hb_d5_shift_word(int n, int stride, int r);
 #endif

@@ -38,12 +38,6 @@ static inline uint32_t hb_ld32(const int8_t *p) {
 static inline void hb_st32(int8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
 #define HB_OPAQUE(p) __asm__("" : "+r"(p))
 
-/* Halfword packs, PKHBT's {lo.lo, hi.lo} and PKHTB's {lo.hi, hi.hi}: plain C on every core
- * (no ACLE intrinsic; GCC emits two instructions for each, not PKHBT/PKHTB). */
-static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
-  return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
-}
-static inline uint32_t hb_pkhtb(uint32_t hi, uint32_t lo) { return (hi & 0xFFFF0000u) | (lo >> 16); }
 /* Byte v in each of the 4 bytes. */
 static inline uint32_t hb_bytes4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
@@ -72,6 +66,18 @@ static inline uint32_t hb_sxtb16_ror8(uint32_t x) {
 static inline uint32_t hb_sxtab16_ror8(uint32_t a, uint32_t x) {
   uint32_t r;
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+/* Halfword packs, PKHBT's {lo.lo, hi.lo} and PKHTB's {lo.hi, hi.hi}: no ACLE intrinsic, and
+ * GCC 12 emits two or three instructions for the C form (UXTH + ORR, LSR + LSL + ORR). */
+static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
+static inline uint32_t hb_pkhtb(uint32_t hi, uint32_t lo) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
   return r;
 }
 static inline int32_t hb_smlad(uint32_t a, uint32_t b, int32_t acc) {
@@ -114,6 +120,11 @@ static inline uint32_t hb_clamp8x4(uint32_t v, uint32_t lo, uint32_t hi) {
 
 #else /* portable reference semantics (Arm ARM: SXTB16, SXTAB16, SMLAD, SMLAxy, SADD16, SSAT, USAT) */
 
+/* Halfword packs, PKHBT's {lo.lo, hi.lo} and PKHTB's {lo.hi, hi.hi}. */
+static inline uint32_t hb_pack16(int32_t lo, int32_t hi) {
+  return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+}
+static inline uint32_t hb_pkhtb(uint32_t hi, uint32_t lo) { return (hi & 0xFFFF0000u) | (lo >> 16); }
 static inline int32_t hb_lane_lo(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
 static inline int32_t hb_lane_hi(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
 static inline int32_t hb_byte(uint32_t v, int i) { return (int8_t)(uint8_t)(v >> (8 * i)); }
