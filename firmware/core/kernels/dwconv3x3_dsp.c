@@ -40,63 +40,6 @@
 #include "dwconv3x3_rows.h"
 #include "requant_fast.h"
 
-/* The weight sets of channels [c0, c0 + n) (their filter taps at w + c, C apart; tr: transposed)
- * at set, `step` words apart: nrot = 3 for the ring, one per rotation t (slot s holds kernel row
- * (s - t) mod 3), 1 for the map (rotation 0); sz words each: m, k (fold: act_min folded in), the
- * shift word (words[r]), bias2, {W01, W12} doubled for slots 1, 2, 0 (kernel rows 1 2 0, then
- * 0 1 2, then 2 0 1), r; with sz = D4_SET the channel's input and output byte offsets follow
- * (the input's from gw and cw, the layout's words a group and a channel in a block). */
-typedef struct {
-  const hb_conv_params_t *p;
-  const int8_t *w;
-  const int32_t *words;
-  int C, tr, sz, nrot, fold, gw, cw;
-} d3_sets_t;
-
-/* Kernel row r's pairs {W01, W12}, doubled (taps at t, `along` bytes apart): one channel at a time,
- * 3 LDRSB, 3 doublings and 2 PKHBT; the 4-channel SIMD form (SXTB16 of a word per tap) kept 24
- * pair words live and spilled them, 90 instructions a channel against about 40 this way. */
-static inline void d3_pairs(const int8_t *t, size_t along, uint32_t w[2]) {
-  const int32_t x0 = 2 * t[0], x1 = 2 * t[along], x2 = 2 * t[2 * along];
-  w[0] = hb_pack16(x0, x1);
-  w[1] = hb_pack16(x1, x2);
-}
-
-/* One set: the constants h[0..3] (m, k, shift word, bias2), the slots' pairs {W01, W12} of kernel
- * rows ra, rb, rc, r; then the offsets (tail). */
-static inline int32_t *d3_set(int32_t *set, const int32_t h[4], uint32_t ra0, uint32_t ra1, uint32_t rb0,
-                              uint32_t rb1, uint32_t rc0, uint32_t rc1, int32_t r, const int32_t tail[2], int sz) {
-  set[0] = h[0]; set[1] = h[1]; set[2] = h[2]; set[3] = h[3];
-  set[4] = (int32_t)ra0; set[5] = (int32_t)ra1; set[6] = (int32_t)rb0; set[7] = (int32_t)rb1;
-  set[8] = (int32_t)rc0; set[9] = (int32_t)rc1; set[10] = r;
-  if (sz == D4_SET) { set[11] = tail[0]; set[12] = tail[1]; }
-  return set + sz;
-}
-
-static void d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set) {
-  /* the fields as locals: the stores into set could alias them */
-  const size_t along = a->tr ? 3 * (size_t)a->C : (size_t)a->C, across = a->tr ? (size_t)a->C : 3 * (size_t)a->C;
-  const int sz = a->sz, nrot = a->nrot, gw4 = 4 * a->gw, cw4 = 4 * a->cw;
-  const uint32_t fold = a->fold ? (uint32_t)a->p->act_min : 0;
-  const int32_t *words = a->words;
-  const hb_rq_t *rq = a->p->rq + c0;
-  const int8_t *wt = a->w + c0;
-  for (int c = 0; c < n; c++) {
-    uint32_t w0[2], w1[2], w2[2]; /* kernel rows 0, 1, 2: {W01, W12} */
-    d3_pairs(wt + c, along, w0);
-    d3_pairs(wt + c + across, along, w1);
-    d3_pairs(wt + c + 2 * across, along, w2);
-    const hb_rq_t q = rq[c];
-    const int32_t h[4] = {q.mult, (int32_t)((uint32_t)q.k - (fold << q.r)), words[q.r], q.bias2};
-    const int32_t tail[2] = {(c >> 2) * gw4 + (c & 3) * cw4, c};
-    set = d3_set(set, h, w1[0], w1[1], w2[0], w2[1], w0[0], w0[1], q.r, tail, sz); /* rotation 0: rows 1 2 0 */
-    if (nrot == 3) {
-      set = d3_set(set, h, w0[0], w0[1], w1[0], w1[1], w2[0], w2[1], q.r, tail, sz); /* 1: rows 0 1 2 */
-      set = d3_set(set, h, w2[0], w2[1], w0[0], w0[1], w1[0], w1[1], q.r, tail, sz); /* 2: rows 2 0 1 */
-    }
-  }
-}
-
 /* Rows of the output go along the input's columns (transposed) when the map is narrow and tall:
  * blocks of 4 outputs then waste less (kws 25x5: 7 blocks a column for 25 outputs against 2 a row
  * for 5). */
@@ -139,8 +82,8 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
   for (d->c0 = 0; d->c0 < d->C; d->c0 += d->ct) {
     d->ct = d->C - d->c0 < ct_max ? d->C - d->c0 : ct_max;
     d->ring = (uint32_t *)(void *)(sets + (size_t)d->ct * D3_CH);
-    const d3_sets_t sa = {p, o->w, o->words, d->C, o->tr, D3_SET, 3, 1, 0, 0};
-    d3_sets(&sa, d->c0, d->ct, sets);
+    const d3_sets_t sa = {p, o->w, o->words, d->C, o->tr, 3, 1, 0, 0};
+    hb_d3_sets(&sa, d->c0, d->ct, sets);
     for (int b = 0; b < o->B; b++) {
       d->x = o->x + (size_t)b * d->H * d->W * d->C;
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* the input row in each slot */
@@ -199,8 +142,8 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   d->ring = (uint32_t *)(void *)(sets + (size_t)ct_max * set_words); /* in place for every tile: the map's zeros */
   for (d->c0 = 0; d->c0 < d->C; d->c0 += d->ct) {
     d->ct = d->C - d->c0 < ct_max ? d->C - d->c0 : ct_max;
-    const d3_sets_t sa = {d->p, o->w, o->words, d->C, o->tr, D4_SET, nrot, 0, d->gw, d->cw};
-    d3_sets(&sa, d->c0, d->ct, sets);
+    const d3_sets_t sa = {d->p, o->w, o->words, d->C, o->tr, nrot, 0, d->gw, d->cw};
+    hb_d3_sets(&sa, d->c0, d->ct, sets);
     d4_job_t job = {d->ring, bl * o->stride * (o->OW / 4), sets + 3, (int32_t)o->ys, 0, o->OH,
                     D4_NJ * 32 * o->stride, (int32_t)o->yr, hb_d4_part(o->kind, o->OW % 4),
                     sets + 3 + (size_t)d->ct * set_words, 4 * set_words, 0, 0, 0};

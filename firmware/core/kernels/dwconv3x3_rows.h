@@ -105,6 +105,21 @@ void hb_d4_rows(d4_job_t *job, int kind);
 int32_t hb_d4_shift_word(int kind, int r);
 uint32_t hb_d4_part(int kind, int n);
 
+/* The weight sets of channels [c0, c0 + n) (their filter taps at w + c, C apart; tr: transposed)
+ * at set, `step` words apart: nrot = 3 for the ring, one per rotation t (slot s holds kernel row
+ * (s - t) mod 3), 1 for the map (rotation 0); words each: m, k (fold: act_min folded in), the
+ * shift word (words[r]), bias2, {W01, W12} doubled for slots 1, 2, 0 (kernel rows 1 2 0, then
+ * 0 1 2, then 2 0 1), r: D3_SET words for the collecting kernel (fold); the direct kernel's
+ * D4_SET add the channel's input and output byte offsets (the input's from gw and cw, the
+ * layout's words a group and a channel in a block). */
+typedef struct {
+  const hb_conv_params_t *p;
+  const int8_t *w;
+  const int32_t *words;
+  int C, tr, nrot, fold, gw, cw;
+} d3_sets_t;
+void hb_d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set);
+
 /* The narrow map rows (dwconv3x3_narrow_dsp.c, asm builds only): a row of n = 6 or 3 outputs at
  * stride 1 or 2 in one pass. Field offsets are used by the asm, which copies the job to its stack. */
 typedef struct {
