@@ -20,6 +20,8 @@ declare -A MUT=(
   [fc_pairs_dsp.c]='s/"smlad " a ", r10, r4, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/"smlad " a ", r10, r5, " a "\\n\\tsmlad " a ", r9, r5, " a "\\n\\t"/'
   [dwconv3x3_direct_dsp.c]='0,/"smlad r3, r0, r4, r3\\n\\tsmlabt r3, r1, r5, r3\\n\\t"/s//"smlad r3, r0, r5, r3\\n\\tsmlabt r3, r1, r5, r3\\n\\t"/'
   [dwconv3x3_fill_dsp.c]='s/"sxtab16 r5, %\[o\], r4\\n\\tsxtab16 r7, %\[o\], r6\\n\\t"/"sxtab16 r5, %[o], r4\\n\\tsxtab16 r7, %[o], r4\\n\\t"/'
+  [dwconv3x3_narrow_dsp.c]='s/"ldr r0, \[sp, #24\]\\n\\tadd r12, r12, r0/"ldr r0, [sp, #20]\\n\\tadd r12, r12, r0/'
+  [dwconv3x3_sets_dsp.c]='s/"lsl r0, r0, #1\\n\\tpkhbt r0, r0, r1, lsl #17/"lsl r0, r0, #1\\n\\tpkhbt r0, r0, r1, lsl #16/'
   [conv_mve.c]='s/MAC_W("r4", "r12") MAC_W("r6", "lr")/MAC_W("r4", "r12") MAC_W("r6", "r6")/'
   [dwconv_mve.c]='s/DW_TAP("r2", "16", "128")/DW_TAP("r2", "8", "128")/'
 )

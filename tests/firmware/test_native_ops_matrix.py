@@ -125,6 +125,15 @@ CASES = {
     "dw_direct_map_s2_w5_valid": lambda r: dwconv(r, in_shape=(1, 9, 9, 8), mult=1, k=(3, 3), stride=(2, 2),
                                                   pad=VALID),
     "dw_direct_map_s2_w7_odd": lambda r: dwconv(r, in_shape=(2, 7, 13, 16), mult=1, k=(3, 3), stride=(2, 2)),
+    # Narrow map rows (dwconv3x3_narrow_dsp.c: 6 or 3 outputs a row in one pass, asm builds):
+    # transposed, VALID, batches, channel tiles, stride 2.
+    "dw_narrow_s1_w6_b2_tr": lambda r: dwconv(r, in_shape=(2, 6, 2, 8), mult=1, k=(3, 3)),
+    "dw_narrow_s1_w3_tr": lambda r: dwconv(r, in_shape=(1, 3, 1, 4), mult=1, k=(3, 3)),
+    "dw_narrow_s1_w6_valid": lambda r: dwconv(r, in_shape=(1, 6, 8, 12), mult=1, k=(3, 3), pad=VALID),
+    "dw_narrow_s1_w6_tiles_c264": lambda r: dwconv(r, in_shape=(1, 6, 6, 264), mult=1, k=(3, 3), in_zp=-128),
+    "dw_narrow_s2_w6_b2": lambda r: dwconv(r, in_shape=(2, 7, 12, 8), mult=1, k=(3, 3), stride=(2, 2)),
+    "dw_narrow_s2_w3_valid_zp_max": lambda r: dwconv(r, in_shape=(1, 9, 7, 4), mult=1, k=(3, 3), stride=(2, 2),
+                                                     pad=VALID, in_zp=127),
     "dw_direct_ring_s1_kws_tr": lambda r: dwconv(r, in_shape=(1, 25, 5, 64), mult=1, k=(3, 3)),
     "dw_direct_ring_s1_w21_tiles": lambda r: dwconv(r, in_shape=(1, 4, 21, 264), mult=1, k=(3, 3)),
     "dw_direct_ring_s1_w24_b2": lambda r: dwconv(r, in_shape=(2, 5, 24, 8), mult=1, k=(3, 3), pad=VALID),
