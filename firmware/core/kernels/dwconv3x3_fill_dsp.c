@@ -106,38 +106,59 @@ static void widen_edge(const d3_t *d, const int8_t *const px[4], uint32_t off2, 
 }
 #endif
 
-void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
-  const uint32_t off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
-  const int pw = d->pw, inside = iy >= 0 && iy < d->H, G = d->ct / 4;
-  const int8_t *xrow = d->x + (size_t)(inside ? iy : 0) * d->rs + d->c0;
-  const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
-  /* blocks whose 4 columns are all inside the input: [j0, j1) */
+int hb_d3_fill_plan(d3_t *d) {
+  const int pw = d->pw;
   int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
   if (j1 > d->nj) j1 = d->nj;
   if (j1 < j0) j1 = j0;
-  if (!inside) { /* a padding row: zeros (a map row's blocks are contiguous; a ring block's slot is 4 pairs) */
-    for (uint32_t *q = base, *end = base + (size_t)G * gw; zero_rows && q < end; q += gw) {
-      if (d->cw == 2) {
-        __builtin_memset(q, 0, (size_t)d->nj * bw * 4);
-        continue;
-      }
-      for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
-        b[0] = b[1] = b[6] = b[7] = b[12] = b[13] = b[18] = b[19] = 0;
-    }
-    return;
-  }
-  for (int g = 0; g < G && j1 > j0; g++)
-    widen(d, xrow + (size_t)(4 * j0 - pw) * d->xs + 4 * g, d->xs, off2, base + g * gw + (size_t)j0 * bw,
-          base + g * gw + (size_t)j1 * bw);
+  d->j0 = j0, d->j1 = j1, d->ne = 0;
+  d->off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
   for (int j = 0; j < d->nj; j++) {
-    if (j == j0 && j1 > j0) j = j1;
-    if (j >= d->nj) break;
-    const int8_t *px[4];
+    if (j >= j0 && j < j1) continue;
+    if (d->ne == D3_MAX_EDGES) return 0;
+    d->ej[d->ne] = j;
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      px[k] = ix >= 0 && ix < d->W ? xrow + (size_t)ix * d->xs : d->zprow + d->c0;
+      d->eo[d->ne][k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
     }
-    widen_edge(d, px, off2, base + (size_t)j * bw, base + (size_t)G * gw + (size_t)j * bw, (int32_t)(4 * gw));
+    d->ne++;
+  }
+  return 1;
+}
+
+/* A padding row: zeros (a map row's blocks are contiguous; a ring block's slot is 4 pairs). */
+static void fill_zeros(const d3_t *d, uint32_t *base) {
+  const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
+  for (uint32_t *q = base, *end = base + (size_t)(d->ct / 4) * gw; q < end; q += gw) {
+    if (d->cw == 2) {
+      __builtin_memset(q, 0, (size_t)d->nj * bw * 4);
+      continue;
+    }
+    for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
+      b[0] = b[1] = b[6] = b[7] = b[12] = b[13] = b[18] = b[19] = 0;
+  }
+}
+
+void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
+  if (iy < 0 || iy >= d->H) {
+    if (zero_rows) fill_zeros(d, base);
+    return;
+  }
+  const int8_t *xrow = d->x + (size_t)iy * d->rs + d->c0, *zp = d->zprow + d->c0;
+  const size_t gw = (size_t)d->gw, bw = (size_t)d->bw, G = (size_t)d->ct / 4;
+  const uint32_t off2 = d->off2;
+  if (d->j1 > d->j0) {
+    const int8_t *xp = xrow + (size_t)(4 * d->j0 - d->pw) * d->xs;
+    uint32_t *q = base + (size_t)d->j0 * bw;
+    const size_t span = (size_t)(d->j1 - d->j0) * bw;
+    for (size_t g = 0; g < G; g++, xp += 4, q += gw) widen(d, xp, d->xs, off2, q, q + span);
+  }
+  for (int k = 0; k < d->ne; k++) {
+    const int32_t *eo = d->eo[k];
+    const int8_t *px[4] = {eo[0] < 0 ? zp : xrow + eo[0], eo[1] < 0 ? zp : xrow + eo[1],
+                           eo[2] < 0 ? zp : xrow + eo[2], eo[3] < 0 ? zp : xrow + eo[3]};
+    uint32_t *q = base + (size_t)d->ej[k] * bw;
+    widen_edge(d, px, off2, q, q + G * gw, (int32_t)(4 * gw));
   }
 }
 #endif

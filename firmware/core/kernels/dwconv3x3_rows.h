@@ -37,6 +37,7 @@
 /* The direct kernel's set: D3_SET's words, then the channel's byte offsets in the widened
  * input (from the job's p) and in the output (from its y). */
 #define D4_SET 13
+#define D3_MAX_EDGES 4 /* blocks of a row that reach outside the input */
 
 typedef struct {
   const hb_conv_params_t *p;
@@ -49,7 +50,18 @@ typedef struct {
   uint32_t *ring;       /* the widened input: ct / 4 groups of gw words */
   int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (6, 2) */
   const int8_t *zprow;  /* C input zero points: the padding pixels */
+  /* The widening's plan (hb_d3_fill_plan, once per op): blocks [j0, j1) have their 4 columns inside
+   * the input, the other ne (block ej[k]) take 4 pixel offsets eo[k] (bytes from the row's first
+   * pixel; -1: padding); off2: -in_zp in both halves. */
+  int j0, j1, ne;
+  int ej[D3_MAX_EDGES];
+  int32_t eo[D3_MAX_EDGES][4];
+  uint32_t off2;
 } d3_t;
+
+/* dwconv3x3_fill_dsp.c: d's plan from its geometry (H, W, xs, pw, nj); 0 when more than
+ * D3_MAX_EDGES blocks would reach outside the input (the op then takes another kernel). */
+int hb_d3_fill_plan(d3_t *d);
 
 /* dwconv3x3_fill_dsp.c: input row iy (zeros outside the input when zero_rows) into the rows at
  * base (ring: d->ring + 2 * slot; map: the map row's first word) of every group of the tile. */

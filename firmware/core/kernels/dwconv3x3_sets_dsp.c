@@ -101,10 +101,19 @@ static void d3_sets_asm(const d3_sets_t *a, int c0, int n, int32_t *set) {
   const d3_sets_job_t job = {a->w + c0, along, 2 * along, tr ? a->C : 3 * a->C, a->p->rq + c0, a->words,
                              set, set + (size_t)n * sz};
   (nrot == 3 ? d3_sets_ring : d3_sets_map)(&job);
-  for (int c = 0; c < n; c++, set += sz)
-    for (int k = 0; k < nrot; k++) {
-      set[k * D4_SET + 11] = (c >> 2) * gw4 + (c & 3) * cw4;
-      set[k * D4_SET + 12] = c;
+  /* channel c's input offset (c / 4) gw4 + (c % 4) cw4, stepped: cw4, and after a group's 4th
+   * channel to the next group's first */
+  const int32_t gstep = gw4 - 3 * cw4;
+  int32_t off = 0;
+  if (nrot == 3)
+    for (int c = 0; c < n; c++, set += sz, off += (c & 3) ? cw4 : gstep) {
+      set[11] = set[D4_SET + 11] = set[2 * D4_SET + 11] = off;
+      set[12] = set[D4_SET + 12] = set[2 * D4_SET + 12] = c;
+    }
+  else
+    for (int c = 0; c < n; c++, set += sz, off += (c & 3) ? cw4 : gstep) {
+      set[11] = off;
+      set[12] = c;
     }
 }
 #endif
