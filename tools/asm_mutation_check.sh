@@ -12,7 +12,10 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 declare -A MUT=(
   [fully_connected.c]='s/"smlad %\[" #a "\], %\[v\], %\[xb\], %\[" #a "\]\\n\\t"/"smlad %[" #a "], %[v], %[xa], %[" #a "]\\n\\t"/'
-  [conv_wide_dsp.c]='s/"smlad r0, r9, r5, r0\\n\\t"/"smlad r0, r9, r4, r0\\n\\t"/'
+  [conv_rows_dsp.c]='s/"smlad r0, r9, r5, r0\\n\\t"/"smlad r0, r9, r4, r0\\n\\t"/'
+  [conv_wide_dsp.c]='0,/sxtb16 r6, r9\\n\\tsxtb16 r7, r9, ror #8/s//sxtb16 r6, r8\\n\\tsxtb16 r7, r9, ror #8/'
+  [conv_win_dsp.c]='0,/sadd16 r5, r5, r5\\n\\tsadd16 r6/s//sadd16 r5, r5, r4\\n\\tsadd16 r6/'
+  [fc_mve.c]='s/DOT_W("r2", "r5") DOT_W("r4", "r7")/DOT_W("r2", "r7") DOT_W("r4", "r7")/'
   [conv_dsp.c]='0,/"sxtb16 %\[v\], %\[v\], ror #8\\n\\t"/s//"sxtb16 %[v], %[v], ror #16\\n\\t"/'
   [dwconv_dsp.c]='s/"smlatt %\[a3\], %\[x1\], %\[w1\], %\[a3\]\\n\\t"/"smlatb %[a3], %[x1], %[w1], %[a3]\\n\\t"/'
   [dwconv3x3_rows_dsp.c]='s/"usat r7, #8, r7, asr #" r "\\n\\tusat r8/"usat r7, #7, r7, asr #" r "\\n\\tusat r8/'
@@ -26,7 +29,7 @@ declare -A MUT=(
   [dwconv_mve.c]='s/DW_TAP("r2", "16", "128")/DW_TAP("r2", "8", "128")/'
 )
 # The Helium files run on qemu-m55 (mps3-an547, KERNELS=mve); the rest on qemu-m4.
-declare -A BOARD=([conv_mve.c]=mps3-an547 [dwconv_mve.c]=mps3-an547)
+declare -A BOARD=([conv_mve.c]=mps3-an547 [dwconv_mve.c]=mps3-an547 [fc_mve.c]=mps3-an547)
 missed=0
 for f in "${!MUT[@]}"; do
   [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $f "* ]] && continue  # ONLY="a.c b.c": just these files
