@@ -108,6 +108,17 @@ def _dw3x3_shape(d: Draw):
     return c, 1, 3, 3, s, s, 1, 1, pad, h, wd, d.pick([1, 1, 2])
 
 
+def depthwise_op(d: Draw, m: ModelBuilder, x: int, ins: list, y: int, pad: int, stride, dil, mult: int) -> ModelBuilder:
+    """The DEPTHWISE_CONV_2D op of m (int8 and int16x8 generators alike), its fused activation
+    drawn last, x in and y out."""
+    act = d.act()
+    d.note(act=act)
+    m.op("DEPTHWISE_CONV_2D", ins, [y], {0: ("u8", pad), 1: ("i32", stride[1]), 2: ("i32", stride[0]),
+                                         3: ("i32", mult), 4: ("u8", act), 5: ("i32", dil[1]), 6: ("i32", dil[0])})
+    m.inputs, m.outputs = [x], [y]
+    return m
+
+
 def depthwise_conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
     if d.rng.random() < 0.3:
@@ -132,12 +143,7 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     wt = np.moveaxis(w, 3, 0)  # channel-first for the spread estimate
     y = _out_tensor(d, m, (n, conv_out(h, kh, sh, dh, pad), conv_out(wd, kw, sw, dw, pad), oc),
                     in_scale, in_zp, wt, ws)
-    act = d.act()
-    d.note(act=act)
-    m.op("DEPTHWISE_CONV_2D", ins, [y], {0: ("u8", pad), 1: ("i32", sw), 2: ("i32", sh), 3: ("i32", mult),
-                                         4: ("u8", act), 5: ("i32", dw), 6: ("i32", dh)})
-    m.inputs, m.outputs = [x], [y]
-    return m
+    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult)
 
 
 def fully_connected(d: Draw) -> ModelBuilder:

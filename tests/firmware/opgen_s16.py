@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.firmware.opgen_macs import MAX_MACS, _channels, _weight_scales, _window
+from tests.firmware.opgen_macs import MAX_MACS, _channels, _weight_scales, _window, depthwise_op
 from tests.firmware.opgen_quant import Draw, conv_out, f32
 from tools.tflite_build import ModelBuilder
 
@@ -116,12 +116,7 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     ins += [b] if b is not None else []
     y = _mac_out(d, m, (n, conv_out(h, kh, sh, dh, pad), conv_out(wd, kw, sw, dw, pad), oc), in_scale,
                  np.moveaxis(w, 3, 0), ws)
-    act = d.act()
-    d.note(act=act)
-    m.op("DEPTHWISE_CONV_2D", ins, [y], {0: ("u8", pad), 1: ("i32", sw), 2: ("i32", sh), 3: ("i32", mult),
-                                         4: ("u8", act), 5: ("i32", dw), 6: ("i32", dh)})
-    m.inputs, m.outputs = [x], [y]
-    return m
+    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult)
 
 
 def fully_connected(d: Draw) -> ModelBuilder:
