@@ -90,17 +90,20 @@ static void pad_row(const dwg_t *d, const int8_t *xb, int iy, int s) {
   "vmullb.s16 q4, q2, q3\n\tvmullt.s16 q5, q2, q3\n\t"                                         \
   "vadd.i32 q0, q0, q4\n\tvadd.i32 q1, q1, q5\n\t"
 
-/* One output row of one group for a 3x3 window (dil_w 1): n pixels, the window of pixel k at
- * rows[0..2] + k * xs; weights wg (9 vectors); requantisation q; bytes to y, ys apart, predicate
- * pr (the group's channels). 54 instructions of taps, 16-24 of requantisation and 8 of clamp,
- * store and loop a pixel. */
+/* One output row of ng groups for a 3x3 window (dil_w 1): n pixels, the window of pixel k at
+ * rows[0..2] + k * xs; weights wg (9 vectors a group); requantisation q (an rq8_t a group);
+ * bytes to y, ys apart, predicate pr (the groups' channels); the next group's rows gs bytes on,
+ * its outputs 8. 54 instructions of taps, 16-24 of requantisation and 8 of clamp, store and loop
+ * a pixel, 16 a group (the asm advances r0-r2 and y in the job). */
 typedef struct {
   const int8_t *r0, *r1, *r2; /*  0,  4,  8 */
   int32_t xs, n;              /* 12, 16 */
   int8_t *y;                  /* 20 */
   int32_t ys, off;            /* 24, 28 */
   uint32_t pr;                /* 32 */
+  int32_t ng, gs;             /* 36, 40 */
 } dw3_job_t;
+_Static_assert(sizeof(rq8_t) == 160, "the asm steps 160 bytes a group's requantisation");
 
 /* The requantisation when every shift is in [-31, -1]: no left shift, the -1 for negative values
  * in every lane (mve.h's hb_mve_requant_right). */
@@ -111,8 +114,8 @@ typedef struct {
 #define DW_RQ_ANY DW_RQ("q0", 0, "32", "16", "64", "48") DW_RQ("q1", 80, "112", "96", "144", "128")
 #define DW_RQ_R DW_RQ_RIGHT("q0", "16", "48") DW_RQ_RIGHT("q1", "96", "128")
 #define ROW3X3(name, RQ)                                                                                   \
-  static void name(const dw3_job_t *j, const int16_t *wg, const rq8_t *q, int16x8_t lo, int16x8_t hi) {     \
-    register const dw3_job_t *r6 __asm__("r6") = j;                                                        \
+  static void name(dw3_job_t *j, const int16_t *wg, const rq8_t *q, int16x8_t lo, int16x8_t hi) {           \
+    register dw3_job_t *r6 __asm__("r6") = j;                                                              \
     register const int16_t *r5 __asm__("r5") = wg;                                                         \
     register const rq8_t *r3 __asm__("r3") = q;                                                            \
     register int16x8_t q6 __asm__("q6") = lo, q7 __asm__("q7") = hi;                                       \
@@ -121,7 +124,8 @@ typedef struct {
                      "ldrd r7, r11, [r6, #20]\n\t"                                                         \
                      "ldr r4, [r6, #28]\n\t"                                                               \
                      "ldr r8, [r6, #32]\n\t"                                                               \
-                     "vmsr p0, r8\n"                                                                       \
+                     "vmsr p0, r8\n\t"                                                                     \
+                     "ldr r9, [r6, #36]\n"                                                                 \
                      "1:\n\t"                                                                              \
                      "vldrw.u32 q0, [r3]\n\t"                                                              \
                      "vldrw.u32 q1, [r3, #80]\n\t"                                                         \
@@ -137,11 +141,18 @@ typedef struct {
                      "add r0, r0, r10\n\tadd r1, r1, r10\n\tadd r2, r2, r10\n\t"                          \
                      "add r7, r7, r11\n\t"                                                                 \
                      "subs r12, r12, #1\n\t"                                                               \
-                     "bne 1b"                                                                              \
+                     "bne 1b\n\t"                                                                          \
+                     "subs r9, r9, #1\n\t" /* next group: rows gs on, y 8, weights 144, rq 160 */          \
+                     "beq 2f\n\t"                                                                          \
+                     "ldm r6, {r0, r1, r2}\n\tldr r8, [r6, #40]\n\t"                                      \
+                     "add r0, r0, r8\n\tadd r1, r1, r8\n\tadd r2, r2, r8\n\tstm r6, {r0, r1, r2}\n\t"      \
+                     "ldr r7, [r6, #20]\n\tadds r7, r7, #8\n\tstr r7, [r6, #20]\n\t"                      \
+                     "ldr r12, [r6, #16]\n\tadd r5, r5, #144\n\tadd r3, r3, #160\n\tb 1b\n"              \
+                     "2:"                                                                                  \
                      : "+r"(r6), "+r"(r5), "+r"(r3)                                                        \
                      : "w"(q6), "w"(q7)                                                                    \
-                     : "r0", "r1", "r2", "r4", "r7", "r8", "r10", "r11", "r12", "q0", "q1", "q2", "q3", "q4", \
-                       "q5", "cc", "memory");                                                              \
+                     : "r0", "r1", "r2", "r4", "r7", "r8", "r9", "r10", "r11", "r12", "q0", "q1", "q2", "q3",  \
+                       "q4", "q5", "cc", "memory");                                                        \
   }
 ROW3X3(row3x3_any, DW_RQ_ANY)
 ROW3X3(row3x3_right, DW_RQ_R)
@@ -152,19 +163,24 @@ ROW3X3(row3x3_right, DW_RQ_R)
 #undef DW_TAP
 #undef DW_RQ
 
-/* One output row of one group: pixels ox = 0..OW-1 (the ring's rows in rows[], the window of ox
- * at + ox * stride_w * 8). */
+/* A 3x3 window (dil_w 1): one asm call for ng groups of nch channels each. */
+static int is_3x3(const dwg_t *d) { return d->KH == 3 && d->KW == 3 && d->p->dil_w == 1; }
+
+static void rows3x3(const dwg_t *d, const int8_t *const *rows, int OW, const int16_t *wg, const rq8_t *q, int nch,
+                    int ng, int8_t *y) {
+  const hb_conv_params_t *p = d->p;
+  dw3_job_t j = {rows[0], rows[1], rows[2], p->stride_w * 8, OW, y, d->C, p->out_offset, vctp16q((uint32_t)nch),
+                 ng, d->Wp * 8};
+  (d->right ? row3x3_right : row3x3_any)(&j, wg, q, vdupq_n_s16((int16_t)p->act_min), vdupq_n_s16((int16_t)p->act_max));
+}
+
+/* One output row of one group, any window: pixels ox = 0..OW-1 (the ring's rows in rows[], the
+ * window of ox at + ox * stride_w * 8). */
 static void row8(const dwg_t *d, const int8_t *const *rows, int OW, const int16_t *wg, const rq8_t *q, int nch,
                  int8_t *y) {
   const hb_conv_params_t *p = d->p;
   const size_t xs = (size_t)p->stride_w * 8, ys = (size_t)d->C;
   const mve_pred16_t pr = vctp16q((uint32_t)nch);
-  if (d->KH == 3 && d->KW == 3 && p->dil_w == 1) {
-    const dw3_job_t j = {rows[0], rows[1], rows[2], (int32_t)xs, OW, y, (int32_t)ys, p->out_offset, pr};
-    (d->right ? row3x3_right : row3x3_any)(&j, wg, q, vdupq_n_s16((int16_t)p->act_min),
-                                                                   vdupq_n_s16((int16_t)p->act_max));
-    return;
-  }
   const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
   for (int ox = 0; ox < OW; ox++, y += ys) {
     int32x4_t ae = q->e.acc0, ao = q->o.acc0;
@@ -224,11 +240,14 @@ int hb_dwconv_mve(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
         held[s] = iy;
         slot[ky] = s;
       }
-      for (int g = 0; g < d.G; g++) {
+      for (int g = 0, ng; g < d.G; g += ng) { /* 3x3: the whole groups in one asm call */
         const int8_t *rows[DW_MAX_KH];
         for (int ky = 0; ky < d.KH; ky++) rows[ky] = d.ring + ((size_t)slot[ky] * d.G + (size_t)g) * gs;
-        row8(&d, rows, OW, wt + (size_t)g * T * 8, &t[g], C - 8 * g < 8 ? C - 8 * g : 8,
-             y + (size_t)oy * OW * C + 8 * g);
+        const int nch = C - 8 * g < 8 ? C - 8 * g : 8;
+        ng = is_3x3(&d) && nch == 8 ? C / 8 - g : 1;
+        int8_t *yg = y + (size_t)oy * OW * C + 8 * g;
+        if (is_3x3(&d)) rows3x3(&d, rows, OW, wt + (size_t)g * T * 8, &t[g], nch, ng, yg);
+        else row8(&d, rows, OW, wt + (size_t)g * T * 8, &t[g], nch, yg);
       }
     }
   }
