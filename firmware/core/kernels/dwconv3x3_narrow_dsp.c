@@ -22,6 +22,13 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_narrow_dsp.c has one asm tail per s
 _Static_assert(D4_NJ == 5, "the map's row stride is 160 bytes");
 _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 
+/* Bytes between the per-shift tails: a 6-wide tail is 62, a 3-wide one 30 (.org fails the build
+ * if one outgrows its room). */
+#define D5_SP6 64
+#define D5_SP3 32
+#define D5_STR2(x) #x
+#define D5_STR(x) D5_STR2(x)
+
 /* Registers: x r0-r2, a0 r3, W01/W12 r4/r5, a1-a3 r6-r8, p r9, a4 r10, wp r11, y r12, a5 lr. */
 /* Kernel row 1 (at p + 160) with the bias (the set's first word, into a0 and from it the rest). */
 #define D5_FIRST6                                                                                       \
@@ -43,7 +50,7 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   D3_RQ_ASM("r10", "r4") D3_RQ_ASM("lr", "r5")
 /* The row's 6 outputs at y, y + ys, ..: y moves on by 4 ys (the job's yadv takes it to the next row). */
 #define D5_TAIL6(S, r)                                                                                 \
-  ".org .L" S "_tails + 64 * (" r " - 1)\n\t" /* hb_d5_shift_word's spacing */                      \
+  ".org .L" S "_tails + " D5_STR(D5_SP6) " * (" r " - 1)\n\t"                                          \
   "ssat r3, #8, r3, asr #" r "\n\tssat r6, #8, r6, asr #" r "\n\tssat r7, #8, r7, asr #" r "\n\t"     \
   "ssat r8, #8, r8, asr #" r "\n\tssat r10, #8, r10, asr #" r "\n\tssat lr, #8, lr, asr #" r "\n\t"   \
   "ldr r0, [sp, #20]\n\tstrb r3, [r12]\n\tstrb r6, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"         \
@@ -61,7 +68,7 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 #define D5_BODY3 D5_FIRST3 D5_ROW3("320", "12") D5_ROW3("0", "20")
 #define D5_RQ3 D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4")
 #define D5_TAIL3(S, r)                                                                                 \
-  ".org .L" S "_tails + 32 * (" r " - 1)\n\t" /* 30 bytes: half the 6-wide tails' spacing */           \
+  ".org .L" S "_tails + " D5_STR(D5_SP3) " * (" r " - 1)\n\t"                                          \
   "ssat r3, #8, r3, asr #" r "\n\tssat r6, #8, r6, asr #" r "\n\tssat r7, #8, r7, asr #" r "\n\t"     \
   "ldr r0, [sp, #20]\n\tstrb r3, [r12]\n\tstrb r6, [r12, r0]\n\tstrb r7, [r12, r0, lsl #1]\n\tb.w 6b\n\t"
 
@@ -138,7 +145,7 @@ int32_t hb_d5_shift_word(int n, int stride, int r) {
   else if (stride == 1) D3_ADDR(".Ld5w3_tails");
   else if (n == 6) D3_ADDR(".Ld5w6s2_tails");
   else D3_ADDR(".Ld5w3s2_tails");
-  return (int32_t)(a + (n == 6 ? 64u : 32u) * (uint32_t)(r - 1));
+  return (int32_t)(a + (uint32_t)(n == 6 ? D5_SP6 : D5_SP3) * (uint32_t)(r - 1));
 }
 #endif
 #endif
