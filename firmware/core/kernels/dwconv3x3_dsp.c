@@ -109,17 +109,28 @@ static int d3_narrow(const d3_op_t *o, int mp) {
 #endif
 }
 
-/* The map's rows of every channel of the tile (job: the general loop's, set up for them). */
-static void d3_map_rows(const d3_op_t *o, d4_job_t *job, int narrow) {
+/* Words a map row when the narrow kernel takes the rows (its row stride). */
+static int d3_narrow_row_words(const d3_op_t *o) {
+#ifdef HB_DSP_ASM
+  return hb_d5_row_bytes(o->OW, o->stride) / 4;
+#else
+  (void)o;
+  return D4_NJ * 8;
+#endif
+}
+
+/* The map's rows of every channel of the tile (job: the general loop's, set up for them; rw: words
+ * a map row). */
+static void d3_map_rows(const d3_op_t *o, d4_job_t *job, int narrow, int rw) {
 #ifdef HB_DSP_ASM
   if (narrow) {
     const d5_job_t j5 = {job->p, job->y, job->wp, job->wpe, job->wstep, job->ys,
-                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * D4_NJ * 32 * o->stride, 0, 0};
+                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * rw * 4 * o->stride, 0, 0};
     hb_d5_rows(&j5, o->OW, o->stride);
     return;
   }
 #endif
-  (void)narrow;
+  (void)narrow, (void)rw;
   hb_d4_rows(job, o->kind);
 }
 
@@ -128,14 +139,14 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   d3_t *d = &o->d;
   const int Hp = (o->OH - 1) * o->stride + 3, nrot = mp ? 1 : 3, set_words = nrot * D4_SET;
   const size_t words = o->sw - (size_t)(sp - o->scratch);
+  const int narrow = d3_narrow(o, mp), rw = narrow ? d3_narrow_row_words(o) : D4_NJ * 8; /* words a map row */
   d->bw = mp ? 8 : D3_BLK;
   d->cw = mp ? 2 : 6;
-  d->gw = mp ? Hp * D4_NJ * 8 : d->nj * D3_BLK;
+  d->gw = mp ? Hp * rw : d->nj * D3_BLK;
   const size_t per4 = 4 * (size_t)set_words + (size_t)d->gw;
-  if ((mp && d->nj > D4_NJ) || words < per4) return 0;
+  if ((mp && 8 * d->nj > rw) || words < per4) return 0;
   const int ct_max = 4 * (int)(words / per4), bl = mp ? 32 : 96;
   o->kind = (mp ? D4_MAP_S1 : D4_RING_S1) + o->stride - 1;
-  const int narrow = d3_narrow(o, mp);
   for (int r = 1; r <= HB_RQ_MAX_R; r++)
     o->words[r] = narrow ? hb_d5_shift_word(o->OW, o->stride, r) : hb_d4_shift_word(o->kind, r);
   int32_t *sets = (int32_t *)sp;
@@ -152,8 +163,8 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
       job.y = o->y + (size_t)b * o->ob + d->c0;
       if (mp) { /* every map row: the padding rows' zeros, the others' input */
         for (int r = 0; r < Hp; r++) /* the padding rows' zeros stay from the first tile on */
-          hb_d3_fill(d, r - o->ph, d->ring + (size_t)r * D4_NJ * 8, d->c0 == 0 && b == 0);
-        d3_map_rows(o, &job, narrow);
+          hb_d3_fill(d, r - o->ph, d->ring + (size_t)r * rw, d->c0 == 0 && b == 0);
+        d3_map_rows(o, &job, narrow, rw);
         continue;
       }
       int held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
@@ -177,7 +188,7 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
     return 0;
   const int C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
   d3_op_t o = {{p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
-                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 6, 0, 0, 0, 0, {0}, {{0}}, 0},
+                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 6, 0, 0, 0, 0, {{0}}, 0},
                in->dims[0], out->dims[1 + tr], out->dims[2 - tr], tr ? p->pad_w : p->pad_h, stride, 0, tr,
                tr ? (size_t)out->dims[2] * C : (size_t)C, tr ? (size_t)C : (size_t)out->dims[2] * C,
                (size_t)out->dims[1] * out->dims[2] * C, (int8_t *)out->data, (const int8_t *)f->data,

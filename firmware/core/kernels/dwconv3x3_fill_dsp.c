@@ -12,75 +12,123 @@
 #include "dwconv3x3_rows.h"
 
 #ifdef HB_DSP_ASM
-/* Blocks q .. qe (exclusive) of one group from the 4 channels at xp, pixels C bytes apart. */
+/* What the inside blocks' asm loads: group 0's first pixel and word, the pixel step, the offset;
+ * the steps from a group's last inside block to the next group's first (words, pixels), where the
+ * words end (the last group's step taken), the bytes of a group's inside blocks. */
+typedef struct {
+  const int8_t *xp;
+  int32_t C;
+  uint32_t off2;
+  uint32_t *q;
+  int32_t qstep, xstep;
+  const uint32_t *qend;
+  int32_t span;
+} d3_widen_job_t;
+
+/* The inside blocks of every group of the tile, 4 pixels (16 values) a pass; per group 9 more
+ * instructions (a C loop around one call per group took about 25). */
 #define D3_WIDEN_FN(name, c1, c2, c3, blk)                                                                  \
-  __attribute__((noinline)) static void name(const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q,       \
-                                             const uint32_t *qe) {                                          \
-    register const int8_t *rx __asm__("r0") = xp;                                                           \
-    register int32_t rc __asm__("r1") = C;                                                                  \
-    register uint32_t ro __asm__("r2") = off2;                                                              \
-    register uint32_t *rq __asm__("r3") = q;                                                                \
-    register const uint32_t *rqe __asm__("r12") = qe;                                                       \
+  __attribute__((noinline)) static void name(const d3_widen_job_t *job) {                                   \
+    register const d3_widen_job_t *rj __asm__("r0") = job;                                                  \
     __asm__ volatile(                                                                                       \
-        "add r10, %[c], %[c]\n\t"                                                                           \
-        "add r11, r10, %[c]\n\t"                                                                            \
+        "mov lr, r0\n\t"                                                                                    \
+        "ldm lr, {r0, r1, r2, r3}\n\t"                                                                     \
+        "ldr r4, [lr, #28]\n\t"                                                                            \
+        "add r12, r3, r4\n\t"                                                                              \
+        "add r10, r1, r1\n\t"                                                                              \
+        "add r11, r10, r1\n\t"                                                                             \
         "1:\n\t"                                                                                            \
-        "ldr r4, [%[x]]\n\tldr r5, [%[x], %[c]]\n\tldr r6, [%[x], r10]\n\tldr r7, [%[x], r11]\n\t"          \
-        "add %[x], %[x], %[c], lsl #2\n\t"                                                                  \
+        "ldr r4, [r0]\n\tldr r5, [r0, r1]\n\tldr r6, [r0, r10]\n\tldr r7, [r0, r11]\n\t"                   \
+        "add r0, r0, r1, lsl #2\n\t"                                                                       \
         "pkhbt r8, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t" /* pixels 0, 1 */                      \
         "pkhbt r9, r6, r7, lsl #16\n\tpkhtb r6, r7, r6, asr #16\n\t" /* pixels 2, 3 */                      \
-        "sxtab16 r5, %[o], r8, ror #8\n\tsxtab16 r7, %[o], r9, ror #8\n\t"                                  \
-        "strd r5, r7, [%[q], #" c1 "]\n\t" /* channel 1 */                                                  \
-        "sxtab16 r5, %[o], r4\n\tsxtab16 r7, %[o], r6\n\t"                                                  \
-        "strd r5, r7, [%[q], #" c2 "]\n\t" /* channel 2 */                                                  \
-        "sxtab16 r5, %[o], r4, ror #8\n\tsxtab16 r7, %[o], r6, ror #8\n\t"                                  \
-        "strd r5, r7, [%[q], #" c3 "]\n\t" /* channel 3 */                                                  \
-        "sxtab16 r5, %[o], r8\n\tsxtab16 r7, %[o], r9\n\t"                                                  \
-        "strd r5, r7, [%[q]], #" blk "\n\t" /* channel 0 */                                                 \
-        "cmp %[q], %[qe]\n\t"                                                                               \
+        "sxtab16 r5, r2, r8, ror #8\n\tsxtab16 r7, r2, r9, ror #8\n\t"                                      \
+        "strd r5, r7, [r3, #" c1 "]\n\t" /* channel 1 */                                                   \
+        "sxtab16 r5, r2, r4\n\tsxtab16 r7, r2, r6\n\t"                                                      \
+        "strd r5, r7, [r3, #" c2 "]\n\t" /* channel 2 */                                                   \
+        "sxtab16 r5, r2, r4, ror #8\n\tsxtab16 r7, r2, r6, ror #8\n\t"                                      \
+        "strd r5, r7, [r3, #" c3 "]\n\t" /* channel 3 */                                                   \
+        "sxtab16 r5, r2, r8\n\tsxtab16 r7, r2, r9\n\t"                                                      \
+        "strd r5, r7, [r3], #" blk "\n\t" /* channel 0 */                                                  \
+        "cmp r3, r12\n\t"                                                                                  \
+        "bne 1b\n\t"                                                                                       \
+        "ldrd r4, r5, [lr, #16]\n\t" /* the next group */                                                 \
+        "add r3, r3, r4\n\t"                                                                               \
+        "add r0, r0, r5\n\t"                                                                               \
+        "ldrd r4, r5, [lr, #24]\n\t"                                                                       \
+        "cmp r3, r4\n\t"                                                                                   \
+        "add r12, r3, r5\n\t"                                                                              \
         "bne 1b"                                                                                            \
-        : [x] "+r"(rx), [q] "+r"(rq)                                                                        \
-        : [c] "r"(rc), [o] "r"(ro), [qe] "r"(rqe)                                                           \
-        : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");                                \
+        : "+r"(rj)                                                                                          \
+        :                                                                                                   \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
   }
 D3_WIDEN_FN(widen_ring, "24", "48", "72", "96")
 D3_WIDEN_FN(widen_map, "8", "16", "24", "32")
 
-/* One block in every group of the tile, [q, qe) gs bytes apart, from 4 pixel pointers that advance
- * 4 channels a group. */
+/* What the edge blocks' asm loads: the row's first pixel, the zero points' row, the row's first
+ * word, the bytes every group's block spans (G groups), from a group's block to the next, the
+ * offset, the plan's first edge and the end of its edges (d3_t.ep). */
+typedef struct {
+  const int8_t *xrow, *zp;
+  uint32_t *base;
+  int32_t span, gs;
+  uint32_t off2;
+  const int32_t *ep, *epe;
+} d3_edge_job_t;
+
+/* Each edge block of the row in every group of the tile from 4 pixel pointers (padding: the zero
+ * points' row) that advance 4 channels a group: per edge 25 instructions to find them, then 27 a
+ * group. */
+#define D3_EDGE_PX(r) "cmp " r ", #0\n\tite lt\n\tmovlt " r ", r5\n\taddge " r ", " r ", r4\n\t"
 #define D3_EDGE_ASM(pa, pb, o, c)                                                                \
   "ldr r4, [" pa "], #4\n\tldr r5, [" pb "], #4\n\t"                                             \
   "pkhbt r6, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t"                                   \
-  "sxtab16 r5, %[o], r6\n\tstr r5, [%[q], #" o "]\n\t"                                           \
-  "sxtab16 r5, %[o], r6, ror #8\n\tstr r5, [%[q], #(" o "+" c ")]\n\t"                           \
-  "sxtab16 r5, %[o], r4\n\tstr r5, [%[q], #(" o "+2*" c ")]\n\t"                                 \
-  "sxtab16 r5, %[o], r4, ror #8\n\tstr r5, [%[q], #(" o "+3*" c ")]\n\t"
-#define D3_EDGE_FN(name, c)                                                                                 \
-  __attribute__((noinline)) static void name(const int8_t *const px[4], uint32_t off2, uint32_t *q,         \
-                                             const uint32_t *qe, int32_t gs) {                              \
-    register const int8_t *p0 __asm__("r0") = px[0], *p1 __asm__("r1") = px[1], *p2 __asm__("r2") = px[2], \
-                          *p3 __asm__("r3") = px[3];                                                        \
-    register uint32_t *rq __asm__("r9") = q, ro __asm__("r10") = off2;                                      \
-    register const uint32_t *rqe __asm__("r11") = qe;                                                       \
-    register int32_t rgs __asm__("r12") = gs;                                                               \
-    __asm__ volatile("1:\n\t" D3_EDGE_ASM("%[p0]", "%[p1]", "0", c) D3_EDGE_ASM("%[p2]", "%[p3]", "4", c) \
-                     "add %[q], %[q], %[gs]\n\t"                                                            \
-                     "cmp %[q], %[qe]\n\t"                                                                  \
-                     "bne 1b"                                                                               \
-                     : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [q] "+r"(rq)             \
-                     : [o] "r"(ro), [qe] "r"(rqe), [gs] "r"(rgs)                                            \
-                     : "r4", "r5", "r6", "cc", "memory");                                                   \
+  "sxtab16 r5, r10, r6\n\tstr r5, [r9, #" o "]\n\t"                                               \
+  "sxtab16 r5, r10, r6, ror #8\n\tstr r5, [r9, #(" o "+" c ")]\n\t"                               \
+  "sxtab16 r5, r10, r4\n\tstr r5, [r9, #(" o "+2*" c ")]\n\t"                                     \
+  "sxtab16 r5, r10, r4, ror #8\n\tstr r5, [r9, #(" o "+3*" c ")]\n\t"
+#define D3_EDGE_FN(name, c, blk)                                                                              \
+  __attribute__((noinline)) static void name(const d3_edge_job_t *job) {                                   \
+    register const d3_edge_job_t *rj __asm__("r0") = job;                                                  \
+    __asm__ volatile("mov lr, r0\n\t"                                                                      \
+                     "ldrd r12, r10, [lr, #16]\n\t"                                                        \
+                     "ldrd r7, r8, [lr, #24]\n"                                                            \
+                     "2:\n\t"                                                                              \
+                     "ldm r7!, {r0, r1, r2, r3, r9}\n\t" /* the edge: 4 pixel offsets, its block */       \
+                     "ldrd r4, r5, [lr]\n\t" D3_EDGE_PX("r0") D3_EDGE_PX("r1") D3_EDGE_PX("r2")            \
+                     D3_EDGE_PX("r3")                                                                      \
+                     "ldrd r4, r11, [lr, #8]\n\t"                                                          \
+                     "mov r6, #" blk "\n\t"                                                                \
+                     "mla r9, r9, r6, r4\n\t" /* the block's first word */                                \
+                     "add r11, r11, r9\n"                                                                   \
+                     "1:\n\t" D3_EDGE_ASM("r0", "r1", "0", c) D3_EDGE_ASM("r2", "r3", "4", c)              \
+                     "add r9, r9, r12\n\t"                                                                 \
+                     "cmp r9, r11\n\t"                                                                     \
+                     "bne 1b\n\t"                                                                          \
+                     "cmp r7, r8\n\t"                                                                      \
+                     "bne 2b"                                                                              \
+                     : "+r"(rj)                                                                            \
+                     :                                                                                     \
+                     : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr",    \
+                       "cc", "memory");                                                                    \
   }
-D3_EDGE_FN(edge_ring, "24")
-D3_EDGE_FN(edge_map, "8")
+D3_EDGE_FN(edge_ring, "24", "96")
+D3_EDGE_FN(edge_map, "8", "32")
 #undef D3_EDGE_ASM
+#undef D3_EDGE_PX
 
-static void widen(const d3_t *d, const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q, const uint32_t *qe) {
-  (d->cw == 6 ? widen_ring : widen_map)(xp, C, off2, q, qe);
+/* Blocks [q, q + span) of each of G groups (gw words apart) from the pixels at xp (4 bytes a group). */
+static void widen(const d3_t *d, const int8_t *xp, uint32_t *q, size_t span, size_t G) {
+  const int32_t C = d->xs, sb = (int32_t)(4 * span), nblk = (int32_t)(span / (size_t)d->bw);
+  const d3_widen_job_t job = {xp, C, d->off2, q, 4 * d->gw - sb, 4 - 4 * C * nblk, q + G * (size_t)d->gw, sb};
+  (d->cw == 6 ? widen_ring : widen_map)(&job);
 }
-static void widen_edge(const d3_t *d, const int8_t *const px[4], uint32_t off2, uint32_t *q, const uint32_t *qe,
-                       int32_t gs) {
-  (d->cw == 6 ? edge_ring : edge_map)(px, off2, q, qe, gs);
+/* The plan's edge blocks of the row at xrow into the row at base of each of G groups. */
+static void widen_edges(const d3_t *d, const int8_t *xrow, const int8_t *zp, uint32_t *base, size_t G) {
+  const d3_edge_job_t job = {xrow, zp, base, (int32_t)(4 * G * (size_t)d->gw), 4 * d->gw, d->off2, d->ep[0],
+                             d->ep[d->ne]};
+  (d->cw == 6 ? edge_ring : edge_map)(&job);
 }
 #else
 /* Channels 0-3 of pixels a, b: words w[0], w[cw], w[2 cw], w[3 cw]. */
@@ -90,18 +138,27 @@ static inline void widen2(uint32_t a, uint32_t b, uint32_t off2, uint32_t *w, in
   w[2 * cw] = hb_sxtab16(off2, hi); w[3 * cw] = hb_sxtab16_ror8(off2, hi);
 }
 
-static void widen(const d3_t *d, const int8_t *xp, int32_t C, uint32_t off2, uint32_t *q, const uint32_t *qe) {
-  for (; q != qe; q += d->bw, xp += 4 * (size_t)C) {
-    widen2(hb_ld32(xp), hb_ld32(xp + C), off2, q, d->cw);
-    widen2(hb_ld32(xp + 2 * C), hb_ld32(xp + 3 * C), off2, q + 1, d->cw);
+static void widen(const d3_t *d, const int8_t *xp, uint32_t *q, size_t span, size_t G) {
+  const size_t C = (size_t)d->xs;
+  for (size_t g = 0; g < G; g++, xp += 4, q += d->gw) {
+    const int8_t *x = xp;
+    for (uint32_t *b = q; b != q + span; b += d->bw, x += 4 * C) {
+      widen2(hb_ld32(x), hb_ld32(x + C), d->off2, b, d->cw);
+      widen2(hb_ld32(x + 2 * C), hb_ld32(x + 3 * C), d->off2, b + 1, d->cw);
+    }
   }
 }
 
-static void widen_edge(const d3_t *d, const int8_t *const px[4], uint32_t off2, uint32_t *q, const uint32_t *qe,
-                       int32_t gs) {
-  for (size_t n = 0; q != qe; q += gs / 4, n += 4) {
-    widen2(hb_ld32(px[0] + n), hb_ld32(px[1] + n), off2, q, d->cw);
-    widen2(hb_ld32(px[2] + n), hb_ld32(px[3] + n), off2, q + 1, d->cw);
+static void widen_edges(const d3_t *d, const int8_t *xrow, const int8_t *zp, uint32_t *base, size_t G) {
+  for (int k = 0; k < d->ne; k++) {
+    const int32_t *e = d->ep[k];
+    const int8_t *px[4] = {e[0] < 0 ? zp : xrow + e[0], e[1] < 0 ? zp : xrow + e[1], e[2] < 0 ? zp : xrow + e[2],
+                           e[3] < 0 ? zp : xrow + e[3]};
+    uint32_t *q = base + (size_t)e[4] * d->bw;
+    for (size_t g = 0, n = 0; g < G; g++, q += d->gw, n += 4) {
+      widen2(hb_ld32(px[0] + n), hb_ld32(px[1] + n), d->off2, q, d->cw);
+      widen2(hb_ld32(px[2] + n), hb_ld32(px[3] + n), d->off2, q + 1, d->cw);
+    }
   }
 }
 #endif
@@ -116,11 +173,11 @@ int hb_d3_fill_plan(d3_t *d) {
   for (int j = 0; j < d->nj; j++) {
     if (j >= j0 && j < j1) continue;
     if (d->ne == D3_MAX_EDGES) return 0;
-    d->ej[d->ne] = j;
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      d->eo[d->ne][k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
+      d->ep[d->ne][k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
     }
+    d->ep[d->ne][4] = j;
     d->ne++;
   }
   return 1;
@@ -145,20 +202,12 @@ void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
     return;
   }
   const int8_t *xrow = d->x + (size_t)iy * d->rs + d->c0, *zp = d->zprow + d->c0;
-  const size_t gw = (size_t)d->gw, bw = (size_t)d->bw, G = (size_t)d->ct / 4;
-  const uint32_t off2 = d->off2;
+  const size_t bw = (size_t)d->bw, G = (size_t)d->ct / 4;
   if (d->j1 > d->j0) {
     const int8_t *xp = xrow + (size_t)(4 * d->j0 - d->pw) * d->xs;
     uint32_t *q = base + (size_t)d->j0 * bw;
-    const size_t span = (size_t)(d->j1 - d->j0) * bw;
-    for (size_t g = 0; g < G; g++, xp += 4, q += gw) widen(d, xp, d->xs, off2, q, q + span);
+    widen(d, xp, q, (size_t)(d->j1 - d->j0) * bw, G);
   }
-  for (int k = 0; k < d->ne; k++) {
-    const int32_t *eo = d->eo[k];
-    const int8_t *px[4] = {eo[0] < 0 ? zp : xrow + eo[0], eo[1] < 0 ? zp : xrow + eo[1],
-                           eo[2] < 0 ? zp : xrow + eo[2], eo[3] < 0 ? zp : xrow + eo[3]};
-    uint32_t *q = base + (size_t)d->ej[k] * bw;
-    widen_edge(d, px, off2, q, q + G * gw, (int32_t)(4 * gw));
-  }
+  if (d->ne) widen_edges(d, xrow, zp, base, G);
 }
 #endif

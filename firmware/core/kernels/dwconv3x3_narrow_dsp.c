@@ -19,7 +19,6 @@
 
 #ifdef HB_DSP_ASM
 _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_narrow_dsp.c has one asm tail per shift 1..22");
-_Static_assert(D4_NJ == 5, "the map's row stride is 160 bytes");
 _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 
 /* Bytes between the per-shift tails: a 6-wide tail is 62, a 3-wide one 30 (.org fails the build
@@ -30,12 +29,12 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 #define D5_STR(x) D5_STR2(x)
 
 /* Registers: x r0-r2, a0 r3, W01/W12 r4/r5, a1-a3 r6-r8, p r9, a4 r10, wp r11, y r12, a5 lr. */
-/* Kernel row 1 (at p + 160) with the bias (the set's first word, into a0 and from it the rest). */
-#define D5_FIRST6                                                                                       \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #160]\n\tldr r2, [r9, #192]\n\t"                         \
+/* Kernel row 1 (at p + RS, the map's row stride) with the bias (the set's first word, into a0 and from it the rest). */
+#define D5_FIRST6(RS)                                                                                       \
+  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tldr r2, [r9, #(" RS "+32)]\n\t"                         \
   "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlatb r8, r1, r4, r3\n\tsmlad r10, r2, r4, r3\n\t" \
   "smlatb lr, r2, r4, r3\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\t" \
-  "smlabt r7, r2, r5, r7\n\tsmlad r8, r2, r5, r8\n\tldr r0, [r9, #196]\n\t"                            \
+  "smlabt r7, r2, r5, r7\n\tsmlad r8, r2, r5, r8\n\tldr r0, [r9, #(" RS "+36)]\n\t"                            \
   "smlabt r10, r0, r5, r10\n\tsmlad lr, r0, r5, lr\n\t"
 /* Kernel row k at p + o (o as text), its weights at wp + w. */
 #define D5_ROW6(o, w)                                                                                  \
@@ -44,7 +43,7 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   "smlad r7, r1, r4, r7\n\tsmlabt r7, r2, r5, r7\n\tsmlad r8, r2, r5, r8\n\tsmlatb r8, r1, r4, r8\n\t" \
   "smlad r10, r2, r4, r10\n\tsmlatb lr, r2, r4, lr\n\tldr r0, [r9, #(" o "+36)]\n\t"                  \
   "smlabt r10, r0, r5, r10\n\tsmlad lr, r0, r5, lr\n\t"
-#define D5_BODY6 D5_FIRST6 D5_ROW6("320", "12") D5_ROW6("0", "20")
+#define D5_BODY6(RS) D5_FIRST6(RS) D5_ROW6("(2*" RS ")", "12") D5_ROW6("0", "20")
 #define D5_RQ6                                                                                         \
   D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4") D3_RQ_ASM("r8", "r5")           \
   D3_RQ_ASM("r10", "r4") D3_RQ_ASM("lr", "r5")
@@ -57,15 +56,15 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   "strb r7, [r12]\n\tstrb r8, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"                              \
   "strb r10, [r12]\n\tstrb lr, [r12, r0]\n\tb.w 6b\n\t"
 
-#define D5_FIRST3                                                                                      \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #160]\n\tldr r2, [r9, #192]\n\t"                         \
+#define D5_FIRST3(RS)                                                                                      \
+  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tldr r2, [r9, #(" RS "+32)]\n\t"                         \
   "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t" \
   "smlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\t"
 #define D5_ROW3(o, w)                                                                                  \
   "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\tldr r2, [r9, #(" o "+32)]\n\t"           \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r5, r6\n\tsmlatb r6, r0, r4, r6\n\t" \
   "smlad r7, r1, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"
-#define D5_BODY3 D5_FIRST3 D5_ROW3("320", "12") D5_ROW3("0", "20")
+#define D5_BODY3(RS) D5_FIRST3(RS) D5_ROW3("(2*" RS ")", "12") D5_ROW3("0", "20")
 #define D5_RQ3 D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4")
 #define D5_TAIL3(S, r)                                                                                 \
   ".org .L" S "_tails + " D5_STR(D5_SP3) " * (" r " - 1)\n\t"                                          \
@@ -74,13 +73,13 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 
 /* Stride 2: o_j = X(2j, 2j+1).W01 + x(2j+2) w2 from X01 .. X(2n) (4 map blocks for 6 outputs,
  * 2 for 3); kernel row 1 keeps X01 X23 for o0 until the bias has started the others. */
-#define D5_FIRST6_S2                                                                                   \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #160]\n\tsmlad r6, r1, r4, r3\n\t"                       \
-  "ldr r2, [r9, #192]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #196]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r8, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #224]\n\tsmlabt r8, r2, r5, r8\n\tsmlad r10, r2, r4, r3\n\t"                           \
-  "ldr r2, [r9, #228]\n\tsmlabt r10, r2, r5, r10\n\tsmlad lr, r2, r4, r3\n\t"                          \
-  "ldr r2, [r9, #256]\n\tsmlabt lr, r2, r5, lr\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
+#define D5_FIRST6_S2(RS)                                                                                   \
+  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tsmlad r6, r1, r4, r3\n\t"                       \
+  "ldr r2, [r9, #(" RS "+32)]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
+  "ldr r2, [r9, #(" RS "+36)]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r8, r2, r4, r3\n\t"                            \
+  "ldr r2, [r9, #(" RS "+64)]\n\tsmlabt r8, r2, r5, r8\n\tsmlad r10, r2, r4, r3\n\t"                           \
+  "ldr r2, [r9, #(" RS "+68)]\n\tsmlabt r10, r2, r5, r10\n\tsmlad lr, r2, r4, r3\n\t"                          \
+  "ldr r2, [r9, #(" RS "+96)]\n\tsmlabt lr, r2, r5, lr\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
 #define D5_ROW6_S2(o, w)                                                                               \
   "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\t"                                        \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r4, r6\n\t"                          \
@@ -89,17 +88,17 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   "ldrd r0, r1, [r9, #(" o "+64)]\n\t"                                                                 \
   "smlabt r8, r0, r5, r8\n\tsmlad r10, r0, r4, r10\n\tsmlabt r10, r1, r5, r10\n\tsmlad lr, r1, r4, lr\n\t" \
   "ldr r0, [r9, #(" o "+96)]\n\tsmlabt lr, r0, r5, lr\n\t"
-#define D5_BODY6_S2 D5_FIRST6_S2 D5_ROW6_S2("320", "12") D5_ROW6_S2("0", "20")
-#define D5_FIRST3_S2                                                                                   \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #160]\n\tsmlad r6, r1, r4, r3\n\t"                       \
-  "ldr r2, [r9, #192]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #196]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
+#define D5_BODY6_S2(RS) D5_FIRST6_S2(RS) D5_ROW6_S2("(2*" RS ")", "12") D5_ROW6_S2("0", "20")
+#define D5_FIRST3_S2(RS)                                                                                   \
+  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tsmlad r6, r1, r4, r3\n\t"                       \
+  "ldr r2, [r9, #(" RS "+32)]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
+  "ldr r2, [r9, #(" RS "+36)]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
 #define D5_ROW3_S2(o, w)                                                                               \
   "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\t"                                        \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r4, r6\n\t"                          \
   "ldrd r0, r2, [r9, #(" o "+32)]\n\t"                                                                 \
   "smlabt r6, r0, r5, r6\n\tsmlad r7, r0, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"
-#define D5_BODY3_S2 D5_FIRST3_S2 D5_ROW3_S2("320", "12") D5_ROW3_S2("0", "20")
+#define D5_BODY3_S2(RS) D5_FIRST3_S2(RS) D5_ROW3_S2("(2*" RS ")", "12") D5_ROW3_S2("0", "20")
 
 /* The job onto the stack (40 bytes: d5_job_t, its pend word the asm's), then channels (p and y
  * from the set's offsets), their rows (BODY, requantisation, the tail for r), the next row. */
@@ -129,15 +128,18 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                             \
   }
-D5_ROWS_FN(d5_rows6, "d5w6", D5_BODY6, D5_RQ6, D5_TAIL6, "160")
-D5_ROWS_FN(d5_rows3, "d5w3", D5_BODY3, D5_RQ3, D5_TAIL3, "160")
-D5_ROWS_FN(d5_rows6_s2, "d5w6s2", D5_BODY6_S2, D5_RQ6, D5_TAIL6, "320")
-D5_ROWS_FN(d5_rows3_s2, "d5w3s2", D5_BODY3_S2, D5_RQ3, D5_TAIL3, "320")
+/* Map rows of nj = 2 blocks (64 bytes), 4 for 6 outputs at stride 2 (hb_d5_row_bytes). */
+D5_ROWS_FN(d5_rows6, "d5w6", D5_BODY6("64"), D5_RQ6, D5_TAIL6, "64")
+D5_ROWS_FN(d5_rows3, "d5w3", D5_BODY3("64"), D5_RQ3, D5_TAIL3, "64")
+D5_ROWS_FN(d5_rows6_s2, "d5w6s2", D5_BODY6_S2("128"), D5_RQ6, D5_TAIL6, "256")
+D5_ROWS_FN(d5_rows3_s2, "d5w3s2", D5_BODY3_S2("64"), D5_RQ3, D5_TAIL3, "128")
 
 void hb_d5_rows(const d5_job_t *job, int n, int stride) {
   static void (*const fns[2][2])(const d5_job_t *) = {{d5_rows3, d5_rows6}, {d5_rows3_s2, d5_rows6_s2}};
   fns[stride - 1][n == 6](job);
 }
+
+int hb_d5_row_bytes(int n, int stride) { return n == 6 && stride == 2 ? 128 : 64; }
 
 int32_t hb_d5_shift_word(int n, int stride, int r) {
   uint32_t a;

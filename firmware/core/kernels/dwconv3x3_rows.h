@@ -8,7 +8,8 @@
  * - ring: three input rows (slots); word 24j + 6i + 2s of block j, channel i, slot s (a row in
  *   slot iy % 3, so the kernel row a slot holds rotates: one weight set per rotation);
  * - map (direct kernel, small maps): every padded input row r of the group, word
- *   r * 8 * D4_NJ + 8j + 2i: no rotation, and a channel's rows run in one loop. */
+ *   r * 8 * D4_NJ + 8j + 2i (the narrow rows: r * 8 * nj + 8j + 2i): no rotation, and a
+ *   channel's rows run in one loop. */
 #ifndef HB_DWCONV3X3_ROWS_H
 #define HB_DWCONV3X3_ROWS_H
 #include <stdint.h>
@@ -51,11 +52,10 @@ typedef struct {
   int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (6, 2) */
   const int8_t *zprow;  /* C input zero points: the padding pixels */
   /* The widening's plan (hb_d3_fill_plan, once per op): blocks [j0, j1) have their 4 columns inside
-   * the input, the other ne (block ej[k]) take 4 pixel offsets eo[k] (bytes from the row's first
-   * pixel; -1: padding); off2: -in_zp in both halves. */
+   * the input, the other ne take 4 pixel offsets ep[k][0..3] (bytes from the row's first pixel;
+   * -1: padding) into block ep[k][4]; off2: -in_zp in both halves. */
   int j0, j1, ne;
-  int ej[D3_MAX_EDGES];
-  int32_t eo[D3_MAX_EDGES][4];
+  int32_t ep[D3_MAX_EDGES][5];
   uint32_t off2;
 } d3_t;
 
@@ -142,9 +142,11 @@ typedef struct {
   int32_t wstep;      /* 16: bytes from a channel's set to the next's */
   int32_t ys;         /* 20: output bytes from a pixel to the next along a row */
   int32_t yadv;       /* 24: output bytes from where a row's tail leaves y to the next row's start */
-  int32_t pbytes;     /* 28: map bytes a channel's rows step over (rows x 160 x stride) */
+  int32_t pbytes;     /* 28: map bytes a channel's rows step over (rows x row stride x stride) */
   int32_t pend, spare; /* 32, 36: the asm's */
 } d5_job_t;
 void hb_d5_rows(const d5_job_t *job, int n, int stride);
+/* The map's row stride the narrow rows take: their nj blocks (2, or 4 for 6 outputs at stride 2). */
+int hb_d5_row_bytes(int n, int stride);
 int32_t hb_d5_shift_word(int n, int stride, int r);
 #endif
