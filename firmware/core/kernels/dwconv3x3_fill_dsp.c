@@ -187,8 +187,11 @@ int hb_d3_fill_plan(d3_t *d) {
 static void fill_zeros(const d3_t *d, uint32_t *base) {
   const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
   for (uint32_t *q = base, *end = base + (size_t)(d->ct / 4) * gw; q < end; q += gw) {
-    if (d->cw == 2) {
-      __builtin_memset(q, 0, (size_t)d->nj * bw * 4);
+    if (d->cw == 2) { /* 2 words a store: memset costs ~40 instructions for these 64-160 bytes */
+      for (uint32_t *w = q, *we = q + (size_t)d->nj * bw; w < we; w += 2) {
+        HB_OPAQUE(w);
+        w[0] = w[1] = 0;
+      }
       continue;
     }
     for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
