@@ -62,7 +62,7 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
   "ssat r7, #8, r7, asr #" r "\n\tssat r8, #8, r8, asr #" r "\n\t" D4_STORE4                       \
   "cmp r9, r10\n\t"                                                                                \
   "bne.w 1b\n\t"                                                                                   \
-  "b.w 7b\n\t"
+  "ldr.w pc, [lr, #32]\n\t" /* the partial block, or the next row */
 #define D4_TAILS(S) D3_EACH_SHIFT(D4_TAIL_ASM, S)
 /* A partial block's requantisation (shift by register: word 10) and stores; then the next row. */
 #define D4_PRQ(a) "add r4, r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, r4\n\tasr " a ", " a ", r2\n\tssat " a ", #8, " a "\n\t"
@@ -112,9 +112,10 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
   "1:\n\t" BODY /* block */                                                                          \
   "ldmdb r11, {r0, r1, r2}\n\t" D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4")    \
   D3_RQ_ASM("r8", "r5") "bx r2\n"                                                                    \
-  "7:\n\t" /* the partial block, if any */                                                          \
-  "ldr r0, [lr, #32]\n\tcmp r0, #0\n\tit ne\n\tbxne r0\n"                                            \
-  "6:\n\t" NEXT                                                                                      \
+  "7:\n\t" /* the partial block's code, or 6 (job's part) */                                      \
+  "ldr.w pc, [lr, #32]\n"                                                                            \
+  "6:\n"                                                                                               \
+  ".L" S "_next:\n\t" NEXT                                                                           \
   "ldr r0, [lr, #40]\n\tadd r11, r11, r0\n\tldr r0, [lr, #36]\n\tcmp r11, r0\n\tbne 0b\n\t"          \
   "b 9f\n" PARTS                                                                                     \
   ".balign 64\n"                                                                                     \
@@ -153,6 +154,7 @@ int32_t hb_d4_shift_word(int kind, int r) {
 uint32_t hb_d4_part(int kind, int n) {
   uint32_t a = 0;
 #define D4_PART(k, S)                                  \
+  if (kind == k && n == 0) D3_ADDR(".L" S "_next");    \
   if (kind == k && n == 1) D3_ADDR(".L" S "_p1");      \
   if (kind == k && n == 2) D3_ADDR(".L" S "_p2");      \
   if (kind == k && n == 3) D3_ADDR(".L" S "_p3");

@@ -170,28 +170,51 @@ int hb_d3_fill_plan(d3_t *d) {
   if (j1 < j0) j1 = j0;
   d->j0 = j0, d->j1 = j1, d->ne = 0;
   d->off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
+  d->nz = 0;
   for (int j = 0; j < d->nj; j++) {
     if (j >= j0 && j < j1) continue;
-    if (d->ne == D3_MAX_EDGES) return 0;
+    int32_t o[4];
+    int pads = 0;
     for (int k = 0; k < 4; k++) {
       const int ix = 4 * j + k - pw;
-      d->ep[d->ne][k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
+      o[k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
+      pads += o[k] < 0;
     }
+    if (pads == 4) { /* all padding (the right edge at stride 2): zeroed once, not widened every row */
+      if (d->nz == D3_MAX_EDGES) return 0;
+      d->zj[d->nz++] = j;
+      continue;
+    }
+    if (d->ne == D3_MAX_EDGES) return 0;
+    for (int k = 0; k < 4; k++) d->ep[d->ne][k] = o[k];
     d->ep[d->ne][4] = j;
     d->ne++;
   }
   return 1;
 }
 
+/* Two zero words a store (HB_OPAQUE: not a memset call, ~40 instructions for these few bytes). */
+static void zero_words(uint32_t *w, size_t n) {
+  for (uint32_t *we = w + n; w < we; w += 2) {
+    HB_OPAQUE(w);
+    w[0] = w[1] = 0;
+  }
+}
+
+void hb_d3_zero_pads(const d3_t *d, uint32_t *region, int rows, size_t row_words, int groups) {
+  const size_t bw = (size_t)d->bw;
+  for (int k = 0; k < d->nz; k++)
+    for (int g = 0; g < groups; g++)
+      for (int r = 0; r < rows; r++)
+        zero_words(region + (size_t)g * (size_t)d->gw + (size_t)r * row_words + (size_t)d->zj[k] * bw, bw);
+}
+
 /* A padding row: zeros (a map row's blocks are contiguous; a ring block's slot is 4 pairs). */
 static void fill_zeros(const d3_t *d, uint32_t *base) {
   const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
   for (uint32_t *q = base, *end = base + (size_t)(d->ct / 4) * gw; q < end; q += gw) {
-    if (d->cw == 2) { /* 2 words a store: memset costs ~40 instructions for these 64-160 bytes */
-      for (uint32_t *w = q, *we = q + (size_t)d->nj * bw; w < we; w += 2) {
-        HB_OPAQUE(w);
-        w[0] = w[1] = 0;
-      }
+    if (d->cw == 2) {
+      zero_words(q, (size_t)d->nj * bw);
       continue;
     }
     for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)

@@ -53,15 +53,22 @@ typedef struct {
   const int8_t *zprow;  /* C input zero points: the padding pixels */
   /* The widening's plan (hb_d3_fill_plan, once per op): blocks [j0, j1) have their 4 columns inside
    * the input, the other ne take 4 pixel offsets ep[k][0..3] (bytes from the row's first pixel;
-   * -1: padding) into block ep[k][4]; off2: -in_zp in both halves. */
+   * -1: padding) into block ep[k][4]; the nz blocks zj are all padding (zeroed once,
+   * hb_d3_zero_pads, and never widened); off2: -in_zp in both halves. */
   int j0, j1, ne;
   int32_t ep[D3_MAX_EDGES][5];
+  int nz;
+  int zj[D3_MAX_EDGES];
   uint32_t off2;
 } d3_t;
 
 /* dwconv3x3_fill_dsp.c: d's plan from its geometry (H, W, xs, pw, nj); 0 when more than
  * D3_MAX_EDGES blocks would reach outside the input (the op then takes another kernel). */
 int hb_d3_fill_plan(d3_t *d);
+
+/* dwconv3x3_fill_dsp.c: zeros into d's all-padding blocks of `groups` groups at region (ring:
+ * rows 1, a block's 24 words hold its 3 slots; map: `rows` rows of row_words words). */
+void hb_d3_zero_pads(const d3_t *d, uint32_t *region, int rows, size_t row_words, int groups);
 
 /* dwconv3x3_fill_dsp.c: input row iy (zeros outside the input when zero_rows) into the rows at
  * base (ring: d->ring + 2 * slot; map: the map row's first word) of every group of the tile. */
@@ -104,7 +111,8 @@ typedef struct {
   int8_t *y;           /* 16: the output (each channel's offset in its set) */
   int32_t rows;        /* 20: output rows a channel (map) */
   int32_t prow, yrow;  /* 24, 28: input bytes, output bytes from a row's start to the next's (map) */
-  uint32_t part;       /* 32: hb_d4_part(kind, outputs in the partial block), 0: none */
+  uint32_t part;       /* 32: hb_d4_part(kind, outputs in the partial block): the asm's code for
+                          them, or (none) for the next row; the C form's count */
   const int32_t *wpe;  /* 36: wp past the last channel */
   int32_t wstep;       /* 40: bytes from a channel's set to the next's */
   int32_t rl;          /* 44: the asm's: rows left */
