@@ -23,14 +23,30 @@ static inline void d3_set(int32_t *set, const uint32_t *ra, const uint32_t *rb, 
   set[8] = (int32_t)rc[0]; set[9] = (int32_t)rc[1];
 }
 
+/* Each set's two offsets: channel c's input offset (c / 4) gw4 + (c % 4) cw4, its output offset
+ * c; n a multiple of 4 (tiles are), sz the words from a channel's sets to the next's, nrot constant
+ * at each call (about 5 instructions a set with the asm, against 13 a channel for one loop
+ * stepping the offset). */
+static inline __attribute__((always_inline)) void d3_offsets(int32_t *set, int n, int sz, int nrot, int32_t gw4,
+                                                            int32_t cw4) {
+  for (int32_t c = 0, off = 0; c < n; c += 4, off += gw4)
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++, set += sz)
+      for (int r = 0; r < nrot; r++) {
+        set[r * D4_SET + 11] = off + i * cw4;
+        set[r * D4_SET + 12] = c + i;
+      }
+}
+
 /* The sets of channels [c0, c0 + n) in C; sz, nrot and fold constant at each call (always inlined). */
 static inline __attribute__((always_inline)) void d3_sets_k(const d3_sets_t *a, int c0, int n, int32_t *set, int sz,
                                                            int nrot, int fold) {
   const size_t along = a->tr ? 3 * (size_t)a->C : (size_t)a->C, across = a->tr ? (size_t)a->C : 3 * (size_t)a->C;
   const uint32_t lo = fold ? (uint32_t)a->p->act_min : 0;
-  const int32_t *words = a->words, gw4 = 4 * a->gw, cw4 = 4 * a->cw;
+  const int32_t *words = a->words;
   const hb_rq_t *q = a->p->rq + c0;
   const int8_t *t = a->w + c0;
+  if (sz == D4_SET) d3_offsets(set, n, nrot * sz, nrot, 4 * a->gw, 4 * a->cw);
   for (int c = 0; c < n; c++, t++, q++, set += nrot * sz) {
     uint32_t w0[2], w1[2], w2[2]; /* kernel rows 0, 1, 2: {W01, W12} */
     d3_pairs(t, along, w0);
@@ -40,7 +56,6 @@ static inline __attribute__((always_inline)) void d3_sets_k(const d3_sets_t *a, 
     for (int k = 0; k < nrot; k++) { /* rotation 0: rows 1 2 0; 1: rows 0 1 2; 2: rows 2 0 1 */
       int32_t *st = set + k * sz;
       st[0] = h[0]; st[1] = h[1]; st[2] = h[2]; st[3] = h[3]; st[10] = r;
-      if (sz == D4_SET) { st[11] = (c >> 2) * gw4 + (c & 3) * cw4; st[12] = c; }
     }
     d3_set(set, w1, w2, w0);
     if (nrot == 3) {
@@ -93,20 +108,6 @@ D3S_FN(d3_sets_map, D3S_ST("32"), D3S_ST("16"), D3S_ST("24"), D3S_K("0"), "52")
 D3S_FN(d3_sets_ring, D3S_ST("32") D3S_ST("68") D3S_ST("128"), D3S_ST("16") D3S_ST("76") D3S_ST("136"),
        D3S_ST("24") D3S_ST("84") D3S_ST("120"), D3S_K("0") D3S_K("52") D3S_K("104"), "156")
 _Static_assert(D4_SET == 13, "the asm's sets are 52 bytes");
-
-/* Each set's two offsets: channel c's input offset (c / 4) gw4 + (c % 4) cw4, its output offset
- * c; n a multiple of 4 and nrot constant at each call (3 instructions a set, against 13 a channel
- * for one loop stepping the offset). */
-static inline __attribute__((always_inline)) void d3_offsets(int32_t *set, int n, int sz, int nrot, int32_t gw4,
-                                                            int32_t cw4) {
-  for (int32_t c = 0, off = 0; c < n; c += 4, off += gw4)
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++, set += sz)
-      for (int r = 0; r < nrot; r++) {
-        set[r * D4_SET + 11] = off + i * cw4;
-        set[r * D4_SET + 12] = c + i;
-      }
-}
 
 /* The direct kernel's sets: pairs and constants in asm, then each set's two offsets. */
 static void d3_sets_asm(const d3_sets_t *a, int c0, int n, int32_t *set) {
