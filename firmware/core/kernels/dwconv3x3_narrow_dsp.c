@@ -29,7 +29,8 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 #define D5_STR(x) D5_STR2(x)
 
 /* Registers: x r0-r2, a0 r3, W01/W12 r4/r5, a1-a3 r6-r8, p r9, a4 r10, wp r11, y r12, a5 lr. */
-/* Kernel row 1 (at p + RS, the map's row stride) with the bias (the set's first word, into a0 and from it the rest). */
+/* Kernel row 1 (at p + RS, the map's row stride) with the bias (the set's first word, into a0
+ * and from it the rest). */
 #define D5_FIRST6(RS)                                                                                       \
   "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tldr r2, [r9, #(" RS "+32)]\n\t"                         \
   "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlatb r8, r1, r4, r3\n\tsmlad r10, r2, r4, r3\n\t" \
@@ -128,18 +129,21 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                             \
   }
-/* Map rows of nj = 2 blocks (64 bytes), 4 for 6 outputs at stride 2 (hb_d5_row_bytes). */
-D5_ROWS_FN(d5_rows6, "d5w6", D5_BODY6("64"), D5_RQ6, D5_TAIL6, "64")
-D5_ROWS_FN(d5_rows3, "d5w3", D5_BODY3("64"), D5_RQ3, D5_TAIL3, "64")
-D5_ROWS_FN(d5_rows6_s2, "d5w6s2", D5_BODY6_S2("128"), D5_RQ6, D5_TAIL6, "256")
-D5_ROWS_FN(d5_rows3_s2, "d5w3s2", D5_BODY3_S2("64"), D5_RQ3, D5_TAIL3, "128")
+/* The map's row stride for these rows: their nj blocks of 32 bytes (2, or 4 for 6 outputs at
+ * stride 2); a row of outputs steps over stride map rows. */
+#define D5_RS 64
+#define D5_RS6S2 128
+D5_ROWS_FN(d5_rows6, "d5w6", D5_BODY6(D5_STR(D5_RS)), D5_RQ6, D5_TAIL6, D5_STR(D5_RS))
+D5_ROWS_FN(d5_rows3, "d5w3", D5_BODY3(D5_STR(D5_RS)), D5_RQ3, D5_TAIL3, D5_STR(D5_RS))
+D5_ROWS_FN(d5_rows6_s2, "d5w6s2", D5_BODY6_S2(D5_STR(D5_RS6S2)), D5_RQ6, D5_TAIL6, D5_STR(2 * D5_RS6S2))
+D5_ROWS_FN(d5_rows3_s2, "d5w3s2", D5_BODY3_S2(D5_STR(D5_RS)), D5_RQ3, D5_TAIL3, D5_STR(2 * D5_RS))
 
 void hb_d5_rows(const d5_job_t *job, int n, int stride) {
   static void (*const fns[2][2])(const d5_job_t *) = {{d5_rows3, d5_rows6}, {d5_rows3_s2, d5_rows6_s2}};
   fns[stride - 1][n == 6](job);
 }
 
-int hb_d5_row_bytes(int n, int stride) { return n == 6 && stride == 2 ? 128 : 64; }
+int hb_d5_row_bytes(int n, int stride) { return n == 6 && stride == 2 ? D5_RS6S2 : D5_RS; }
 
 int32_t hb_d5_shift_word(int n, int stride, int r) {
   uint32_t a;
