@@ -40,6 +40,8 @@ class ModelBuilder:
     ops: list = field(default_factory=list)
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
+    # Buffers whose data starts at 4 mod 16, as TensorFlow 2.21 leaves a 16x8 model's int64 biases.
+    misalign: set = field(default_factory=set)
 
     def tensor(self, shape, dtype=np.int8, scale=None, zp=0, data=None, qdim=0, variable=False, sparse=False) -> int:
         """A tensor; `scale` a float (per-tensor) or a list (per-channel); `data` makes it constant;
@@ -63,7 +65,7 @@ class ModelBuilder:
     def build(self) -> bytes:
         b = flatbuffers.Builder(4096)
         names = sorted({o[0] for o in self.ops})
-        buf_offs = [self._buffer(b, d) for d in self.buffers]
+        buf_offs = [self._buffer(b, d, i in self.misalign) for i, d in enumerate(self.buffers)]
         ten_offs = [self._tensor(b, t) for t in self.tensors]
         op_offs = [self._op(b, o, names) for o in self.ops]
         code_offs = [self._opcode(b, n) for n in names]
@@ -101,10 +103,12 @@ class ModelBuilder:
         return b.EndVector()
 
     @staticmethod
-    def _buffer(b, data: bytes):
+    def _buffer(b, data: bytes, misalign: bool = False):
         vec = None
         if data:  # 16-byte aligned (the engine reads weights in place), copied in one slice
-            b.StartVector(1, len(data), 16)
+            if misalign:  # built back to front: 4 more bytes to a 16-byte boundary put the data at 4 mod 16
+                b.Prep(16, len(data) + 4)
+            b.StartVector(1, len(data), 4 if misalign else 16)
             b.head -= len(data)
             b.Bytes[b.head:b.head + len(data)] = data
             vec = b.EndVector()

@@ -111,3 +111,40 @@ def test_issue_19_repro_is_refused_in_the_firmwares_words():
     with pytest.raises(ModelError, match=r"^x.tflite: corrupt model: tensor 5 buffer data out of bounds;"):
         verify(bytes(b), "x.tflite")
     assert _firmware(bytes(b)) == ("reader", "tensor 5 buffer data out of bounds")
+
+
+def _fc16(misalign: bool) -> bytes:
+    """16x8 [1,16] -> FULLY_CONNECTED 8 -> FULLY_CONNECTED 4 with int64 biases; misalign: the first
+    bias's data at 4 mod 16, where TensorFlow 2.21's converter leaves a 16x8 model's int64 biases."""
+    import numpy as np
+
+    from tools.tflite_build import ModelBuilder
+
+    m, rng = ModelBuilder(misalign={2} if misalign else set()), np.random.default_rng(7)
+    x = m.tensor((1, 16), np.int16, 0.01, 0)
+    h, y = m.tensor((1, 8), np.int16, 0.08, 0), m.tensor((1, 4), np.int16, 0.3, 0)
+    for inp, out, k, n in ((x, h, 16, 8), (h, y, 8, 4)):
+        w = m.tensor((n, k), np.int8, 0.02, 0, rng.integers(-127, 128, (n, k)))
+        b = m.tensor((n,), np.int64, float(np.float32(0.0002)), 0, rng.integers(-3000, 3000, n))
+        m.op("FULLY_CONNECTED", [inp, w, b], [out], {0: ("u8", 0)})
+    m.inputs, m.outputs = [x], [y]
+    return m.build()
+
+
+def test_int64_at_4_mod_8_accepted_by_both_and_exact():
+    """The firmware reads int64 data 4-byte aligned (memcpy); the verifier said 8 and refused the 16x8
+    models TensorFlow 2.21 writes. Both accept it now, and its outputs are TFLM's."""
+    import numpy as np
+
+    from tests.firmware.opgen import tflm_run
+
+    build_native()
+    data = _fc16(misalign=True)
+    assert data != _fc16(misalign=False)
+    assert _firmware(data) == ("ok", "") and _verifier(data) == ""
+    xs = np.random.default_rng(1).integers(-32768, 32768, (500, 1, 16), dtype=np.int16)
+    xs[:2] = [[[-32768] * 16], [[32767] * 16]]
+    eng = NativeEngine(data, arena_bytes=1 << 20)
+    ref = tflm_run(data, [[x] for x in xs])
+    for x, r in zip(xs, ref):
+        assert np.array_equal(eng.run(x)[0], r[0])
