@@ -130,8 +130,8 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                             \
   }
-D4_ROWS_FN(d4_ring_s1, "d4r1", D4_BODY_S1("8", "96"), D4_PARTS_S1("d4r1", "8", "96"), "", "")
-D4_ROWS_FN(d4_ring_s2, "d4r2", D4_BODY_S2("8", "96"), D4_PARTS_S2("d4r2", "8", "96"), "", "")
+D4_ROWS_FN(d4_ring_s1, "d4r1", D4_BODY_S1(D3_SL, "96"), D4_PARTS_S1("d4r1", D3_SL, "96"), "", "")
+D4_ROWS_FN(d4_ring_s2, "d4r2", D4_BODY_S2(D3_SL, "96"), D4_PARTS_S2("d4r2", D3_SL, "96"), "", "")
 D4_ROWS_FN(d4_map_s1, "d4m1", D4_BODY_S1("160", "32"), D4_PARTS_S1("d4m1", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT)
 D4_ROWS_FN(d4_map_s2, "d4m2", D4_BODY_S2("160", "32"), D4_PARTS_S2("d4m2", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT)
 
@@ -200,7 +200,7 @@ static void d4_row(const uint32_t *p, int sl, int b, int nbf, int part, const in
 
 void hb_d4_rows(d4_job_t *j, int kind) {
   const int stride = kind == D4_RING_S2 || kind == D4_MAP_S2 ? 2 : 1, map = kind >= D4_MAP_S1;
-  const int sl = map ? 8 * D4_NJ : 2, b = map ? 8 : 24, nbf = j->nbf_bytes / (4 * b * stride);
+  const int sl = map ? 8 * D4_NJ : D3_SLOT, b = map ? 8 : 24, nbf = j->nbf_bytes / (4 * b * stride);
   for (const int32_t *wp = j->wp; wp != j->wpe; wp += j->wstep / 4) {
     const uint32_t *p = j->p + wp[8] / 4;
     int8_t *y = j->y + wp[9];

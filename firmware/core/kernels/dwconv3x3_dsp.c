@@ -14,7 +14,7 @@
  *
  * Ring layout, per group of 4 channels: blocks of 4 columns; block j holds, for channel
  * i and ring slot s (input row iy sits in slot iy % 3), the words {u,u+1},{u+2,u+3}
- * (u = 4j, padded column u = ix + pad_w) at word 24j + 6i + 2s: one pointer reaches every
+ * (u = 4j, padded column u = ix + pad_w) at word 24j + 8s + 2i: one pointer reaches every
  * slot with immediate offsets, and the widening stores one group's 4 channels from one
  * pointer as well. Output block b (columns 4b..4b+3) reads words 2b..2b+2 of each slot at
  * stride 1, words 4b..4b+4 (ring blocks 2b..2b+2) at stride 2.
@@ -63,7 +63,7 @@ static int ring_rows(d3_op_t *o, int oy, int held[3]) {
   const int iy0 = oy * o->stride - o->ph, t = ((iy0 % 3) + 3) % 3;
   for (int ky = 0; ky < 3; ky++) {
     const int s = (t + ky) % 3;
-    if (held[s] != iy0 + ky) hb_d3_fill(&o->d, iy0 + ky, o->d.ring + 2 * s, 1);
+    if (held[s] != iy0 + ky) hb_d3_fill(&o->d, iy0 + ky, o->d.ring + D3_SLOT * s, 1);
     held[s] = iy0 + ky;
   }
   return t;
@@ -92,7 +92,7 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
         const int t = ring_rows(o, oy, held);
         d3_job_t job = {d->ring, step * (o->OW / 4), sets + t * D3_SET + 3, (uint8_t *)st, 16 * d->nb - 1,
                         o->y + (size_t)b * o->ob + (size_t)oy * o->yr + d->c0, (int32_t)o->ys, o->OW / 4,
-                        o->OW % 4, dd, ll, 4 * d->gw, d->ct / 4, step * d->nb - 24, hb_d3_part(o->stride, o->OW % 4)};
+                        o->OW % 4, dd, ll, 4 * d->gw, d->ct / 4, step * d->nb - 8, hb_d3_part(o->stride, o->OW % 4)};
         hb_d3_rows(&job, o->stride);
       }
     }
@@ -142,7 +142,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   const size_t words = o->sw - (size_t)(sp - o->scratch);
   const int narrow = d3_narrow(o, mp), rw = narrow ? d3_narrow_row_words(o) : D4_NJ * 8; /* words a map row */
   d->bw = mp ? 8 : D3_BLK;
-  d->cw = mp ? 2 : 6;
+  d->cw = 2;
   d->gw = mp ? Hp * rw : d->nj * D3_BLK;
   const size_t per4 = 4 * (size_t)set_words + (size_t)d->gw;
   if ((mp && 8 * d->nj > rw) || words < per4) return 0;
@@ -209,7 +209,7 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   if (p->act_min == -128 && p->act_max == 127 && (direct(&o, scratch + st_words, 1) || direct(&o, scratch + st_words, 0)))
     return 1;
   o.d.bw = D3_BLK;
-  o.d.cw = 6;
+  o.d.cw = 2;
   o.d.gw = o.d.nj * D3_BLK;
   return ring_collect(&o, scratch, st_words);
 }

@@ -63,7 +63,7 @@ typedef struct {
         :                                                                                                   \
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
   }
-D3_WIDEN_FN(widen_ring, "24", "48", "72", "96")
+D3_WIDEN_FN(widen_ring, "8", "16", "24", "96")
 D3_WIDEN_FN(widen_map, "8", "16", "24", "32")
 
 /* What the edge blocks' asm loads: the row's first pixel, the zero points' row, the row's first
@@ -113,7 +113,7 @@ typedef struct {
                      : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr",    \
                        "cc", "memory");                                                                    \
   }
-D3_EDGE_FN(edge_ring, "24", "96")
+D3_EDGE_FN(edge_ring, "8", "96")
 D3_EDGE_FN(edge_map, "8", "32")
 #undef D3_EDGE_ASM
 #undef D3_EDGE_PX
@@ -122,13 +122,13 @@ D3_EDGE_FN(edge_map, "8", "32")
 static void widen(const d3_t *d, const int8_t *xp, uint32_t *q, size_t span, size_t G) {
   const int32_t C = d->xs, sb = (int32_t)(4 * span), nblk = (int32_t)(span / (size_t)d->bw);
   const d3_widen_job_t job = {xp, C, d->off2, q, 4 * d->gw - sb, 4 - 4 * C * nblk, q + G * (size_t)d->gw, sb};
-  (d->cw == 6 ? widen_ring : widen_map)(&job);
+  (d->bw == D3_BLK ? widen_ring : widen_map)(&job);
 }
 /* The plan's edge blocks of the row at xrow into the row at base of each of G groups. */
 static void widen_edges(const d3_t *d, const int8_t *xrow, const int8_t *zp, uint32_t *base, size_t G) {
   const d3_edge_job_t job = {xrow, zp, base, (int32_t)(4 * G * (size_t)d->gw), 4 * d->gw, d->off2, d->ep[0],
                              d->ep[d->ne]};
-  (d->cw == 6 ? edge_ring : edge_map)(&job);
+  (d->bw == D3_BLK ? edge_ring : edge_map)(&job);
 }
 #else
 /* Channels 0-3 of pixels a, b: words w[0], w[cw], w[2 cw], w[3 cw]. */
@@ -213,12 +213,12 @@ void hb_d3_zero_pads(const d3_t *d, uint32_t *region, int rows, size_t row_words
 static void fill_zeros(const d3_t *d, uint32_t *base) {
   const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
   for (uint32_t *q = base, *end = base + (size_t)(d->ct / 4) * gw; q < end; q += gw) {
-    if (d->cw == 2) {
+    if (d->bw != D3_BLK) {
       zero_words(q, (size_t)d->nj * bw);
       continue;
     }
     for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
-      b[0] = b[1] = b[6] = b[7] = b[12] = b[13] = b[18] = b[19] = 0;
+      b[0] = b[1] = b[2] = b[3] = b[4] = b[5] = b[6] = b[7] = 0;
   }
 }
 

@@ -5,8 +5,9 @@
  *
  * Widened input, per group of 4 channels: blocks of 4 padded columns; in a block, channel i's
  * two words {u,u+1},{u+2,u+3} of each row. Two layouts:
- * - ring: three input rows (slots); word 24j + 6i + 2s of block j, channel i, slot s (a row in
- *   slot iy % 3, so the kernel row a slot holds rotates: one weight set per rotation);
+ * - ring: three input rows (slots); word 24j + 8s + 2i of block j, channel i, slot s (a row in
+ *   slot iy % 3, so the kernel row a slot holds rotates: one weight set per rotation): a slot's
+ *   block is 8 contiguous words, as a map block, so the widening stores it with one STM;
  * - map (direct kernel, small maps): every padded input row r of the group, word
  *   r * 8 * D4_NJ + 8j + 2i (the narrow rows: r * 8 * nj + 8j + 2i): no rotation, and a
  *   channel's rows run in one loop. */
@@ -29,7 +30,9 @@
   __asm__("movw %0, #:lower16:" label "\n\tmovt %0, #:upper16:" label "\n\tadds %0, %0, #1" : "=r"(a) : : "cc")
 #endif
 
-#define D3_BLK 24 /* words in a ring block: 4 channels x 3 slots x 2 words */
+#define D3_BLK 24 /* words in a ring block: 3 slots x 4 channels x 2 words */
+#define D3_SLOT 8 /* words from a ring slot to the next in a block */
+#define D3_SL "32" /* the same in bytes, for the asm */
 /* Words in a weight set: m, k', the tail word, bias2, {W01, W12} for slots 1, 2, 0, r. */
 #define D3_SET 11
 #define D3_CH (3 * D3_SET)
@@ -49,7 +52,7 @@ typedef struct {
   int nb, nj;           /* output blocks of 4 columns per row; widened blocks (stride * nb + 1) */
   int c0, ct;           /* the tile's channels [c0, c0 + ct) */
   uint32_t *ring;       /* the widened input: ct / 4 groups of gw words */
-  int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (6, 2) */
+  int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (2) */
   const int8_t *zprow;  /* C input zero points: the padding pixels */
   /* The widening's plan (hb_d3_fill_plan, once per op): blocks [j0, j1) have their 4 columns inside
    * the input, the other ne take 4 pixel offsets ep[k][0..3] (bytes from the row's first pixel;
@@ -71,7 +74,7 @@ int hb_d3_fill_plan(d3_t *d);
 void hb_d3_zero_pads(const d3_t *d, uint32_t *region, int rows, size_t row_words, int groups);
 
 /* dwconv3x3_fill_dsp.c: input row iy (zeros outside the input when zero_rows) into the rows at
- * base (ring: d->ring + 2 * slot; map: the map row's first word) of every group of the tile. */
+ * base (ring: d->ring + D3_SLOT * slot; map: the map row's first word) of every group of the tile. */
 void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows);
 
 /* One output row of the tile's groups (4 channels each), the collecting kernel. Field offsets are
@@ -89,7 +92,7 @@ typedef struct {
   uint32_t dd, ll;    /* 36, 40: act_max - act_min and act_min in each byte */
   int32_t gs;         /* 44: bytes from one group's ring to the next */
   int32_t ng;         /* 48: groups left */
-  int32_t nb_m24;     /* 52: ring bytes all blocks step over, minus 24 */
+  int32_t nb_m8;      /* 52: ring bytes all blocks step over, minus 8 (a channel's words) */
   uint32_t part;      /* 56: hb_d3_part(stride, outputs in the partial block) */
 } d3_job_t;
 

@@ -32,13 +32,13 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
 /* Stride 1: slot 1 (with the bias), slot 2, slot 0 (p moves to the next block). */
 #define D3_BODY_S1                                                                                   \
   "ldm r11, {r3, r4, r5}\n\t"                                                                       \
-  "ldrd r0, r1, [r9, #8]\n\t"                                                                       \
-  "ldr r2, [r9, #104]\n\t"                                                                          \
+  "ldrd r0, r1, [r9, #" D3_SL "]\n\t"                                                              \
+  "ldr r2, [r9, #(96+" D3_SL ")]\n\t"                                                                 \
   "smlad r6, r1, r5, r3\n\tsmlad r7, r1, r4, r3\n\tsmlad r8, r2, r5, r3\n\tsmlad r3, r0, r4, r3\n\t" \
   "smlabt r3, r1, r5, r3\n\tsmlatb r6, r0, r4, r6\n\tsmlabt r7, r2, r5, r7\n\tsmlatb r8, r1, r4, r8\n\t" \
   "ldrd r4, r5, [r11, #12]\n\t"                                                                     \
-  "ldrd r0, r1, [r9, #16]\n\t"                                                                      \
-  "ldr r2, [r9, #112]\n\t" D3_MAC8_ASM                                                              \
+  "ldrd r0, r1, [r9, #(2*" D3_SL ")]\n\t"                                                           \
+  "ldr r2, [r9, #(96+2*" D3_SL ")]\n\t" D3_MAC8_ASM                                                              \
   "ldrd r4, r5, [r11, #20]\n\t"                                                                     \
   "ldr r2, [r9, #96]\n\t"                                                                           \
   "ldrd r0, r1, [r9], #96\n\t" D3_MAC8_ASM
@@ -49,14 +49,15 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
   "smlad r8, r1, r4, r8\n\t" l4 "smlabt r8, r0, r5, r8\n\t"
 #define D3_BODY_S2                                                                                   \
   "ldm r11, {r3, r4, r5}\n\t"                                                                       \
-  "ldrd r0, r1, [r9, #104]\n\t"                                                                     \
+  "ldrd r0, r1, [r9, #(96+" D3_SL ")]\n\t"                                                          \
   "smlad r7, r0, r4, r3\n\tsmlabt r6, r0, r5, r3\n\tsmlad r8, r1, r4, r3\n\tsmlabt r7, r1, r5, r7\n\t" \
-  "ldrd r0, r1, [r9, #8]\n\t"                                                                       \
+  "ldrd r0, r1, [r9, #" D3_SL "]\n\t"                                                              \
   "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r4, r6\n\t"                        \
-  "ldr r0, [r9, #200]\n\t"                                                                          \
+  "ldr r0, [r9, #(192+" D3_SL ")]\n\t"                                                                          \
   "smlabt r8, r0, r5, r8\n\t"                                                                       \
   "ldrd r4, r5, [r11, #12]\n\t"                                                                     \
-  D3_S2_MACS("ldrd r0, r1, [r9, #16]\n\t", "ldrd r0, r1, [r9, #112]\n\t", "ldr r0, [r9, #208]\n\t") \
+  D3_S2_MACS("ldrd r0, r1, [r9, #(2*" D3_SL ")]\n\t", "ldrd r0, r1, [r9, #(96+2*" D3_SL ")]\n\t",         \
+             "ldr r0, [r9, #(192+2*" D3_SL ")]\n\t")                                                  \
   "ldrd r4, r5, [r11, #20]\n\t"                                                                     \
   D3_S2_MACS("ldrd r0, r1, [r9], #192\n\t", "ldrd r0, r1, [r9, #-96]\n\t", "ldr r0, [r9]\n\t")
 #define D3_TAIL_ASM(S, r)                                                                          \
@@ -80,23 +81,23 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
 #define D3_P2_S1(o, w) D3_P1_S1(o, w) "smlad r6, r1, r5, r6\n\tsmlatb r6, r0, r4, r6\n\t"
 #define D3_P3_S1(o, o2, w) D3_P2_S1(o, w) "ldr r2, [r9, #" o2 "]\n\tsmlad r7, r1, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"
 #define D3_PARTS_S1(S)                                                                                      \
-  ".L" S "_p1:\n\tldr r3, [r11]\n\t" D3_P1_S1("8", "4") D3_P1_S1("16", "12") D3_P1_S1("0", "20")            \
+  ".L" S "_p1:\n\tldr r3, [r11]\n\t" D3_P1_S1(D3_SL, "4") D3_P1_S1("(2*" D3_SL ")", "12") D3_P1_S1("0", "20")            \
   D3_PEND("96", D3_PRQ("r3"), D3_ST1)                                                                       \
-  ".L" S "_p2:\n\tldr r3, [r11]\n\tmov r6, r3\n\t" D3_P2_S1("8", "4") D3_P2_S1("16", "12") D3_P2_S1("0", "20") \
+  ".L" S "_p2:\n\tldr r3, [r11]\n\tmov r6, r3\n\t" D3_P2_S1(D3_SL, "4") D3_P2_S1("(2*" D3_SL ")", "12") D3_P2_S1("0", "20") \
   D3_PEND("96", D3_PRQ("r3") D3_PRQ("r6"), D3_ST2)                                                           \
-  ".L" S "_p3:\n\tldr r3, [r11]\n\tmov r6, r3\n\tmov r7, r3\n\t" D3_P3_S1("8", "104", "4")                  \
-  D3_P3_S1("16", "112", "12") D3_P3_S1("0", "96", "20") D3_PEND("96", D3_PRQ("r3") D3_PRQ("r6") D3_PRQ("r7"), D3_ST3)
+  ".L" S "_p3:\n\tldr r3, [r11]\n\tmov r6, r3\n\tmov r7, r3\n\t" D3_P3_S1(D3_SL, "(96+" D3_SL ")", "4")                  \
+  D3_P3_S1("(2*" D3_SL ")", "(96+2*" D3_SL ")", "12") D3_P3_S1("0", "96", "20") D3_PEND("96", D3_PRQ("r3") D3_PRQ("r6") D3_PRQ("r7"), D3_ST3)
 /* Stride 2 partial blocks: X0 X1 in r0 r1, X2 in r2, X3 in r10 (pe is free after the full blocks). */
 #define D3_P1_S2(o, w) "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
 #define D3_P2_S2(o, o2, w) D3_P1_S2(o, w) "ldr r2, [r9, #" o2 "]\n\tsmlad r6, r1, r4, r6\n\tsmlabt r6, r2, r5, r6\n\t"
 #define D3_P3_S2(o, o2, o3, w) D3_P2_S2(o, o2, w) "ldr r10, [r9, #" o3 "]\n\tsmlad r7, r2, r4, r7\n\tsmlabt r7, r10, r5, r7\n\t"
 #define D3_PARTS_S2(S)                                                                                      \
-  ".L" S "_p1:\n\tldr r3, [r11]\n\t" D3_P1_S2("8", "4") D3_P1_S2("16", "12") D3_P1_S2("0", "20")            \
+  ".L" S "_p1:\n\tldr r3, [r11]\n\t" D3_P1_S2(D3_SL, "4") D3_P1_S2("(2*" D3_SL ")", "12") D3_P1_S2("0", "20")            \
   D3_PEND("192", D3_PRQ("r3"), D3_ST1)                                                                      \
-  ".L" S "_p2:\n\tldr r3, [r11]\n\tmov r6, r3\n\t" D3_P2_S2("8", "104", "4") D3_P2_S2("16", "112", "12")    \
+  ".L" S "_p2:\n\tldr r3, [r11]\n\tmov r6, r3\n\t" D3_P2_S2(D3_SL, "(96+" D3_SL ")", "4") D3_P2_S2("(2*" D3_SL ")", "(96+2*" D3_SL ")", "12")    \
   D3_P2_S2("0", "96", "20") D3_PEND("192", D3_PRQ("r3") D3_PRQ("r6"), D3_ST2)                               \
-  ".L" S "_p3:\n\tldr r3, [r11]\n\tmov r6, r3\n\tmov r7, r3\n\t" D3_P3_S2("8", "104", "108", "4")           \
-  D3_P3_S2("16", "112", "116", "12") D3_P3_S2("0", "96", "100", "20")                                        \
+  ".L" S "_p3:\n\tldr r3, [r11]\n\tmov r6, r3\n\tmov r7, r3\n\t" D3_P3_S2(D3_SL, "(96+" D3_SL ")", "(100+" D3_SL ")", "4")           \
+  D3_P3_S2("(2*" D3_SL ")", "(96+2*" D3_SL ")", "(100+2*" D3_SL ")", "12") D3_P3_S2("0", "96", "100", "20")                                        \
   D3_PEND("192", D3_PRQ("r3") D3_PRQ("r6") D3_PRQ("r7"), D3_ST3)
 #define D3_CLAMP_ASM(v) "usub8 r7, " v ", r4\n\tsel " v ", r4, " v "\n\tuadd8 " v ", " v ", r5\n\t"
 /* Groups, channels, full blocks (BODY, then the requantisation and the tail), the partial block,
@@ -112,7 +113,7 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_rows_dsp.c has one asm tail per shi
   D3_RQ_ASM("r8", "r5") "bx r2\n"                                                                    \
   "7:\n\t" /* the partial block, if any */                                                          \
   "ldr r0, [lr, #56]\n\tcmp r0, #0\n\tit ne\n\tbxne r0\n"                                            \
-  "6:\n\t" /* next channel: p, wp, s; after the 4th, s is a multiple of 4 again */                  \
+  "6:\n\t" /* next channel (2 words on): p, wp, s; after the 4th, s is a multiple of 4 again */                  \
   "ldr r0, [lr, #52]\n\tsub r9, r9, r0\n\tadd r11, r11, #" D3_CH_BYTES "\n\t"                        \
   "ldr r0, [lr, #16]\n\tsub r12, r12, r0\n\ttst r12, #3\n\tbne 2b\n\t"                               \
   /* clamp and store: st r9, y r10, C r11, 2C r12, 3C r6, dd r4, ll r5, end r8 */                   \
@@ -205,8 +206,8 @@ static void d3_row(const uint32_t *p, int nbf, int part, const int32_t *wp, uint
   for (int b = 0; b < nbf + (part > 0); b++, p += stride * D3_BLK, s += 16) {
     const int n = b < nbf ? 4 : part;
     int32_t a[4] = {wp[0], wp[0], wp[0], wp[0]};
-    d3_mac_row(p + 2, (uint32_t)wp[1], (uint32_t)wp[2], stride, n, a);
-    d3_mac_row(p + 4, (uint32_t)wp[3], (uint32_t)wp[4], stride, n, a);
+    d3_mac_row(p + D3_SLOT, (uint32_t)wp[1], (uint32_t)wp[2], stride, n, a);
+    d3_mac_row(p + 2 * D3_SLOT, (uint32_t)wp[3], (uint32_t)wp[4], stride, n, a);
     d3_mac_row(p, (uint32_t)wp[5], (uint32_t)wp[6], stride, n, a);
     for (int j = 0; j < n; j++) s[4 * j] = (uint8_t)d3_rq(a[j], wp - 3);
   }
@@ -215,7 +216,7 @@ static void d3_row(const uint32_t *p, int nbf, int part, const int32_t *wp, uint
 void hb_d3_rows(d3_job_t *j, int stride) {
   const int nbf = j->nbf_bytes / (96 * stride);
   for (; j->ng > 0; j->ng--, j->p += j->gs / 4, j->wp += 4 * D3_CH, j->y += 4) {
-    for (int i = 0; i < 4; i++) d3_row(j->p + 6 * i, nbf, (int)j->part, j->wp + D3_CH * i, j->st + i, stride);
+    for (int i = 0; i < 4; i++) d3_row(j->p + 2 * i, nbf, (int)j->part, j->wp + D3_CH * i, j->st + i, stride);
     const uint32_t *st = (const uint32_t *)(const void *)j->st;
     int8_t *y = j->y;
     for (int n = 0; n < 4 * j->nq + j->nr; n++, y += j->C) {
