@@ -190,7 +190,7 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
     return 0;
   const int C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
   d3_op_t o = {{p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
-                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 6, 0, 0, 0, 0, {{0}}, 0, {0}, 0},
+                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 2, 0, 0, 0, 0, 0, {0}, 0, 0},
                in->dims[0], out->dims[1 + tr], out->dims[2 - tr], tr ? p->pad_w : p->pad_h, stride, 0, tr,
                tr ? (size_t)out->dims[2] * C : (size_t)C, tr ? (size_t)C : (size_t)out->dims[2] * C,
                (size_t)out->dims[1] * out->dims[2] * C, (int8_t *)out->data, (const int8_t *)f->data,
@@ -199,12 +199,10 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   o.d.nb = (o.OW + 3) / 4;
   o.d.nj = (stride * (o.OW - 1) + 3 + 3) / 4; /* the blocks the row loops read */
   o.d.gw = o.d.nj * D3_BLK;
-  /* the zero points (padding pixels) first in the scratch; the collecting kernel's bytes before them */
-  const size_t st_words = 4 * (size_t)o.d.nb + (size_t)C / 4;
-  uint32_t *scratch = o.scratch, *zp = scratch + 4 * (size_t)o.d.nb;
+  /* the collecting kernel's bytes first in the scratch */
+  const size_t st_words = 4 * (size_t)o.d.nb;
+  uint32_t *scratch = o.scratch;
   if (st_words >= o.sw) return 0;
-  for (int c = 0; c < C; c++) ((int8_t *)zp)[c] = (int8_t)-p->in_offset;
-  o.d.zprow = (const int8_t *)zp;
   if (!hb_d3_fill_plan(&o.d)) return 0;
   if (p->act_min == -128 && p->act_max == 127 && (direct(&o, scratch + st_words, 1) || direct(&o, scratch + st_words, 0)))
     return 1;

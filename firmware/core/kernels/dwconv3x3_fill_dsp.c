@@ -1,194 +1,146 @@
 /* The 3x3 depthwise kernel's widening (dwconv3x3_rows.h: the ring and map layouts): an input row
  * into the rows of every channel group of the tile, as int16 x - in_zp, padding columns 0.
  *
- * Two pixels' words a, b (4 channels each) give, by PKHBT and PKHTB, the bytes {a0,a1,b0,b1} and
- * {a2,a3,b2,b3}; SXTAB16 with the offset (and ROR 8) then gives each channel's two columns
- * {x - zp} directly: per 2 pixels 2 packs and 4 extends. Blocks whose 4 columns are inside the
- * input go 4 pixels at a time (23 instructions per 16 values), the others from 4 pixel pointers,
- * padding pixels pointing at a row of zero points (27 a block and group). Each asm comes twice:
- * for the ring (channels 24 bytes apart in a block, blocks 96) and the map (8, 32). */
+ * Four pixels' words p0..p3 (4 channels each) give, by PKHBT and PKHTB, the bytes {p0c0,p0c1,
+ * p1c0,p1c1}, {p0c2,p0c3,p1c2,p1c3} and the same of p2, p3; SXTAB16 with the offset (and ROR 8)
+ * then gives each channel's two column pairs {x - zp} directly, and one STM stores the block's 8
+ * words (a ring slot's block and a map block are both 8 contiguous words): 20 instructions per
+ * 16 values for the map, 21 for the ring (its next block is 96 bytes on). A row is, per group, in
+ * one asm pass: the left edge block {pad, x0, x1, x2} (when the padding is 1 column), the inside
+ * blocks, the right edge block (1-3 pixels, then padding); a padding pixel is the zero point in
+ * each byte (per tensor), so an edge block costs what an inside one does. */
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "dwconv3x3_rows.h"
 
-#ifdef HB_DSP_ASM
-/* What the inside blocks' asm loads: group 0's first pixel and word, the pixel step, the offset;
- * the steps from a group's last inside block to the next group's first (words, pixels), where the
- * words end (the last group's step taken), the bytes of a group's inside blocks. */
+/* What a row's widening loads (the asm copies it to its stack; field offsets are the asm's): group
+ * 0's first pixel, the pixel step, the offset, group 0's first block, the steps from where a group's
+ * row ends to the next group's first pixel and block, the bytes of the inside blocks, the first
+ * block past the last group, a padding pixel, the right edge's code (the asm's). */
 typedef struct {
   const int8_t *xp;
   int32_t C;
   uint32_t off2;
   uint32_t *q;
-  int32_t qstep, xstep;
+  int32_t xstep, qstep, span;
   const uint32_t *qend;
-  int32_t span;
+  uint32_t zpw, right;
 } d3_widen_job_t;
 
-/* The inside blocks of every group of the tile, 4 pixels (16 values) a pass; per group 9 more
- * instructions (a C loop around one call per group took about 25). */
-#define D3_WIDEN_FN(name, c1, c2, c3, blk)                                                                  \
-  __attribute__((noinline)) static void name(const d3_widen_job_t *job) {                                   \
-    register const d3_widen_job_t *rj __asm__("r0") = job;                                                  \
-    __asm__ volatile(                                                                                       \
-        "mov lr, r0\n\t"                                                                                    \
-        "ldm lr, {r0, r1, r2, r3}\n\t"                                                                     \
-        "ldr r4, [lr, #28]\n\t"                                                                            \
-        "add r12, r3, r4\n\t"                                                                              \
-        "add r10, r1, r1\n\t"                                                                              \
-        "add r11, r10, r1\n\t"                                                                             \
-        "1:\n\t"                                                                                            \
-        "ldr r4, [r0]\n\tldr r5, [r0, r1]\n\tldr r6, [r0, r10]\n\tldr r7, [r0, r11]\n\t"                   \
-        "add r0, r0, r1, lsl #2\n\t"                                                                       \
-        "pkhbt r8, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t" /* pixels 0, 1 */                      \
-        "pkhbt r9, r6, r7, lsl #16\n\tpkhtb r6, r7, r6, asr #16\n\t" /* pixels 2, 3 */                      \
-        "sxtab16 r5, r2, r8, ror #8\n\tsxtab16 r7, r2, r9, ror #8\n\t"                                      \
-        "strd r5, r7, [r3, #" c1 "]\n\t" /* channel 1 */                                                   \
-        "sxtab16 r5, r2, r4\n\tsxtab16 r7, r2, r6\n\t"                                                      \
-        "strd r5, r7, [r3, #" c2 "]\n\t" /* channel 2 */                                                   \
-        "sxtab16 r5, r2, r4, ror #8\n\tsxtab16 r7, r2, r6, ror #8\n\t"                                      \
-        "strd r5, r7, [r3, #" c3 "]\n\t" /* channel 3 */                                                   \
-        "sxtab16 r5, r2, r8\n\tsxtab16 r7, r2, r9\n\t"                                                      \
-        "strd r5, r7, [r3], #" blk "\n\t" /* channel 0 */                                                  \
-        "cmp r3, r12\n\t"                                                                                  \
-        "bne 1b\n\t"                                                                                       \
-        "ldrd r4, r5, [lr, #16]\n\t" /* the next group */                                                 \
-        "add r3, r3, r4\n\t"                                                                               \
-        "add r0, r0, r5\n\t"                                                                               \
-        "ldrd r4, r5, [lr, #24]\n\t"                                                                       \
-        "cmp r3, r4\n\t"                                                                                   \
-        "add r12, r3, r5\n\t"                                                                              \
-        "bne 1b"                                                                                            \
-        : "+r"(rj)                                                                                          \
-        :                                                                                                   \
+#ifdef HB_DSP_ASM
+_Static_assert(sizeof(d3_widen_job_t) == 40, "the asm's stack frame is the job");
+/* Pixels p0 p1 p2 p3 in r10 r11 r8 r9 -> channel i's words {x0,x1},{x2,x3} in r4+2i, r5+2i, stored
+ * (off2 in lr). */
+#define D3W_BLOCK(STORE)                                                                            \
+  "pkhbt r6, r10, r11, lsl #16\n\tpkhtb r10, r11, r10, asr #16\n\t"                               \
+  "pkhbt r7, r8, r9, lsl #16\n\tpkhtb r11, r9, r8, asr #16\n\t"                                   \
+  "sxtab16 r4, lr, r6\n\tsxtab16 r5, lr, r7\n\tsxtab16 r6, lr, r6, ror #8\n\tsxtab16 r7, lr, r7, ror #8\n\t" \
+  "sxtab16 r8, lr, r10\n\tsxtab16 r9, lr, r11\n\tsxtab16 r10, lr, r10, ror #8\n\tsxtab16 r11, lr, r11, ror #8\n\t" \
+  STORE
+#define D3W_STORE_RING "stm r3, {r4-r11}\n\tadd r3, r3, #96\n\t"
+#define D3W_STORE_MAP "stm r3!, {r4-r11}\n\t"
+/* Pixel loads (x r0, C r1, 3C r2; the padding pixel from the job at sp + 32): the left edge, 4
+ * inside pixels, the right edge's 3, 2, 1 pixels. */
+#define D3W_LEFT "ldr r10, [sp, #32]\n\tldr r11, [r0]\n\tldr r8, [r0, r1]\n\tldr r9, [r0, r1, lsl #1]\n\tadd r0, r0, r2\n\t"
+#define D3W_IN4 "ldr r10, [r0]\n\tldr r11, [r0, r1]\n\tldr r8, [r0, r1, lsl #1]\n\tldr r9, [r0, r2]\n\tadd r0, r0, r1, lsl #2\n\t"
+#define D3W_R3 "ldr r10, [r0]\n\tldr r11, [r0, r1]\n\tldr r8, [r0, r1, lsl #1]\n\tldr r9, [sp, #32]\n\tadd r0, r0, r2\n\t"
+#define D3W_R2 "ldr r10, [r0]\n\tldr r11, [r0, r1]\n\tldr r8, [sp, #32]\n\tmov r9, r8\n\tadd r0, r0, r1, lsl #1\n\t"
+#define D3W_R1 "ldr r10, [r0]\n\tldr r11, [sp, #32]\n\tmov r8, r11\n\tmov r9, r11\n\tadd r0, r0, r1\n\t"
+/* Per group: LEFT (the left edge's block, or nothing), the inside blocks, the right edge (the
+ * job's code for it: one of _r1 _r2 _r3, or _next), the next group. */
+#define D3W_FN(name, S, LEFT, STORE)                                                                 \
+  __attribute__((noinline, noclone)) static void name(const d3_widen_job_t *job) {                 \
+    register const d3_widen_job_t *rj __asm__("r0") = job;                                         \
+    __asm__ volatile(                                                                              \
+        "sub sp, sp, #40\n\tldm r0, {r1-r10}\n\tstm sp, {r1-r10}\n\t"                             \
+        "mov lr, r3\n\tmov r3, r4\n\tmov r0, r1\n\tmov r1, r2\n\tadd r2, r1, r1, lsl #1\n"      \
+        "0:\n\t" LEFT                                                                              \
+        "ldr r12, [sp, #24]\n\tadd r12, r3, r12\n\tcmp r3, r12\n\tbeq 2f\n"                        \
+        "1:\n\t" D3W_IN4 D3W_BLOCK(STORE) "cmp r3, r12\n\tbne 1b\n"                                  \
+        "2:\n\tldr pc, [sp, #36]\n"                                                                 \
+        ".L" S "_r3:\n\t" D3W_R3 D3W_BLOCK(STORE) "b 3f\n"                                           \
+        ".L" S "_r2:\n\t" D3W_R2 D3W_BLOCK(STORE) "b 3f\n"                                           \
+        ".L" S "_r1:\n\t" D3W_R1 D3W_BLOCK(STORE)                                                   \
+        "3:\n"                                                                                      \
+        ".L" S "_next:\n\t"                                                                        \
+        "ldrd r4, r5, [sp, #16]\n\tadd r0, r0, r4\n\tadd r3, r3, r5\n\t"                            \
+        "ldr r4, [sp, #28]\n\tcmp r3, r4\n\tbne 0b\n\t"                                             \
+        "add sp, sp, #40"                                                                          \
+        : "+r"(rj)                                                                                 \
+        :                                                                                          \
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
   }
-D3_WIDEN_FN(widen_ring, "8", "16", "24", "96")
-D3_WIDEN_FN(widen_map, "8", "16", "24", "32")
+D3W_FN(widen_ring_l, "d3wrl", D3W_LEFT D3W_BLOCK(D3W_STORE_RING), D3W_STORE_RING)
+D3W_FN(widen_ring, "d3wr", "", D3W_STORE_RING)
+D3W_FN(widen_map_l, "d3wml", D3W_LEFT D3W_BLOCK(D3W_STORE_MAP), D3W_STORE_MAP)
+D3W_FN(widen_map, "d3wm", "", D3W_STORE_MAP)
 
-/* What the edge blocks' asm loads: the row's first pixel, the zero points' row, the row's first
- * word, the bytes every group's block spans (G groups), from a group's block to the next, the
- * offset, the plan's first edge and the end of its edges (d3_t.ep). */
-typedef struct {
-  const int8_t *xrow, *zp;
-  uint32_t *base;
-  int32_t span, gs;
-  uint32_t off2;
-  const int32_t *ep, *epe;
-} d3_edge_job_t;
-
-/* Each edge block of the row in every group of the tile from 4 pixel pointers (padding: the zero
- * points' row) that advance 4 channels a group: per edge 25 instructions to find them, then 27 a
- * group. */
-#define D3_EDGE_PX(r) "cmp " r ", #0\n\tite lt\n\tmovlt " r ", r5\n\taddge " r ", " r ", r4\n\t"
-#define D3_EDGE_ASM(pa, pb, o, c)                                                                \
-  "ldr r4, [" pa "], #4\n\tldr r5, [" pb "], #4\n\t"                                             \
-  "pkhbt r6, r4, r5, lsl #16\n\tpkhtb r4, r5, r4, asr #16\n\t"                                   \
-  "sxtab16 r5, r10, r6\n\tstr r5, [r9, #" o "]\n\t"                                               \
-  "sxtab16 r5, r10, r6, ror #8\n\tstr r5, [r9, #(" o "+" c ")]\n\t"                               \
-  "sxtab16 r5, r10, r4\n\tstr r5, [r9, #(" o "+2*" c ")]\n\t"                                     \
-  "sxtab16 r5, r10, r4, ror #8\n\tstr r5, [r9, #(" o "+3*" c ")]\n\t"
-#define D3_EDGE_FN(name, c, blk)                                                                              \
-  __attribute__((noinline)) static void name(const d3_edge_job_t *job) {                                   \
-    register const d3_edge_job_t *rj __asm__("r0") = job;                                                  \
-    __asm__ volatile("mov lr, r0\n\t"                                                                      \
-                     "ldrd r12, r10, [lr, #16]\n\t"                                                        \
-                     "ldrd r7, r8, [lr, #24]\n"                                                            \
-                     "2:\n\t"                                                                              \
-                     "ldm r7!, {r0, r1, r2, r3, r9}\n\t" /* the edge: 4 pixel offsets, its block */       \
-                     "ldrd r4, r5, [lr]\n\t" D3_EDGE_PX("r0") D3_EDGE_PX("r1") D3_EDGE_PX("r2")            \
-                     D3_EDGE_PX("r3")                                                                      \
-                     "ldrd r4, r11, [lr, #8]\n\t"                                                          \
-                     "mov r6, #" blk "\n\t"                                                                \
-                     "mla r9, r9, r6, r4\n\t" /* the block's first word */                                \
-                     "add r11, r11, r9\n"                                                                   \
-                     "1:\n\t" D3_EDGE_ASM("r0", "r1", "0", c) D3_EDGE_ASM("r2", "r3", "4", c)              \
-                     "add r9, r9, r12\n\t"                                                                 \
-                     "cmp r9, r11\n\t"                                                                     \
-                     "bne 1b\n\t"                                                                          \
-                     "cmp r7, r8\n\t"                                                                      \
-                     "bne 2b"                                                                              \
-                     : "+r"(rj)                                                                            \
-                     :                                                                                     \
-                     : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr",    \
-                       "cc", "memory");                                                                    \
-  }
-D3_EDGE_FN(edge_ring, "8", "96")
-D3_EDGE_FN(edge_map, "8", "32")
-#undef D3_EDGE_ASM
-#undef D3_EDGE_PX
-
-/* Blocks [q, q + span) of each of G groups (gw words apart) from the pixels at xp (4 bytes a group). */
-static void widen(const d3_t *d, const int8_t *xp, uint32_t *q, size_t span, size_t G) {
-  const int32_t C = d->xs, sb = (int32_t)(4 * span), nblk = (int32_t)(span / (size_t)d->bw);
-  const d3_widen_job_t job = {xp, C, d->off2, q, 4 * d->gw - sb, 4 - 4 * C * nblk, q + G * (size_t)d->gw, sb};
-  (d->bw == D3_BLK ? widen_ring : widen_map)(&job);
+/* The asm for d's layout and left edge, and its code for a right edge of kr pixels. */
+static void (*d3_widener(const d3_t *d, uint32_t *right))(const d3_widen_job_t *) {
+  uint32_t a;
+#define D3W_RIGHT(S)                             \
+  if (d->kr == 0) D3_ADDR(".L" S "_next");       \
+  else if (d->kr == 1) D3_ADDR(".L" S "_r1");    \
+  else if (d->kr == 2) D3_ADDR(".L" S "_r2");    \
+  else D3_ADDR(".L" S "_r3");
+  if (d->bw == D3_BLK && d->j0) { D3W_RIGHT("d3wrl") *right = a; return widen_ring_l; }
+  if (d->bw == D3_BLK) { D3W_RIGHT("d3wr") *right = a; return widen_ring; }
+  if (d->j0) { D3W_RIGHT("d3wml") *right = a; return widen_map_l; }
+  D3W_RIGHT("d3wm")
+#undef D3W_RIGHT
+  *right = a;
+  return widen_map;
 }
-/* The plan's edge blocks of the row at xrow into the row at base of each of G groups. */
-static void widen_edges(const d3_t *d, const int8_t *xrow, const int8_t *zp, uint32_t *base, size_t G) {
-  const d3_edge_job_t job = {xrow, zp, base, (int32_t)(4 * G * (size_t)d->gw), 4 * d->gw, d->off2, d->ep[0],
-                             d->ep[d->ne]};
-  (d->bw == D3_BLK ? edge_ring : edge_map)(&job);
+
+static void widen_row(const d3_t *d, const int8_t *xp, uint32_t *q, size_t G) {
+  d3_widen_job_t job = {xp, d->xs, d->off2, q, 4 - d->np * d->xs,
+                        4 * (d->gw - (d->j1 + (d->kr > 0)) * d->bw), 4 * (d->j1 - d->j0) * d->bw,
+                        q + G * (size_t)d->gw, d->zpw, 0};
+  d3_widener(d, &job.right)(&job);
 }
 #else
-/* Channels 0-3 of pixels a, b: words w[0], w[cw], w[2 cw], w[3 cw]. */
-static inline void widen2(uint32_t a, uint32_t b, uint32_t off2, uint32_t *w, int cw) {
+/* Pixels a, b (their 4 channels) into channel i's word w[2 i]. */
+static inline void widen2(uint32_t a, uint32_t b, uint32_t off2, uint32_t *w) {
   const uint32_t lo = hb_pack16((int32_t)a, (int32_t)b), hi = hb_pkhtb(b, a);
-  w[0] = hb_sxtab16(off2, lo); w[cw] = hb_sxtab16_ror8(off2, lo);
-  w[2 * cw] = hb_sxtab16(off2, hi); w[3 * cw] = hb_sxtab16_ror8(off2, hi);
+  w[0] = hb_sxtab16(off2, lo); w[2] = hb_sxtab16_ror8(off2, lo);
+  w[4] = hb_sxtab16(off2, hi); w[6] = hb_sxtab16_ror8(off2, hi);
 }
 
-static void widen(const d3_t *d, const int8_t *xp, uint32_t *q, size_t span, size_t G) {
-  const size_t C = (size_t)d->xs;
+/* Block w from 4 pixels: n from x (C bytes apart) after `pad` padding pixels, padding after them. */
+static void widen_block(const d3_t *d, const int8_t *x, int pad, int n, uint32_t *w) {
+  uint32_t px[4];
+  for (int k = 0; k < 4; k++) px[k] = k >= pad && k < pad + n ? hb_ld32(x + (size_t)(k - pad) * d->xs) : d->zpw;
+  widen2(px[0], px[1], d->off2, w);
+  widen2(px[2], px[3], d->off2, w + 1);
+}
+
+static void widen_row(const d3_t *d, const int8_t *xp, uint32_t *q, size_t G) {
+  const size_t bw = (size_t)d->bw, C = (size_t)d->xs;
   for (size_t g = 0; g < G; g++, xp += 4, q += d->gw) {
     const int8_t *x = xp;
-    for (uint32_t *b = q; b != q + span; b += d->bw, x += 4 * C) {
-      widen2(hb_ld32(x), hb_ld32(x + C), d->off2, b, d->cw);
-      widen2(hb_ld32(x + 2 * C), hb_ld32(x + 3 * C), d->off2, b + 1, d->cw);
-    }
-  }
-}
-
-static void widen_edges(const d3_t *d, const int8_t *xrow, const int8_t *zp, uint32_t *base, size_t G) {
-  for (int k = 0; k < d->ne; k++) {
-    const int32_t *e = d->ep[k];
-    const int8_t *px[4] = {e[0] < 0 ? zp : xrow + e[0], e[1] < 0 ? zp : xrow + e[1], e[2] < 0 ? zp : xrow + e[2],
-                           e[3] < 0 ? zp : xrow + e[3]};
-    uint32_t *q = base + (size_t)e[4] * d->bw;
-    for (size_t g = 0, n = 0; g < G; g++, q += d->gw, n += 4) {
-      widen2(hb_ld32(px[0] + n), hb_ld32(px[1] + n), d->off2, q, d->cw);
-      widen2(hb_ld32(px[2] + n), hb_ld32(px[3] + n), d->off2, q + 1, d->cw);
-    }
+    uint32_t *b = q;
+    if (d->j0) widen_block(d, x, 1, 3, b), x += 3 * C, b += bw;
+    for (int j = d->j0; j < d->j1; j++, x += 4 * C, b += bw) widen_block(d, x, 0, 4, b);
+    if (d->kr) widen_block(d, x, 0, d->kr, b);
   }
 }
 #endif
 
 int hb_d3_fill_plan(d3_t *d) {
-  const int pw = d->pw;
-  int j0 = (pw + 3) / 4, j1 = d->W + pw >= 4 ? (d->W + pw - 4) / 4 + 1 : 0;
+  const int pw = d->pw, W = d->W;
+  if (pw > 1 || (pw == 1 && W < 3)) return 0;
+  int j1 = (W + pw) / 4;
   if (j1 > d->nj) j1 = d->nj;
-  if (j1 < j0) j1 = j0;
-  d->j0 = j0, d->j1 = j1, d->ne = 0;
+  d->j0 = pw;
+  d->j1 = j1;
+  d->kr = j1 < d->nj ? W + pw - 4 * j1 : 0;
+  d->np = 4 * j1 - pw + d->kr;
   d->off2 = hb_pack16(d->p->in_offset, d->p->in_offset);
+  d->zpw = 0x01010101u * (uint8_t)(int8_t)-d->p->in_offset;
   d->nz = 0;
-  for (int j = 0; j < d->nj; j++) {
-    if (j >= j0 && j < j1) continue;
-    int32_t o[4];
-    int pads = 0;
-    for (int k = 0; k < 4; k++) {
-      const int ix = 4 * j + k - pw;
-      o[k] = ix >= 0 && ix < d->W ? ix * d->xs : -1;
-      pads += o[k] < 0;
-    }
-    if (pads == 4) { /* all padding (the right edge at stride 2): zeroed once, not widened every row */
-      if (d->nz == D3_MAX_EDGES) return 0;
-      d->zj[d->nz++] = j;
-      continue;
-    }
-    if (d->ne == D3_MAX_EDGES) return 0;
-    for (int k = 0; k < 4; k++) d->ep[d->ne][k] = o[k];
-    d->ep[d->ne][4] = j;
-    d->ne++;
+  for (int j = j1 + (d->kr > 0); j < d->nj; j++) { /* all padding (the right edge at stride 2): zeroed once */
+    if (d->nz == D3_MAX_EDGES) return 0;
+    d->zj[d->nz++] = j;
   }
   return 1;
 }
@@ -227,13 +179,6 @@ void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
     if (zero_rows) fill_zeros(d, base);
     return;
   }
-  const int8_t *xrow = d->x + (size_t)iy * d->rs + d->c0, *zp = d->zprow + d->c0;
-  const size_t bw = (size_t)d->bw, G = (size_t)d->ct / 4;
-  if (d->j1 > d->j0) {
-    const int8_t *xp = xrow + (size_t)(4 * d->j0 - d->pw) * d->xs;
-    uint32_t *q = base + (size_t)d->j0 * bw;
-    widen(d, xp, q, (size_t)(d->j1 - d->j0) * bw, G);
-  }
-  if (d->ne) widen_edges(d, xrow, zp, base, G);
+  widen_row(d, d->x + (size_t)iy * d->rs + d->c0, base, (size_t)d->ct / 4);
 }
 #endif

@@ -41,7 +41,7 @@
 /* The direct kernel's set: D3_SET's words, then the channel's byte offsets in the widened
  * input (from the job's p) and in the output (from its y). */
 #define D4_SET 13
-#define D3_MAX_EDGES 4 /* blocks of a row that reach outside the input */
+#define D3_MAX_EDGES 4 /* all-padding blocks of a row */
 
 typedef struct {
   const hb_conv_params_t *p;
@@ -53,20 +53,21 @@ typedef struct {
   int c0, ct;           /* the tile's channels [c0, c0 + ct) */
   uint32_t *ring;       /* the widened input: ct / 4 groups of gw words */
   int gw, bw, cw;       /* words: a group, a block (24 ring, 8 map), a channel in a block (2) */
-  const int8_t *zprow;  /* C input zero points: the padding pixels */
-  /* The widening's plan (hb_d3_fill_plan, once per op): blocks [j0, j1) have their 4 columns inside
-   * the input, the other ne take 4 pixel offsets ep[k][0..3] (bytes from the row's first pixel;
-   * -1: padding) into block ep[k][4]; the nz blocks zj are all padding (zeroed once,
-   * hb_d3_zero_pads, and never widened); off2: -in_zp in both halves. */
-  int j0, j1, ne;
-  int32_t ep[D3_MAX_EDGES][5];
+  /* The widening's plan (hb_d3_fill_plan, once per op), a row's blocks in order: block 0 is the
+   * left edge {pad, x0, x1, x2} when j0 is 1; blocks [j0, j1) have their 4 columns inside the
+   * input; block j1 is the right edge when kr > 0 (kr columns inside, then padding); the nz
+   * blocks zj are all padding (zeroed once, hb_d3_zero_pads, and never widened). np: the pixels
+   * a row's widening reads; off2: -in_zp in both halves; zpw: the zero point in each byte (a
+   * padding pixel of 4 channels: the input's zero point is per tensor). */
+  int j0, j1, kr, np;
   int nz;
   int zj[D3_MAX_EDGES];
-  uint32_t off2;
+  uint32_t off2, zpw;
 } d3_t;
 
-/* dwconv3x3_fill_dsp.c: d's plan from its geometry (H, W, xs, pw, nj); 0 when more than
- * D3_MAX_EDGES blocks would reach outside the input (the op then takes another kernel). */
+/* dwconv3x3_fill_dsp.c: d's plan from its geometry (H, W, xs, pw, nj); 0 when a row does not
+ * have that shape (padding of more than 1 column on the left, a left edge block that is also the
+ * right one, more than D3_MAX_EDGES all-padding blocks): the op then takes another kernel. */
 int hb_d3_fill_plan(d3_t *d);
 
 /* dwconv3x3_fill_dsp.c: zeros into d's all-padding blocks of `groups` groups at region (ring:
