@@ -83,6 +83,7 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
     d->ct = d->C - d->c0 < ct_max ? d->C - d->c0 : ct_max;
     d->ring = (uint32_t *)(void *)(sets + (size_t)d->ct * D3_CH);
     hb_d3_zero_pads(d, d->ring, 1, 0, d->ct / 4); /* the ring moves with the tile's size */
+    hb_d3_fill_tile(d);
     const d3_sets_t sa = {p, o->w, o->words, d->C, o->tr, 3, 1, 0, 0};
     hb_d3_sets(&sa, d->c0, d->ct, sets);
     for (int b = 0; b < o->B; b++) {
@@ -155,6 +156,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   hb_d3_zero_pads(d, d->ring, mp ? Hp : 1, (size_t)rw, (ct_max < d->C ? ct_max : d->C) / 4);
   for (d->c0 = 0; d->c0 < d->C; d->c0 += d->ct) {
     d->ct = d->C - d->c0 < ct_max ? d->C - d->c0 : ct_max;
+    hb_d3_fill_tile(d);
     const d3_sets_t sa = {d->p, o->w, o->words, d->C, o->tr, nrot, 0, d->gw, d->cw};
     hb_d3_sets(&sa, d->c0, d->ct, sets);
     d4_job_t job = {d->ring, bl * o->stride * (o->OW / 4), sets + 3, (int32_t)o->ys, 0, o->OH,
@@ -190,7 +192,7 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
     return 0;
   const int C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
   d3_op_t o = {{p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
-                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 2, 0, 0, 0, 0, 0, {0}, 0, 0},
+                tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 2, 0, 0, 0, 0, 0, {0}, 0, 0, {0}, 0},
                in->dims[0], out->dims[1 + tr], out->dims[2 - tr], tr ? p->pad_w : p->pad_h, stride, 0, tr,
                tr ? (size_t)out->dims[2] * C : (size_t)C, tr ? (size_t)C : (size_t)out->dims[2] * C,
                (size_t)out->dims[1] * out->dims[2] * C, (int8_t *)out->data, (const int8_t *)f->data,

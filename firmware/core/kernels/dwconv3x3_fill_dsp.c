@@ -13,19 +13,13 @@
 #ifdef HB_KERNELS_DSP
 #include "dwconv3x3_rows.h"
 
-/* What a row's widening loads (the asm copies it to its stack; field offsets are the asm's): group
- * 0's first pixel, the pixel step, the offset, group 0's first block, the steps from where a group's
- * row ends to the next group's first pixel and block, the bytes of the inside blocks, the first
- * block past the last group, a padding pixel, the right edge's code (the asm's). */
+/* Zeros into the blocks from q (span bytes, 8 words every `step` bytes) of each group from q to qend
+ * (gstep bytes apart). */
 typedef struct {
-  const int8_t *xp;
-  int32_t C;
-  uint32_t off2;
   uint32_t *q;
-  int32_t xstep, qstep, span;
+  int32_t span, step, gstep;
   const uint32_t *qend;
-  uint32_t zpw, right;
-} d3_widen_job_t;
+} d3_zero_job_t;
 
 #ifdef HB_DSP_ASM
 _Static_assert(sizeof(d3_widen_job_t) == 40, "the asm's stack frame is the job");
@@ -49,12 +43,15 @@ _Static_assert(sizeof(d3_widen_job_t) == 40, "the asm's stack frame is the job")
 /* Per group: LEFT (the left edge's block, or nothing), the inside blocks, the right edge (the
  * job's code for it: one of _r1 _r2 _r3, or _next), the next group. */
 #define D3W_FN(name, S, LEFT, STORE)                                                                 \
-  __attribute__((noinline, noclone)) static void name(const d3_widen_job_t *job) {                 \
+  __attribute__((noinline, noclone)) static void name(const d3_widen_job_t *job, const int8_t *xp, uint32_t *q) { \
     register const d3_widen_job_t *rj __asm__("r0") = job;                                         \
+    register const int8_t *rx __asm__("r1") = xp;                                                  \
+    register uint32_t *rq __asm__("r2") = q;                                                       \
     __asm__ volatile(                                                                              \
-        "sub sp, sp, #40\n\tldm r0, {r1-r10}\n\tstm sp, {r1-r10}\n\t"                             \
-        "mov lr, r3\n\tmov r3, r4\n\tmov r0, r1\n\tmov r1, r2\n\tadd r2, r1, r1, lsl #1\n"      \
-        "0:\n\t" LEFT                                                                              \
+        "sub sp, sp, #40\n\tldm r0, {r3-r12}\n\tstm sp, {r3-r12}\n\t"                             \
+        "mov r0, r1\n\tmov r3, r2\n\tmov r1, r4\n\tmov lr, r5\n\tadd r2, r1, r1, lsl #1\n\t"     \
+        "add r10, r3, r10\n\tstr r10, [sp, #28]\n" /* the first block past the last group */        \
+"0:\n\t" LEFT                                                                              \
         "ldr r12, [sp, #24]\n\tadd r12, r3, r12\n\tcmp r3, r12\n\tbeq 2f\n"                        \
         "1:\n\t" D3W_IN4 D3W_BLOCK(STORE) "cmp r3, r12\n\tbne 1b\n"                                  \
         "2:\n\tldr pc, [sp, #36]\n"                                                                 \
@@ -66,37 +63,47 @@ _Static_assert(sizeof(d3_widen_job_t) == 40, "the asm's stack frame is the job")
         "ldrd r4, r5, [sp, #16]\n\tadd r0, r0, r4\n\tadd r3, r3, r5\n\t"                            \
         "ldr r4, [sp, #28]\n\tcmp r3, r4\n\tbne 0b\n\t"                                             \
         "add sp, sp, #40"                                                                          \
-        : "+r"(rj)                                                                                 \
+        : "+r"(rj), "+r"(rx), "+r"(rq)                                                             \
         :                                                                                          \
-        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
+        : "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");     \
   }
 D3W_FN(widen_ring_l, "d3wrl", D3W_LEFT D3W_BLOCK(D3W_STORE_RING), D3W_STORE_RING)
 D3W_FN(widen_ring, "d3wr", "", D3W_STORE_RING)
 D3W_FN(widen_map_l, "d3wml", D3W_LEFT D3W_BLOCK(D3W_STORE_MAP), D3W_STORE_MAP)
 D3W_FN(widen_map, "d3wm", "", D3W_STORE_MAP)
 
-/* The asm for d's layout and left edge, and its code for a right edge of kr pixels. */
-static void (*d3_widener(const d3_t *d, uint32_t *right))(const d3_widen_job_t *) {
+/* The asm for d's layout and left edge into d->wfn, its code for a right edge of kr pixels. */
+static void d3_widener(d3_t *d) {
   uint32_t a;
-#define D3W_RIGHT(S)                             \
-  if (d->kr == 0) D3_ADDR(".L" S "_next");       \
-  else if (d->kr == 1) D3_ADDR(".L" S "_r1");    \
-  else if (d->kr == 2) D3_ADDR(".L" S "_r2");    \
-  else D3_ADDR(".L" S "_r3");
-  if (d->bw == D3_BLK && d->j0) { D3W_RIGHT("d3wrl") *right = a; return widen_ring_l; }
-  if (d->bw == D3_BLK) { D3W_RIGHT("d3wr") *right = a; return widen_ring; }
-  if (d->j0) { D3W_RIGHT("d3wml") *right = a; return widen_map_l; }
-  D3W_RIGHT("d3wm")
-#undef D3W_RIGHT
-  *right = a;
-  return widen_map;
+#define D3W_PICK(S, fn)                          \
+  {                                              \
+    if (d->kr == 0) D3_ADDR(".L" S "_next");     \
+    else if (d->kr == 1) D3_ADDR(".L" S "_r1");  \
+    else if (d->kr == 2) D3_ADDR(".L" S "_r2");  \
+    else D3_ADDR(".L" S "_r3");                  \
+    d->wfn = fn;                                 \
+  }
+  if (d->bw == D3_BLK && d->j0) D3W_PICK("d3wrl", widen_ring_l)
+  else if (d->bw == D3_BLK) D3W_PICK("d3wr", widen_ring)
+  else if (d->j0) D3W_PICK("d3wml", widen_map_l)
+  else D3W_PICK("d3wm", widen_map)
+#undef D3W_PICK
+  d->wj.right = a;
 }
 
-static void widen_row(const d3_t *d, const int8_t *xp, uint32_t *q, size_t G) {
-  d3_widen_job_t job = {xp, d->xs, d->off2, q, 4 - d->np * d->xs,
-                        4 * (d->gw - (d->j1 + (d->kr > 0)) * d->bw), 4 * (d->j1 - d->j0) * d->bw,
-                        q + G * (size_t)d->gw, d->zpw, 0};
-  d3_widener(d, &job.right)(&job);
+/* One STM a block, 4 instructions. */
+__attribute__((noinline)) static void zero_blocks(const d3_zero_job_t *job) {
+  register const d3_zero_job_t *rj __asm__("r0") = job;
+  __asm__ volatile("ldm r0, {r0, r1, r2, r3, r12}\n\t"
+                   "movs r4, #0\n\tmovs r5, #0\n\tmovs r6, #0\n\tmovs r7, #0\n\t"
+                   "movs r8, #0\n\tmovs r9, #0\n\tmovs r10, #0\n\tmovs r11, #0\n"
+                   "1:\n\tadd lr, r0, r1\n"
+                   "2:\n\tstm r0, {r4-r11}\n\tadd r0, r0, r2\n\tcmp r0, lr\n\tbne 2b\n\t"
+                   "sub r0, r0, r1\n\tadd r0, r0, r3\n\tcmp r0, r12\n\tbne 1b"
+                   : "+r"(rj)
+                   :
+                   : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",
+                     "memory");
 }
 #else
 /* Pixels a, b (their 4 channels) into channel i's word w[2 i]. */
@@ -124,6 +131,12 @@ static void widen_row(const d3_t *d, const int8_t *xp, uint32_t *q, size_t G) {
     if (d->kr) widen_block(d, x, 0, d->kr, b);
   }
 }
+
+static void zero_blocks(const d3_zero_job_t *j) {
+  for (uint32_t *q = j->q; q != j->qend; q += j->gstep / 4)
+    for (int32_t o = 0; o < j->span; o += j->step)
+      for (int k = 0; k < 8; k++) q[o / 4 + k] = 0;
+}
 #endif
 
 int hb_d3_fill_plan(d3_t *d) {
@@ -145,40 +158,35 @@ int hb_d3_fill_plan(d3_t *d) {
   return 1;
 }
 
-/* Two zero words a store (HB_OPAQUE: not a memset call, ~40 instructions for these few bytes). */
-static void zero_words(uint32_t *w, size_t n) {
-  for (uint32_t *we = w + n; w < we; w += 2) {
-    HB_OPAQUE(w);
-    w[0] = w[1] = 0;
-  }
+void hb_d3_fill_tile(d3_t *d) {
+  const d3_widen_job_t j = {0, d->xs, d->off2, 0, 4 - d->np * d->xs, 4 * (d->gw - (d->j1 + (d->kr > 0)) * d->bw),
+                            4 * (d->j1 - d->j0) * d->bw, 4 * (d->ct / 4) * d->gw, d->zpw, 0};
+  d->wj = j;
+#ifdef HB_DSP_ASM
+  d3_widener(d);
+#endif
 }
 
 void hb_d3_zero_pads(const d3_t *d, uint32_t *region, int rows, size_t row_words, int groups) {
-  const size_t bw = (size_t)d->bw;
   for (int k = 0; k < d->nz; k++)
-    for (int g = 0; g < groups; g++)
-      for (int r = 0; r < rows; r++)
-        zero_words(region + (size_t)g * (size_t)d->gw + (size_t)r * row_words + (size_t)d->zj[k] * bw, bw);
-}
-
-/* A padding row: zeros (a map row's blocks are contiguous; a ring block's slot is 4 pairs). */
-static void fill_zeros(const d3_t *d, uint32_t *base) {
-  const size_t gw = (size_t)d->gw, bw = (size_t)d->bw;
-  for (uint32_t *q = base, *end = base + (size_t)(d->ct / 4) * gw; q < end; q += gw) {
-    if (d->bw != D3_BLK) {
-      zero_words(q, (size_t)d->nj * bw);
-      continue;
+    for (int r = 0; r < rows; r++) {
+      uint32_t *q = region + (size_t)r * row_words + (size_t)d->zj[k] * d->bw;
+      const d3_zero_job_t z = {q, 4 * d->bw, 32, 4 * d->gw, q + (size_t)groups * d->gw};
+      zero_blocks(&z);
     }
-    for (uint32_t *b = q, *be = q + (size_t)d->nj * bw; b < be; b += bw)
-      b[0] = b[1] = b[2] = b[3] = b[4] = b[5] = b[6] = b[7] = 0;
-  }
 }
 
 void hb_d3_fill(const d3_t *d, int iy, uint32_t *base, int zero_rows) {
-  if (iy < 0 || iy >= d->H) {
-    if (zero_rows) fill_zeros(d, base);
+  if (iy < 0 || iy >= d->H) { /* a padding row: zeros */
+    const d3_zero_job_t z = {base, 4 * d->nj * d->bw, 4 * d->bw, 4 * d->gw, base + (size_t)(d->ct / 4) * d->gw};
+    if (zero_rows) zero_blocks(&z);
     return;
   }
-  widen_row(d, d->x + (size_t)iy * d->rs + d->c0, base, (size_t)d->ct / 4);
+  const int8_t *xp = d->x + (size_t)iy * d->rs + d->c0;
+#ifdef HB_DSP_ASM
+  d->wfn(&d->wj, xp, base);
+#else
+  widen_row(d, xp, base, (size_t)d->ct / 4);
+#endif
 }
 #endif

@@ -43,6 +43,20 @@
 #define D4_SET 13
 #define D3_MAX_EDGES 4 /* all-padding blocks of a row */
 
+/* A row's widening (dwconv3x3_fill_dsp.c), made once a tile (hb_d3_fill_tile); field offsets are
+ * the asm's, which copies it to its stack: the pixel step, the offset, the steps from where a
+ * group's row ends to the next group's first pixel and block, the bytes of the inside blocks and of
+ * all groups, a padding pixel, the right edge's code (the asm's). Words 0 and 3 (a row's first
+ * pixel and block) are the call's. */
+typedef struct {
+  const int8_t *xp;
+  int32_t C;
+  uint32_t off2;
+  uint32_t *q;
+  int32_t xstep, qstep, span, qlen;
+  uint32_t zpw, right;
+} d3_widen_job_t;
+
 typedef struct {
   const hb_conv_params_t *p;
   const int8_t *x;      /* the batch's input */
@@ -63,12 +77,17 @@ typedef struct {
   int nz;
   int zj[D3_MAX_EDGES];
   uint32_t off2, zpw;
+  d3_widen_job_t wj; /* the tile's (hb_d3_fill_tile) */
+  void (*wfn)(const d3_widen_job_t *, const int8_t *, uint32_t *);
 } d3_t;
 
 /* dwconv3x3_fill_dsp.c: d's plan from its geometry (H, W, xs, pw, nj); 0 when a row does not
  * have that shape (padding of more than 1 column on the left, a left edge block that is also the
  * right one, more than D3_MAX_EDGES all-padding blocks): the op then takes another kernel. */
 int hb_d3_fill_plan(d3_t *d);
+
+/* dwconv3x3_fill_dsp.c: d's row widening for its tile (d->ct channels), the layout (bw, gw) set. */
+void hb_d3_fill_tile(d3_t *d);
 
 /* dwconv3x3_fill_dsp.c: zeros into d's all-padding blocks of `groups` groups at region (ring:
  * rows 1, a block's 24 words hold its 3 slots; map: `rows` rows of row_words words). */
