@@ -15,6 +15,9 @@ _Static_assert(HB_RQ_MAX_R == 22, "dwconv3x3_direct_dsp.c has one asm tail per s
 _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
 
 #ifdef HB_DSP_ASM
+_Static_assert(__builtin_offsetof(d4_job_t, ys3) == 16 && __builtin_offsetof(d4_job_t, part) == 36 &&
+                   __builtin_offsetof(d4_job_t, yr) == 56,
+               "the asm's field offsets");
 /* Registers as in dwconv3x3_rows_dsp.c: x r0-r2, a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10,
  * wp r11, y r12, the job lr. SL: bytes between kernel rows, BL: between blocks. */
 #define D4_MAC8                                                                     \
@@ -53,16 +56,16 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
   D4_S2_MACS("ldrd r0, r1, [r9], #(2*" BL ")\n\t", "ldrd r0, r1, [r9, #-" BL "]\n\t", "ldr r0, [r9]\n\t")
 /* 4 outputs stored at y, y + ys, y + 2 ys, y + 3 ys; y moves past them. */
 #define D4_STORE4                                                                                  \
-  "ldr r0, [lr, #12]\n\t"                                                                          \
-  "strb r3, [r12]\n\tstrb r6, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"                           \
-  "strb r7, [r12]\n\tstrb r8, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"
+  "ldrd r0, r1, [lr, #12]\n\t" /* ys, 3 ys */                                                     \
+  "strb r3, [r12]\n\tstrb r6, [r12, r0]\n\tstrb r7, [r12, r0, lsl #1]\n\tstrb r8, [r12, r1]\n\t"     \
+  "add r12, r12, r0, lsl #2\n\t"
 #define D4_TAIL_ASM(S, r)                                                                          \
   ".org .L" S "_tails + 64 * (" r " - 1)\n\t" /* hb_d4_shift_word's spacing */                  \
   "ssat r3, #8, r3, asr #" r "\n\tssat r6, #8, r6, asr #" r "\n\t"                                 \
   "ssat r7, #8, r7, asr #" r "\n\tssat r8, #8, r8, asr #" r "\n\t" D4_STORE4                       \
   "cmp r9, r10\n\t"                                                                                \
   "bne.w 1b\n\t"                                                                                   \
-  "ldr.w pc, [lr, #32]\n\t" /* the partial block, or the next row */
+  "ldr.w pc, [lr, #36]\n\t" /* the partial block, or the next row */
 #define D4_TAILS(S) D3_EACH_SHIFT(D4_TAIL_ASM, S)
 /* A partial block's requantisation (shift by register: word 10) and stores; then the next row. */
 #define D4_PRQ(a) "add r4, r1, " a ", asr #31\n\tsmmlar " a ", " a ", r0, r4\n\tasr " a ", " a ", r2\n\tssat " a ", #8, " a "\n\t"
@@ -97,26 +100,26 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
   D4_P3_S2("(2*" SL ")", "(2*" SL "+" BL ")", "(2*" SL "+" BL "+4)", "12")                                   \
   D4_P3_S2("0", BL, "(" BL "+4)", "20") D4_PEND(D4_PRQ("r3") D4_PRQ("r6") D4_PRQ("r7"), D4_ST3)
 /* The map's row loop around a channel's rows (the ring has one row: nothing). */
-#define D4_ROW_HEAD "ldr r0, [lr, #20]\n\tstr r0, [lr, #44]\n2:\n\tstr r9, [lr, #48]\n\tstr r12, [lr, #52]\n\t"
+#define D4_ROW_HEAD "ldr r0, [lr, #24]\n\tstr r0, [lr, #48]\n2:\n\tstr r9, [lr, #52]\n\tstr r12, [lr, #56]\n\t"
 #define D4_ROW_NEXT                                                                                  \
-  "ldrd r9, r12, [lr, #48]\n\tldrd r0, r1, [lr, #24]\n\tadd r9, r9, r0\n\tadd r12, r12, r1\n\t"      \
-  "ldr r0, [lr, #44]\n\tsubs r0, r0, #1\n\tstr r0, [lr, #44]\n\tbne 2b\n\t"
+  "ldrd r9, r12, [lr, #52]\n\tldrd r0, r1, [lr, #28]\n\tadd r9, r9, r0\n\tadd r12, r12, r1\n\t"      \
+  "ldr r0, [lr, #48]\n\tsubs r0, r0, #1\n\tstr r0, [lr, #48]\n\tbne 2b\n\t"
 /* Channels, (rows), full blocks (BODY, the requantisation, the tail), the partial block. */
 #define D4_ROWS_ASM(S, BODY, PARTS, HEAD, NEXT)                                                      \
   "mov lr, %[j]\n\t"                                                                                 \
   "ldr r11, [lr, #8]\n"                                                                              \
   "0:\n\t" /* channel: p and y from the set's offsets */                                            \
   "ldr r9, [lr, #0]\n\tldr r0, [r11, #32]\n\tadd r9, r9, r0\n\t"                                     \
-  "ldr r12, [lr, #16]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t" HEAD                            \
+  "ldr r12, [lr, #20]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t" HEAD                            \
   "ldr r10, [lr, #4]\n\tadd r10, r9, r10\n\tcmp r9, r10\n\tbeq 7f\n"                                 \
   "1:\n\t" BODY /* block */                                                                          \
   "ldmdb r11, {r0, r1, r2}\n\t" D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4")    \
   D3_RQ_ASM("r8", "r5") "bx r2\n"                                                                    \
   "7:\n\t" /* the partial block's code, or 6 (job's part) */                                      \
-  "ldr.w pc, [lr, #32]\n"                                                                            \
+  "ldr.w pc, [lr, #36]\n"                                                                            \
   "6:\n"                                                                                               \
   ".L" S "_next:\n\t" NEXT                                                                           \
-  "ldr r0, [lr, #40]\n\tadd r11, r11, r0\n\tldr r0, [lr, #36]\n\tcmp r11, r0\n\tbne 0b\n\t"          \
+  "ldr r0, [lr, #44]\n\tadd r11, r11, r0\n\tldr r0, [lr, #40]\n\tcmp r11, r0\n\tbne 0b\n\t"          \
   "b 9f\n" PARTS                                                                                     \
   ".balign 64\n"                                                                                     \
   ".L" S "_tails:\n\t" D4_TAILS(S) "9:"

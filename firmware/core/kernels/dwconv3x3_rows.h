@@ -130,17 +130,17 @@ typedef struct {
   const uint32_t *p;   /*  0: the widened input (each channel's offset in its set) */
   int32_t nbf_bytes;   /*  4: bytes the full blocks of a row step over */
   const int32_t *wp;   /*  8: the first channel's set + 3 (its bias2) */
-  int32_t ys;          /* 12: output bytes from a pixel to the next along a row */
-  int8_t *y;           /* 16: the output (each channel's offset in its set) */
-  int32_t rows;        /* 20: output rows a channel (map) */
-  int32_t prow, yrow;  /* 24, 28: input bytes, output bytes from a row's start to the next's (map) */
-  uint32_t part;       /* 32: hb_d4_part(kind, outputs in the partial block): the asm's code for
+  int32_t ys, ys3;     /* 12, 16: output bytes from a pixel to the next along a row, 3 times that */
+  int8_t *y;           /* 20: the output (each channel's offset in its set) */
+  int32_t rows;        /* 24: output rows a channel (map) */
+  int32_t prow, yrow;  /* 28, 32: input bytes, output bytes from a row's start to the next's (map) */
+  uint32_t part;       /* 36: hb_d4_part(kind, outputs in the partial block): the asm's code for
                           them, or (none) for the next row; the C form's count */
-  const int32_t *wpe;  /* 36: wp past the last channel */
-  int32_t wstep;       /* 40: bytes from a channel's set to the next's */
-  int32_t rl;          /* 44: the asm's: rows left */
-  const uint32_t *pr;  /* 48: the asm's: the row's start */
-  int8_t *yr;          /* 52: the asm's: the row's output */
+  const int32_t *wpe;  /* 40: wp past the last channel */
+  int32_t wstep;       /* 44: bytes from a channel's set to the next's */
+  int32_t rl;          /* 48: the asm's: rows left */
+  const uint32_t *pr;  /* 52: the asm's: the row's start */
+  int8_t *yr;          /* 56: the asm's: the row's output */
 } d4_job_t;
 
 enum { D4_RING_S1, D4_RING_S2, D4_MAP_S1, D4_MAP_S2 };
