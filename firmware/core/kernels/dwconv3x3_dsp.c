@@ -126,8 +126,8 @@ static int d3_narrow_row_words(const d3_op_t *o) {
 static void d3_map_rows(const d3_op_t *o, d4_job_t *job, int narrow, int rw) {
 #ifdef HB_DSP_ASM
   if (narrow) {
-    const d5_job_t j5 = {job->p, job->y, job->wp, job->wpe, job->wstep, job->ys,
-                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * rw * 4 * o->stride, 0, 0};
+    const d5_job_t j5 = {job->p, job->y, job->wp, job->wpe, job->wstep, job->ys, job->ys3,
+                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * rw * 4 * o->stride, 0};
     hb_d5_rows(&j5, o->OW, o->stride);
     return;
   }

@@ -53,8 +53,8 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   ".org .L" S "_tails + " D5_STR(D5_SP6) " * (" r " - 1)\n\t"                                          \
   "ssat r3, #8, r3, asr #" r "\n\tssat r6, #8, r6, asr #" r "\n\tssat r7, #8, r7, asr #" r "\n\t"     \
   "ssat r8, #8, r8, asr #" r "\n\tssat r10, #8, r10, asr #" r "\n\tssat lr, #8, lr, asr #" r "\n\t"   \
-  "ldr r0, [sp, #20]\n\tstrb r3, [r12]\n\tstrb r6, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"         \
-  "strb r7, [r12]\n\tstrb r8, [r12, r0]\n\tadd r12, r12, r0, lsl #1\n\t"                              \
+  "ldrd r0, r1, [sp, #20]\n\tstrb r3, [r12]\n\tstrb r6, [r12, r0]\n\tstrb r7, [r12, r0, lsl #1]\n\t"   \
+  "strb r8, [r12, r1]\n\tadd r12, r12, r0, lsl #2\n\t"                                                \
   "strb r10, [r12]\n\tstrb lr, [r12, r0]\n\tb.w 6b\n\t"
 
 #define D5_FIRST3(RS)                                                                                      \
@@ -104,16 +104,16 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 /* The job onto the stack (40 bytes: d5_job_t, its pend word the asm's), then channels (p and y
  * from the set's offsets), their rows (BODY, requantisation, the tail for r), the next row. */
 #define D5_ROWS_ASM(S, BODY, RQS, TAIL, ADV)                                                             \
-  "sub sp, sp, #40\n\tldm r12, {r0-r7}\n\tmov r8, sp\n\tstm r8, {r0-r7}\n\tmov r11, r2\n"            \
+  "sub sp, sp, #40\n\tldm r12, {r0-r8}\n\tmov r9, sp\n\tstm r9, {r0-r8}\n\tmov r11, r2\n"            \
   "0:\n\t" /* channel */                                                                           \
   "ldr r9, [sp, #0]\n\tldr r0, [r11, #32]\n\tadd r9, r9, r0\n\t"                                    \
   "ldr r12, [sp, #4]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t"                                 \
-  "ldr r0, [sp, #28]\n\tadd r0, r9, r0\n\tstr r0, [sp, #32]\n"                                      \
+  "ldr r0, [sp, #32]\n\tadd r0, r9, r0\n\tstr r0, [sp, #36]\n"                                      \
   "1:\n\t" BODY /* row */                                                                          \
   "ldmdb r11, {r0, r1, r2}\n\t" RQS "bx r2\n"                                                       \
   "6:\n\t" /* next row, next channel */                                                            \
-  "ldr r0, [sp, #24]\n\tadd r12, r12, r0\n\tadd r9, r9, #" ADV "\n\t"                                  \
-  "ldr r0, [sp, #32]\n\tcmp r9, r0\n\tbne 1b\n\t"                                                   \
+  "ldr r0, [sp, #28]\n\tadd r12, r12, r0\n\tadd r9, r9, #" ADV "\n\t"                                  \
+  "ldr r0, [sp, #36]\n\tcmp r9, r0\n\tbne 1b\n\t"                                                   \
   "ldr r0, [sp, #16]\n\tadd r11, r11, r0\n\tldr r0, [sp, #12]\n\tcmp r11, r0\n\tbne 0b\n\t"         \
   "add sp, sp, #40\n\t"                                                                            \
   "b 9f\n"                                                                                         \

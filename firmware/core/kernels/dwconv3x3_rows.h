@@ -171,10 +171,10 @@ typedef struct {
   const int32_t *wp;  /*  8: the first channel's set + 3 (its bias2) */
   const int32_t *wpe; /* 12: wp past the last channel */
   int32_t wstep;      /* 16: bytes from a channel's set to the next's */
-  int32_t ys;         /* 20: output bytes from a pixel to the next along a row */
-  int32_t yadv;       /* 24: output bytes from where a row's tail leaves y to the next row's start */
-  int32_t pbytes;     /* 28: map bytes a channel's rows step over (rows x row stride x stride) */
-  int32_t pend, spare; /* 32, 36: the asm's */
+  int32_t ys, ys3;    /* 20, 24: output bytes from a pixel to the next along a row, 3 times that */
+  int32_t yadv;       /* 28: output bytes from where a row's tail leaves y to the next row's start */
+  int32_t pbytes;     /* 32: map bytes a channel's rows step over (rows x row stride x stride) */
+  int32_t pend;       /* 36: the asm's */
 } d5_job_t;
 void hb_d5_rows(const d5_job_t *job, int n, int stride);
 /* The map's row stride the narrow rows take: their nj blocks (2, or 4 for 6 outputs at stride 2). */
