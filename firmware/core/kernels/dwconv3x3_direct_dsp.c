@@ -109,7 +109,7 @@ _Static_assert(__builtin_offsetof(d4_job_t, ys3) == 16 && __builtin_offsetof(d4_
   "mov lr, %[j]\n\t"                                                                                 \
   "ldr r11, [lr, #8]\n"                                                                              \
   "0:\n\t" /* channel: p and y from the set's offsets */                                            \
-  "ldr r9, [lr, #0]\n\tldr r0, [r11, #32]\n\tadd r9, r9, r0\n\t"                                     \
+  "ldr r9, [r11, #32]\n\t" /* the set's pointer */                                                  \
   "ldr r12, [lr, #20]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t" HEAD                            \
   "ldr r10, [lr, #4]\n\tadd r10, r9, r10\n\tcmp r9, r10\n\tbeq 7f\n"                                 \
   "1:\n\t" BODY /* block */                                                                          \

@@ -84,7 +84,7 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
     d->ring = (uint32_t *)(void *)(sets + (size_t)d->ct * D3_CH);
     hb_d3_zero_pads(d, d->ring, 1, 0, d->ct / 4); /* the ring moves with the tile's size */
     hb_d3_fill_tile(d);
-    const d3_sets_t sa = {p, o->w, o->words, d->C, o->tr, 3, 1, 0, 0};
+    const d3_sets_t sa = {p, o->w, o->words, d->C, o->tr, 3, 1, 0, 0, 0};
     hb_d3_sets(&sa, d->c0, d->ct, sets);
     for (int b = 0; b < o->B; b++) {
       d->x = o->x + (size_t)b * d->H * d->W * d->C;
@@ -157,7 +157,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   for (d->c0 = 0; d->c0 < d->C; d->c0 += d->ct) {
     d->ct = d->C - d->c0 < ct_max ? d->C - d->c0 : ct_max;
     hb_d3_fill_tile(d);
-    const d3_sets_t sa = {d->p, o->w, o->words, d->C, o->tr, nrot, 0, d->gw, d->cw};
+    const d3_sets_t sa = {d->p, o->w, o->words, d->C, o->tr, nrot, 0, d->gw, d->cw, hb_d3_in(d->ring)};
     hb_d3_sets(&sa, d->c0, d->ct, sets);
     d4_job_t job = {d->ring, bl * o->stride * (o->OW / 4), sets + 3, (int32_t)o->ys, 3 * (int32_t)o->ys, 0, o->OH,
                     D4_NJ * 32 * o->stride, (int32_t)o->yr, hb_d4_part(o->kind, o->OW % 4),

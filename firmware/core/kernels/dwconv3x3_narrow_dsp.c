@@ -106,7 +106,7 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
 #define D5_ROWS_ASM(S, BODY, RQS, TAIL, ADV)                                                             \
   "sub sp, sp, #40\n\tldm r12, {r0-r8}\n\tmov r9, sp\n\tstm r9, {r0-r8}\n\tmov r11, r2\n"            \
   "0:\n\t" /* channel */                                                                           \
-  "ldr r9, [sp, #0]\n\tldr r0, [r11, #32]\n\tadd r9, r9, r0\n\t"                                    \
+  "ldr r9, [r11, #32]\n\t" /* the set's pointer */                                                  \
   "ldr r12, [sp, #4]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t"                                 \
   "ldr r0, [sp, #32]\n\tadd r0, r9, r0\n\tstr r0, [sp, #36]\n"                                      \
   "1:\n\t" BODY /* row */                                                                          \

@@ -127,7 +127,7 @@ uint32_t hb_d3_part(int stride, int n);
  * output rows (map; 1 for the ring), per row the full blocks, the partial one, saturated outputs
  * stored at y + yoff, ys bytes apart. Field offsets are used by the asm. */
 typedef struct {
-  const uint32_t *p;   /*  0: the widened input (each channel's offset in its set) */
+  const uint32_t *p;   /*  0: the widened input (the C form; the asm takes each channel's pointer from its set) */
   int32_t nbf_bytes;   /*  4: bytes the full blocks of a row step over */
   const int32_t *wp;   /*  8: the first channel's set + 3 (its bias2) */
   int32_t ys, ys3;     /* 12, 16: output bytes from a pixel to the next along a row, 3 times that */
@@ -160,13 +160,25 @@ typedef struct {
   const int8_t *w;
   const int32_t *words;
   int C, tr, nrot, fold, gw, cw;
+  int32_t in; /* added to the input offsets: the widened input's address with the asm (its loops
+                 take the channel's pointer from the set), 0 in C (a 64-bit host's pointers) */
 } d3_sets_t;
+
+/* d3_sets_t's `in` for the widened input at w. */
+static inline int32_t hb_d3_in(const uint32_t *w) {
+#ifdef HB_DSP_ASM
+  return (int32_t)(uintptr_t)w;
+#else
+  (void)w;
+  return 0;
+#endif
+}
 void hb_d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set);
 
 /* The narrow map rows (dwconv3x3_narrow_dsp.c, asm builds only): a row of n = 6 or 3 outputs at
  * stride 1 or 2 in one pass. Field offsets are used by the asm, which copies the job to its stack. */
 typedef struct {
-  const uint32_t *p;  /*  0: the map (each channel's offset in its set) */
+  const uint32_t *p;  /*  0: the map (unused: each channel's pointer is in its set) */
   int8_t *y;          /*  4: the output (each channel's offset in its set) */
   const int32_t *wp;  /*  8: the first channel's set + 3 (its bias2) */
   const int32_t *wpe; /* 12: wp past the last channel */

@@ -23,13 +23,13 @@ static inline void d3_set(int32_t *set, const uint32_t *ra, const uint32_t *rb, 
   set[8] = (int32_t)rc[0]; set[9] = (int32_t)rc[1];
 }
 
-/* Each set's two offsets: channel c's input offset (c / 4) gw4 + (c % 4) cw4, its output offset
- * c; n a multiple of 4 (tiles are), sz the words from a channel's sets to the next's, nrot constant
+/* Each set's two offsets: channel c's input offset in + (c / 4) gw4 + (c % 4) cw4 (in: an address
+ * with the asm), its output offset c; n a multiple of 4 (tiles are), sz the words from a channel's sets to the next's, nrot constant
  * at each call (about 5 instructions a set with the asm, against 13 a channel for one loop
  * stepping the offset). */
 static inline __attribute__((always_inline)) void d3_offsets(int32_t *set, int n, int sz, int nrot, int32_t gw4,
-                                                            int32_t cw4) {
-  for (int32_t c = 0, off = 0; c < n; c += 4, off += gw4)
+                                                            int32_t cw4, int32_t in) {
+  for (int32_t c = 0, off = in; c < n; c += 4, off += gw4)
 #pragma GCC unroll 4
     for (int i = 0; i < 4; i++, set += sz)
       for (int r = 0; r < nrot; r++) {
@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) void d3_sets_k(const d3_sets_t *a, 
   const int32_t *words = a->words;
   const hb_rq_t *q = a->p->rq + c0;
   const int8_t *t = a->w + c0;
-  if (sz == D4_SET) d3_offsets(set, n, nrot * sz, nrot, 4 * a->gw, 4 * a->cw);
+  if (sz == D4_SET) d3_offsets(set, n, nrot * sz, nrot, 4 * a->gw, 4 * a->cw, a->in);
   for (int c = 0; c < n; c++, t++, q++, set += nrot * sz) {
     uint32_t w0[2], w1[2], w2[2]; /* kernel rows 0, 1, 2: {W01, W12} */
     d3_pairs(t, along, w0);
@@ -80,19 +80,21 @@ typedef struct {
 
 /* Kernel row at r4 (taps r4, r4 + along, r4 + 2 along): {W01, W12} doubled into r0, r1
  * (W01 = PKHBT(2 x0, x1 LSL 17), W12 = PKHBT(2 x1, x2 LSL 17)), stored at each offset of STS. */
-#define D3S_ROW(STS)                                                                               \
-  "ldrsb r0, [r4]\n\tldrsb r1, [r4, r6]\n\tldrsb r2, [r4, r7]\n\t"                                 \
-  "lsl r0, r0, #1\n\tpkhbt r0, r0, r1, lsl #17\n\tlsl r1, r1, #1\n\tpkhbt r1, r1, r2, lsl #17\n\t" STS
+#define D3S_PAIRS(LOADS, STS)                                                                      \
+  LOADS "lsl r0, r0, #1\n\tpkhbt r0, r0, r1, lsl #17\n\tlsl r1, r1, #1\n\tpkhbt r1, r1, r2, lsl #17\n\t" STS
+#define D3S_ROW(STS) D3S_PAIRS("ldrsb r0, [r4]\n\tldrsb r1, [r4, r6]\n\tldrsb r2, [r4, r7]\n\t", STS)
+/* Kernel row 0 from r5 itself, which its last load moves to the next channel's taps. */
+#define D3S_ROW0(STS) D3S_PAIRS("ldrsb r1, [r5, r6]\n\tldrsb r2, [r5, r7]\n\tldrsb r0, [r5], #1\n\t", STS)
 #define D3S_ST(o) "strd r0, r1, [r11, #" o "]\n\t"
 /* The constants m, k, the shift word, bias2 and r of a set at byte o. */
 #define D3S_K(o) "strd r1, r2, [r11, #" o "]\n\tstrd r4, r0, [r11, #(" o "+8)]\n\tstr r3, [r11, #(" o "+40)]\n\t"
-/* Per channel: kernel rows 0, 1, 2 (their pairs to every rotation's slot), then the constants. */
+/* Per channel: kernel rows 1, 2, 0 (their pairs to every rotation's slot), then the constants. */
 #define D3S_ASM(R0, R1, R2, KS, STEP)                                                              \
   "ldm r0, {r5-r12}\n"                                                                            \
   "1:\n\t"                                                                                         \
-  "mov r4, r5\n\t" D3S_ROW(R0) "add r4, r5, r8\n\t" D3S_ROW(R1) "add r4, r4, r8\n\t" D3S_ROW(R2)     \
+  "add r4, r5, r8\n\t" D3S_ROW(R1) "add r4, r4, r8\n\t" D3S_ROW(R2) D3S_ROW0(R0)                  \
   "ldm r9!, {r0, r1, r2, r3}\n\tldr r4, [r10, r3, lsl #2]\n\t" KS                                 \
-  "add r5, r5, #1\n\tadd r11, r11, #" STEP "\n\tcmp r11, r12\n\tbne 1b"
+  "add r11, r11, #" STEP "\n\tcmp r11, r12\n\tbne 1b"
 #define D3S_FN(name, R0, R1, R2, KS, STEP)                                                         \
   __attribute__((noinline)) static void name(const d3_sets_job_t *job) {                          \
     register const d3_sets_job_t *rj __asm__("r0") = job;                                         \
@@ -116,8 +118,8 @@ static void d3_sets_asm(const d3_sets_t *a, int c0, int n, int32_t *set) {
   const d3_sets_job_t job = {a->w + c0, along, 2 * along, tr ? a->C : 3 * a->C, a->p->rq + c0, a->words,
                              set, set + (size_t)n * sz};
   (nrot == 3 ? d3_sets_ring : d3_sets_map)(&job);
-  if (nrot == 3) d3_offsets(set, n, sz, 3, gw4, cw4);
-  else d3_offsets(set, n, sz, 1, gw4, cw4);
+  if (nrot == 3) d3_offsets(set, n, sz, 3, gw4, cw4, a->in);
+  else d3_offsets(set, n, sz, 1, gw4, cw4, a->in);
 }
 #endif
 
