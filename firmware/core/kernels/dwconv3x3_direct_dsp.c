@@ -2,10 +2,11 @@
  * range is all of int8): the MACs of dwconv3x3_rows_dsp.c (which explains them), but each output
  * is saturated by SSAT (its ASR folded in: one 64-byte tail per shift r = 1..22, as there) and
  * stored straight into the output, 4 pixels a block: no bytes collected, no clamp pass.
- * Channel by channel (a set's words 11, 12 give its input and output offsets), per channel the
+ * Channel by channel (a set's words 11, 12 give its input pointer and output offset), per channel the
  * rows of the map layout (one loop; the ring's one row), per row the full blocks, then the
- * partial one. Four instances: stride 1 or 2, ring (slots 8 bytes apart, blocks 96) or map (rows
- * 8 * 4 * D4_NJ bytes apart, blocks 32). A full block: 53 instructions for 36 MACs at stride 1. */
+ * partial one. Four instances: stride 1 or 2, ring (slots 32 bytes apart, blocks 96) or map (rows
+ * 8 * 4 * D4_NJ bytes apart, blocks 32). A full block: 55 instructions for 36 MACs at stride 1
+ * (33 loads and MACs, 10 requantisation, 4 SSAT, an LDRD of ys and 3 ys, 4 byte stores and 3). */
 #include "simd.h"
 #ifdef HB_KERNELS_DSP
 #include "dwconv3x3_rows.h"

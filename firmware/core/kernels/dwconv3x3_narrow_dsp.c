@@ -3,7 +3,7 @@
  * general row loop (dwconv3x3_direct_dsp.c) takes such a row as a block of 4 and a partial block
  * of 2 (or a partial block of 3), whose per-block overhead and shift-by-register requantisation
  * cost 108 instructions a 6-wide row (vww's 6x6x128 layers: 2.06 per MAC in the row loop) and 71
- * a 3-wide one; here 84 and 46.
+ * a 3-wide one; here 83 and 46.
  *
  * Six accumulators, two weight words and three input words take every register but sp: the job
  * is copied to the stack and read from there. Per kernel row (its input row's words X01 X23 at

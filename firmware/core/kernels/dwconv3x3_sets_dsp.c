@@ -1,6 +1,6 @@
 /* The 3x3 depthwise kernel's weight sets (dwconv3x3_rows.h: d3_sets_t), made per channel tile at
- * each invoke. With the asm, the direct kernel's sets (map and ring) take 35 instructions a
- * channel (47 with the ring's 3 rotations) against about 70 and 117 for GCC's code of the same C,
+ * each invoke. With the asm, the direct kernel's sets (map and ring) take 33 instructions a
+ * channel (45 with the ring's 3 rotations) against about 70 and 117 for GCC's code of the same C,
  * which spills: for vww's 3x3x256 layer the sets were a quarter of the op. The collecting
  * kernel's sets (act_min folded into k) and the C build use the C form. */
 #include "simd.h"
