@@ -40,8 +40,10 @@ class ModelBuilder:
     ops: list = field(default_factory=list)
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
-    # Buffers whose data starts at 4 mod 16, as TensorFlow 2.21 leaves a 16x8 model's int64 biases.
+    # Buffers whose data starts at 4 mod 16 (as TensorFlow 2.21 leaves a 16x8 model's int64 biases), and
+    # buffers stored after the flatbuffer (the large-model layout, Buffer.offset/size).
     misalign: set = field(default_factory=set)
+    external: set = field(default_factory=set)
 
     def tensor(self, shape, dtype=np.int8, scale=None, zp=0, data=None, qdim=0, variable=False, sparse=False) -> int:
         """A tensor; `scale` a float (per-tensor) or a list (per-channel); `data` makes it constant;
@@ -63,9 +65,21 @@ class ModelBuilder:
 
     # ---- serialisation ----
     def build(self) -> bytes:
+        """The model; `external` buffers' bytes follow the flatbuffer, each at an absolute offset the
+        tables name (a first pass with placeholder offsets gives the flatbuffer's size: u64 fields)."""
+        if not self.external:
+            return self._build({})
+        head, tail, where = self._build({i: 2 for i in self.external}), bytearray(), {}
+        for i in sorted(self.external):
+            tail += bytes((4 * (i in self.misalign) - len(head) - len(tail)) % 16)
+            where[i] = len(head) + len(tail)
+            tail += self.buffers[i]
+        return self._build(where) + bytes(tail)
+
+    def _build(self, external: dict) -> bytes:
         b = flatbuffers.Builder(4096)
         names = sorted({o[0] for o in self.ops})
-        buf_offs = [self._buffer(b, d, i in self.misalign) for i, d in enumerate(self.buffers)]
+        buf_offs = [self._buffer(b, d, i in self.misalign, external.get(i)) for i, d in enumerate(self.buffers)]
         ten_offs = [self._tensor(b, t) for t in self.tensors]
         op_offs = [self._op(b, o, names) for o in self.ops]
         code_offs = [self._opcode(b, n) for n in names]
@@ -103,9 +117,9 @@ class ModelBuilder:
         return b.EndVector()
 
     @staticmethod
-    def _buffer(b, data: bytes, misalign: bool = False):
+    def _buffer(b, data: bytes, misalign: bool = False, offset: int | None = None):
         vec = None
-        if data:  # 16-byte aligned (the engine reads weights in place), copied in one slice
+        if data and offset is None:  # 16-byte aligned (the engine reads weights in place), copied in one slice
             if misalign:  # built back to front: 4 more bytes to a 16-byte boundary put the data at 4 mod 16
                 b.Prep(16, len(data) + 4)
             b.StartVector(1, len(data), 4 if misalign else 16)
@@ -115,6 +129,9 @@ class ModelBuilder:
         b.StartObject(3)
         if vec is not None:
             b.PrependUOffsetTRelativeSlot(0, vec, 0)
+        if offset is not None:
+            b.PrependUint64Slot(1, offset, 0)
+            b.PrependUint64Slot(2, len(data), 0)
         return b.EndObject()
 
     def _tensor(self, b, t: _Tensor):

@@ -41,6 +41,15 @@ def verify(data: bytes, where: str) -> None:
         raise ModelError(f"{where}: corrupt model: {e}; the file is truncated or not a .tflite model") from None
 
 
+def external_buffers(data: bytes) -> int:
+    """How many buffers keep their data after the flatbuffer (the large-model layout, Buffer.offset):
+    the TFLM interpreter reads them wrong, without a word, so it must not be a reference for such a
+    file. For a model verify() accepted."""
+    m = root_table(bytes(data))
+    return sum(1 for b in m.tables(4, "buffers") if not (b.vector_span(0, 1, "data") or (0, 0))[1]
+               and int(b.scalar(1, "Q")) > 1)
+
+
 def _at(msg: str, fn: Callable[..., T], *args) -> T:
     """fn(*args), with any bounds failure reported in the firmware's words `msg`."""
     try:

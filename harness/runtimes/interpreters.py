@@ -152,6 +152,11 @@ class _TflmAdapter:
             from tflite_micro.python.tflite_micro import runtime as tflm
         except ImportError:
             raise ConfigError("tflite-micro is not installed; run `make venv`") from None
+        from ..core.verify import external_buffers
+
+        if external_buffers(model):  # its answers would be computed on other weights
+            raise UnsupportedModel(f"{where}: the TFLM interpreter does not read buffers stored after the "
+                                   "flatbuffer (Buffer.offset, the large-model layout)")
         kw = {"intrepreter_config": tflm.InterpreterConfig.kPreserveAllTensors} if preserve_all else {}
         try:
             # TFLM's default arena (10 x model size) is too small for activation-heavy graphs.

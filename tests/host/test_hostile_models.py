@@ -185,3 +185,32 @@ def test_1000_corrupted_models(tmp_path, monkeypatch, target):
 def test_corpus_covers_every_project_model():
     labels = [label.split("[")[0] for label, _, _ in single_byte_corpus(40, 7)]
     assert {p.stem for p in int8_models()} | {TWIN.stem} == set(labels)
+
+
+def test_large_model_layout_has_no_tflm_reference(tmp_path):
+    """Buffers after the flatbuffer (Buffer.offset/size): the TFLM interpreter reads them wrong and
+    says nothing (its outputs differ from the same model laid out inline, ours and tflite-runtime's
+    do not), so it is no reference for such a file: unavailable, with the reason."""
+    from tests.firmware.opgen import tflm_run
+    from tools.tflite_build import ModelBuilder
+
+    def fc(external):
+        m, rng = ModelBuilder(external=set(external)), np.random.default_rng(7)
+        x, y = m.tensor((1, 16), np.int8, 0.05, 0), m.tensor((1, 8), np.int8, 0.2, 0)
+        w = m.tensor((8, 16), np.int8, 0.02, 0, rng.integers(-127, 128, (8, 16)))
+        b = m.tensor((8,), np.int32, 0.001, 0, rng.integers(-3000, 3000, 8))
+        m.op("FULLY_CONNECTED", [x, w, b], [y], {0: ("u8", 0)})
+        m.inputs, m.outputs = [x], [y]
+        return m.build()
+
+    inline, outside = fc(()), fc({1, 2})
+    xs = [[x] for x in np.random.default_rng(1).integers(-128, 128, (20, 1, 16), dtype=np.int8)]
+    assert any(not np.array_equal(a[0], b[0]) for a, b in zip(tflm_run(inline, xs), tflm_run(outside, xs)))
+    model = tmp_path / "fc_outside.tflite"
+    model.write_bytes(outside)
+    r = _cli_bench(tmp_path, "host-firmware", model, refs=["tflm", "reference"])
+    assert r.returncode == 0, r.stderr
+    m = json.loads((_run_dir(tmp_path, "host-firmware") / "metrics.json").read_text())["fc_outside"]
+    assert set(m["unavailable_references"]) == {"tflm"}
+    assert "does not read buffers stored after the flatbuffer" in m["unavailable_references"]["tflm"]
+    assert m["exactness"]["reference"]["differing"] == 0
