@@ -17,7 +17,7 @@ _Static_assert(D4_NJ == 5, "the map instances' row stride is 160 bytes");
 
 #ifdef HB_DSP_ASM
 _Static_assert(__builtin_offsetof(d4_job_t, ys3) == 16 && __builtin_offsetof(d4_job_t, part) == 36 &&
-                   __builtin_offsetof(d4_job_t, yr) == 56,
+                   __builtin_offsetof(d4_job_t, yr) == 56 && __builtin_offsetof(d4_job_t, entry) == 60,
                "the asm's field offsets");
 /* Registers as in dwconv3x3_rows_dsp.c: x r0-r2, a0 r3, w0/w1 r4/r5, a1-a3 r6-r8, p r9, pe r10,
  * wp r11, y r12, the job lr. SL: bytes between kernel rows, BL: between blocks. */
@@ -105,39 +105,43 @@ _Static_assert(__builtin_offsetof(d4_job_t, ys3) == 16 && __builtin_offsetof(d4_
 #define D4_ROW_NEXT                                                                                  \
   "ldrd r9, r12, [lr, #52]\n\tldrd r0, r1, [lr, #28]\n\tadd r9, r9, r0\n\tadd r12, r12, r1\n\t"      \
   "ldr r0, [lr, #48]\n\tsubs r0, r0, #1\n\tstr r0, [lr, #48]\n\tbne 2b\n\t"
-/* Channels, (rows), full blocks (BODY, the requantisation, the tail), the partial block. */
-#define D4_ROWS_ASM(S, BODY, PARTS, HEAD, NEXT)                                                      \
+/* Channels, (rows), full blocks (BODY, the requantisation, the tail), the partial block; a row
+ * starts at the job's entry (the blocks, or the partial block when there is no full one). */
+#define D4_ROWS_ASM(S, BODY, PARTS, HEAD, NEXT, WSTEP)                                               \
   "mov lr, %[j]\n\t"                                                                                 \
   "ldr r11, [lr, #8]\n"                                                                              \
   "0:\n\t" /* channel: p and y from the set's offsets */                                            \
   "ldr r9, [r11, #32]\n\t" /* the set's pointer */                                                  \
   "ldr r12, [lr, #20]\n\tldr r0, [r11, #36]\n\tadd r12, r12, r0\n\t" HEAD                            \
-  "ldr r10, [lr, #4]\n\tadd r10, r9, r10\n\tcmp r9, r10\n\tbeq 7f\n"                                 \
+  "ldr r10, [lr, #4]\n\tadd r10, r9, r10\n\tldr.w pc, [lr, #60]\n"                                 \
+  ".L" S "_blk:\n"                                                                                   \
   "1:\n\t" BODY /* block */                                                                          \
   "ldmdb r11, {r0, r1, r2}\n\t" D3_RQ_ASM("r3", "r4") D3_RQ_ASM("r6", "r5") D3_RQ_ASM("r7", "r4")    \
   D3_RQ_ASM("r8", "r5") "bx r2\n"                                                                    \
-  "7:\n\t" /* the partial block's code, or 6 (job's part) */                                      \
-  "ldr.w pc, [lr, #36]\n"                                                                            \
   "6:\n"                                                                                               \
   ".L" S "_next:\n\t" NEXT                                                                           \
-  "ldr r0, [lr, #44]\n\tadd r11, r11, r0\n\tldr r0, [lr, #40]\n\tcmp r11, r0\n\tbne 0b\n\t"          \
+  "add r11, r11, #" WSTEP "\n\tldr r0, [lr, #40]\n\tcmp r11, r0\n\tbne 0b\n\t"                       \
   "b 9f\n" PARTS                                                                                     \
   ".balign 64\n"                                                                                     \
   ".L" S "_tails:\n\t" D4_TAILS(S) "9:"
 
-#define D4_ROWS_FN(name, S, BODY, PARTS, HEAD, NEXT)                                                 \
+#define D4_ROWS_FN(name, S, BODY, PARTS, HEAD, NEXT, WSTEP)                                          \
   __attribute__((noinline, noclone)) static void name(d4_job_t *job) {                              \
     register d4_job_t *rj __asm__("r12") = job;                                                     \
-    __asm__ volatile(D4_ROWS_ASM(S, BODY, PARTS, HEAD, NEXT)                                        \
+    __asm__ volatile(D4_ROWS_ASM(S, BODY, PARTS, HEAD, NEXT, WSTEP)                                 \
                      : [j] "+r"(rj)                                                                 \
                      :                                                                              \
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                             \
   }
-D4_ROWS_FN(d4_ring_s1, "d4r1", D4_BODY_S1(D3_SL, "96"), D4_PARTS_S1("d4r1", D3_SL, "96"), "", "")
-D4_ROWS_FN(d4_ring_s2, "d4r2", D4_BODY_S2(D3_SL, "96"), D4_PARTS_S2("d4r2", D3_SL, "96"), "", "")
-D4_ROWS_FN(d4_map_s1, "d4m1", D4_BODY_S1("160", "32"), D4_PARTS_S1("d4m1", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT)
-D4_ROWS_FN(d4_map_s2, "d4m2", D4_BODY_S2("160", "32"), D4_PARTS_S2("d4m2", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT)
+/* A channel's sets (its rotations) are 156 bytes for the ring, 52 for the map. */
+_Static_assert(D4_SET == 13, "the channel steps below are 3 and 1 sets of 52 bytes");
+D4_ROWS_FN(d4_ring_s1, "d4r1", D4_BODY_S1(D3_SL, "96"), D4_PARTS_S1("d4r1", D3_SL, "96"), "", "", "156")
+D4_ROWS_FN(d4_ring_s2, "d4r2", D4_BODY_S2(D3_SL, "96"), D4_PARTS_S2("d4r2", D3_SL, "96"), "", "", "156")
+D4_ROWS_FN(d4_map_s1, "d4m1", D4_BODY_S1("160", "32"), D4_PARTS_S1("d4m1", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT,
+           "52")
+D4_ROWS_FN(d4_map_s2, "d4m2", D4_BODY_S2("160", "32"), D4_PARTS_S2("d4m2", "160", "32"), D4_ROW_HEAD, D4_ROW_NEXT,
+           "52")
 
 void hb_d4_rows(d4_job_t *job, int kind) {
   static void (*const fns[4])(d4_job_t *) = {d4_ring_s1, d4_ring_s2, d4_map_s1, d4_map_s2};
@@ -167,6 +171,16 @@ uint32_t hb_d4_part(int kind, int n) {
   D4_PART(D4_MAP_S1, "d4m1")
   D4_PART(D4_MAP_S2, "d4m2")
 #undef D4_PART
+  return a;
+}
+
+uint32_t hb_d4_entry(int kind, int nbf, int n) {
+  uint32_t a;
+  if (!nbf) return hb_d4_part(kind, n);
+  if (kind == D4_RING_S1) D3_ADDR(".Ld4r1_blk");
+  else if (kind == D4_RING_S2) D3_ADDR(".Ld4r2_blk");
+  else if (kind == D4_MAP_S1) D3_ADDR(".Ld4m1_blk");
+  else D3_ADDR(".Ld4m2_blk");
   return a;
 }
 #else
@@ -221,6 +235,11 @@ int32_t hb_d4_shift_word(int kind, int r) {
 uint32_t hb_d4_part(int kind, int n) {
   (void)kind;
   return (uint32_t)n;
+}
+
+uint32_t hb_d4_entry(int kind, int nbf, int n) {
+  (void)kind, (void)nbf, (void)n;
+  return 0;
 }
 #endif
 #endif

@@ -161,7 +161,8 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
     hb_d3_sets(&sa, d->c0, d->ct, sets);
     d4_job_t job = {d->ring, bl * o->stride * (o->OW / 4), sets + 3, (int32_t)o->ys, 3 * (int32_t)o->ys, 0, o->OH,
                     D4_NJ * 32 * o->stride, (int32_t)o->yr, hb_d4_part(o->kind, o->OW % 4),
-                    sets + 3 + (size_t)d->ct * set_words, 4 * set_words, 0, 0, 0};
+                    sets + 3 + (size_t)d->ct * set_words, 4 * set_words, 0, 0, 0,
+                    hb_d4_entry(o->kind, o->OW / 4, o->OW % 4)};
     for (int b = 0; b < o->B; b++) {
       d->x = o->x + (size_t)b * d->H * d->W * d->C;
       job.y = o->y + (size_t)b * o->ob + d->c0;

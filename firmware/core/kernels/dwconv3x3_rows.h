@@ -137,16 +137,19 @@ typedef struct {
   uint32_t part;       /* 36: hb_d4_part(kind, outputs in the partial block): the asm's code for
                           them, or (none) for the next row; the C form's count */
   const int32_t *wpe;  /* 40: wp past the last channel */
-  int32_t wstep;       /* 44: bytes from a channel's set to the next's */
+  int32_t wstep;       /* 44: bytes from a channel's set to the next's (the asm: an immediate) */
   int32_t rl;          /* 48: the asm's: rows left */
   const uint32_t *pr;  /* 52: the asm's: the row's start */
   int8_t *yr;          /* 56: the asm's: the row's output */
+  uint32_t entry;      /* 60: hb_d4_entry: where the asm starts a row (the C form: unused) */
 } d4_job_t;
 
 enum { D4_RING_S1, D4_RING_S2, D4_MAP_S1, D4_MAP_S2 };
 void hb_d4_rows(d4_job_t *job, int kind);
 int32_t hb_d4_shift_word(int kind, int r);
 uint32_t hb_d4_part(int kind, int n);
+/* The job's entry for rows of nbf full blocks and a partial one of n outputs. */
+uint32_t hb_d4_entry(int kind, int nbf, int n);
 
 /* The weight sets of channels [c0, c0 + n) (their filter taps at w + c, C apart; tr: transposed)
  * at set, `step` words apart: nrot = 3 for the ring, one per rotation t (slot s holds kernel row
