@@ -191,6 +191,7 @@ int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
   if (!p->rq || f->dims[1] != 3 || f->dims[2] != 3 || stride != p->stride_h || stride < 1 || stride > 2 ||
       p->dil_w != 1 || p->dil_h != 1 || p->depth_mult != 1 || in->dims[3] % 4)
     return 0;
+  if (hb_dw3x3_small_dsp(ctx, e, op)) return 1; /* small maps: channel-vectorised, no padding taps */
   const int C = in->dims[3], tr = d3_transpose(out->dims[1], out->dims[2]);
   d3_op_t o = {{p, 0, in->dims[1 + tr], in->dims[2 - tr], C, tr ? in->dims[2] * C : C, tr ? C : in->dims[2] * C,
                 tr ? p->pad_h : p->pad_w, 0, 0, 0, 0, 0, 0, D3_BLK, 2, 0, 0, 0, 0, 0, {0}, 0, 0, {0}, 0},

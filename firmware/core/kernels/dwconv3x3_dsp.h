@@ -5,4 +5,6 @@
 
 /* Returns 0 (having written nothing) for a shape or quantisation it leaves to dwconv_dsp.c. */
 int hb_dw3x3_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
+/* dwconv3x3_small_dsp.c: the small maps of those (the same checks made), 0 when it leaves the op. */
+int hb_dw3x3_small_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op);
 #endif
