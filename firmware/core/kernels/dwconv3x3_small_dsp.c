@@ -289,10 +289,14 @@ static int d6_classes(int n, int stride, int pad, int in, int *cls) {
   return 1;
 }
 
-/* Whether the small kernel is the cheaper one (measured, docs/firmware.md): ... */
-static int d6_worth(int OH, int OW, int stride) {
-  (void)stride;
-  return OH * OW <= 36;
+/* Whether this kernel is the cheaper one: measured on qemu-m4 for 64 channels (bench.perf_kernels
+ * on single-op models, docs/firmware.md) it is at stride 2 for every map it takes (13-68 % fewer
+ * instructions, 4x4 to 16x16 inputs), at stride 1 for up to 16 outputs (2x2 of a 4x4 VALID
+ * input: 42 %) and, with padding, up to 10x10 outputs (6x6: 4 %, 10x10: 4 %, 11x11: 2 %; the
+ * padding taps it skips pay for its per-output requantisation); the row kernels win at 12x12
+ * (3 %), 25x5 (kws: 4 %) and 6x6 without padding (14 %). */
+static int d6_worth(const hb_conv_params_t *p, int OH, int OW) {
+  return p->stride_w == 2 || OH * OW <= 16 || (p->pad_h && p->pad_w && OH * OW <= 100);
 }
 
 #define D6_MAX_OUT 64 /* output rows and columns d6_classes holds */
@@ -304,7 +308,7 @@ int hb_dw3x3_small_dsp(const hb_ctx_t *ctx, hb_engine_t *e, const hb_op_t *op) {
                (const int8_t *)in->data, (const int8_t *)HB_T(e, op, 1)->data, (int8_t *)out->data, 0, 0, {0, 0}};
   int rc[D6_MAX_OUT], cc[D6_MAX_OUT];
   if (p->act_min != -128 || p->act_max != 127 || o.OH > D6_MAX_OUT || o.OW > D6_MAX_OUT || o.W + p->pad_w > D6_WC ||
-      !d6_worth(o.OH, o.OW, o.s) || !d6_classes(o.OH, o.s, p->pad_h, o.H, rc) || !d6_classes(o.OW, o.s, p->pad_w, o.W, cc))
+      !d6_worth(p, o.OH, o.OW) || !d6_classes(o.OH, o.s, p->pad_h, o.H, rc) || !d6_classes(o.OW, o.s, p->pad_w, o.W, cc))
     return 0;
   const int partial = o.C % (4 * D6_G) != 0;
   const size_t entries = ((size_t)o.OH * o.OW + 1) * D6_E, map_words = (size_t)(o.H + p->pad_h) * (D6_RS / 4);
