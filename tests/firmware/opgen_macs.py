@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.firmware.opgen_quant import SAME, VALID, Draw, conv_out, f32, x_span
+from tests.firmware.opgen_quant import NONE, SAME, VALID, Draw, conv_out, f32, x_span
 from tools.tflite_build import ModelBuilder
 
 MAX_MACS = 200_000
@@ -49,17 +49,17 @@ def _weight_scales(d: Draw, n: int, per_channel: bool):
     return [d.scale() for _ in range(n)] if mode == "wide" else [base] * n
 
 
-def _out_tensor(d: Draw, m: ModelBuilder, shape, in_scale, in_zp, w, ws, fo: int = 0) -> int:
+def _out_tensor(d: Draw, m: ModelBuilder, shape, in_scale, in_zp, w, ws, fo: int = 0, shifts=(-33, 30)) -> int:
     """The output tensor; its scale from the first channel's multiplier and the spread of
-    a random input's accumulators."""
+    a random input's accumulators (shifts: Draw.out_scale's)."""
     w0 = np.asarray(w, np.float64).reshape(w.shape[0], -1)[0] + fo
     spread = float(np.sqrt(np.sum(w0 * w0)) * np.sqrt(5461 + in_zp * in_zp))
     ws0 = ws[0] if isinstance(ws, list) else ws
-    return m.tensor(shape, np.int8, d.out_scale(in_scale * ws0, spread), d.zp())
+    return m.tensor(shape, np.int8, d.out_scale(in_scale * ws0, spread, shifts=shifts), d.zp())
 
 
-def _bias_tensor(d: Draw, m: ModelBuilder, bound, in_scale, ws, allow_none=True):
-    b = d.bias(np.asarray(bound, np.int64), allow_none)
+def _bias_tensor(d: Draw, m: ModelBuilder, bound, in_scale, ws, allow_none=True, weights=(2, 5, 3, 2, 3, 1, 1, 2)):
+    b = d.bias(np.asarray(bound, np.int64), allow_none, weights)
     if b is None:
         return None
     scales = [f32(in_scale * s) for s in ws] if isinstance(ws, list) else f32(in_scale * ws)
@@ -108,10 +108,22 @@ def _dw3x3_shape(d: Draw):
     return c, 1, 3, 3, s, s, 1, 1, pad, h, wd, d.pick([1, 1, 2])
 
 
-def depthwise_op(d: Draw, m: ModelBuilder, x: int, ins: list, y: int, pad: int, stride, dil, mult: int) -> ModelBuilder:
+def _dw3x3_small(d: Draw):
+    """(c, mult, kh, kw, sh, sw, dh, dw, pad, h, w, n): the tiny maps the small-map 3x3 kernel takes
+    (dwconv3x3_small_dsp.c: 1x1 to 14x14 inputs, stride 1 or 2, tiles of 16 channels and a partial
+    one, batch 2), most with the whole int8 range as activation range (the only one it runs)."""
+    c, s, pad = 4 * d.pick([d.int(1, 3), d.int(4, 8), d.int(9, 20)]), d.pick([1, 2]), d.pick([SAME, VALID])
+    lo = 3 if pad == VALID else 1
+    h, wd = d.int(lo, 6 * s + 2), d.int(lo, 6 * s + 2)
+    d.note(small_map=True)
+    return c, 1, 3, 3, s, s, 1, 1, pad, h, wd, d.pick([1, 2])
+
+
+def depthwise_op(d: Draw, m: ModelBuilder, x: int, ins: list, y: int, pad: int, stride, dil, mult: int,
+                 full_range: float = 0.0) -> ModelBuilder:
     """The DEPTHWISE_CONV_2D op of m (int8 and int16x8 generators alike), its fused activation
-    drawn last, x in and y out."""
-    act = d.act()
+    drawn last (NONE, the whole range, with probability full_range, else any), x in and y out."""
+    act = NONE if full_range and d.rng.random() < full_range else d.act()
     d.note(act=act)
     m.op("DEPTHWISE_CONV_2D", ins, [y], {0: ("u8", pad), 1: ("i32", stride[1]), 2: ("i32", stride[0]),
                                          3: ("i32", mult), 4: ("u8", act), 5: ("i32", dil[1]), 6: ("i32", dil[0])})
@@ -121,8 +133,12 @@ def depthwise_op(d: Draw, m: ModelBuilder, x: int, ins: list, y: int, pad: int, 
 
 def depthwise_conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
-    if d.rng.random() < 0.3:
+    u = d.rng.random()
+    small = 0.3 <= u < 0.55  # most of these within the fast requantisation's reach (shift, |acc|)
+    if u < 0.3:
         c, mult, kh, kw, sh, sw, dh, dw, pad, h, wd, n = _dw3x3_shape(d)
+    elif u < 0.55:
+        c, mult, kh, kw, sh, sw, dh, dw, pad, h, wd, n = _dw3x3_small(d)
     else:
         wide = d.rng.random() < 0.08
         c, mult = (d.pick([64, 128, 4 * d.int(16, 64)]) if wide else _channels(d)), d.pick([1, 1, 1, 2, d.int(2, 4)])
@@ -138,12 +154,12 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     ws = _weight_scales(d, oc, per_channel)
     ins = [x, m.tensor(w.shape, np.int8, ws, 0, w, qdim=3)]
     bound = np.abs(w).reshape(-1, oc).sum(0) * x_span(in_zp)
-    b = _bias_tensor(d, m, bound, in_scale, ws)
+    b = _bias_tensor(d, m, bound, in_scale, ws, weights=(2, 5, 3, 0.3, 0.5, 0.2, 1, 2) if small else (2, 5, 3, 2, 3, 1, 1, 2))
     ins += [b] if b is not None else []
     wt = np.moveaxis(w, 3, 0)  # channel-first for the spread estimate
     y = _out_tensor(d, m, (n, conv_out(h, kh, sh, dh, pad), conv_out(wd, kw, sw, dw, pad), oc),
-                    in_scale, in_zp, wt, ws)
-    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult)
+                    in_scale, in_zp, wt, ws, shifts=(-22, -1) if small else (-33, 30))
+    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult, 0.7 if small else 0.0)
 
 
 def fully_connected(d: Draw) -> ModelBuilder:

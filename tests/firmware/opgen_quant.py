@@ -52,16 +52,16 @@ class Draw:
     def act(self) -> int:
         return self.pick([NONE, RELU, RELU_N1_TO_1, RELU6])
 
-    def out_scale(self, real_in: float, spread: float, name: str = "out") -> float:
+    def out_scale(self, real_in: float, spread: float, name: str = "out", shifts=(-33, 30)) -> float:
         """An output scale for an op whose real multiplier is real_in / out_scale and whose
         accumulators spread over about +-spread: 'fit' maps them over the int8 range, 'shift'
-        puts the multiplier at 2^e * mantissa (e in [-33, 30], the mantissa random or at
+        puts the multiplier at 2^e * mantissa (e in `shifts`, the mantissa random or at
         either end of [0.5, 1)), 'free' draws it like any scale."""
         mode = self.pick(["fit", "shift", "free"], [5, 4, 1])
         if mode == "fit":
             real = 2.0 ** self.rng.uniform(-1.5, 1.5) * 100.0 / max(spread, 1.0)
         elif mode == "shift":
-            e = self.int(-33, 30)
+            e = self.int(*shifts)
             mant = self.pick([self.rng.uniform(0.5, 1.0), 0.5, 1 - 2.0**-24, 0.5 + 2.0**-24, 1 - 2.0**-33])
             real = mant * 2.0**e
         else:
@@ -85,13 +85,14 @@ class Draw:
             return r.integers(-3, 4, shape)
         return np.full(shape, self.pick([lo, 127, 1, -1]))
 
-    def bias(self, bound: np.ndarray, allow_none: bool = True) -> np.ndarray | None:
+    def bias(self, bound: np.ndarray, allow_none: bool = True, weights=(2, 5, 3, 2, 3, 1, 1, 2)) -> np.ndarray | None:
         """Per output channel; bound[c] = the largest |sum of products| channel c can reach.
         'edge' puts bias + sum at the int32 edges without wrapping; 'wrap' past them; 'fast_edge'
-        puts |bias| + bound on either side of 2^30, the DSP kernels' fast requantisation limit."""
+        puts |bias| + bound on either side of 2^30, the DSP kernels' fast requantisation limit.
+        weights: of the modes in that order ('none' only when allow_none)."""
         n = len(bound)
         mode = self.pick(["none", "small", "medium", "large", "edge", "wrap", "zero", "fast_edge"],
-                         [2 if allow_none else 0, 5, 3, 2, 3, 1, 1, 2])
+                         [weights[0] if allow_none else 0, *weights[1:]])
         self.note(bias=mode)
         r = self.rng
         if mode == "none":
