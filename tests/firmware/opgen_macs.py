@@ -100,7 +100,7 @@ def _dw3x3_shape(d: Draw):
     c, s, pad = 4 * d.pick([d.int(1, 8), d.int(9, 40), d.int(41, 66)], [4, 2, 1]), d.pick([1, 1, 2]), d.pick([SAME, VALID])
     ow = d.pick([3, 6, d.int(1, 26)])
     wd = ow * s - d.int(0, s - 1) if pad == SAME else (ow - 1) * s + 3 + d.int(0, s - 1)
-    h = d.int(1 if pad == SAME else 3, 14)
+    h = d.int(1 if pad == SAME else 3, 19 if s == 1 else 14)
     while h * conv_out(wd, 3, s, 1, pad) * c * 9 > MAX_MACS and h > 3:
         h //= 2
     while conv_out(h, 3, s, 1, pad) * conv_out(wd, 3, s, 1, pad) * c * 9 > MAX_MACS and c > 4:
@@ -134,7 +134,7 @@ def depthwise_op(d: Draw, m: ModelBuilder, x: int, ins: list, y: int, pad: int, 
 def depthwise_conv2d(d: Draw) -> ModelBuilder:
     m = ModelBuilder()
     u = d.rng.random()
-    small = 0.3 <= u < 0.55  # most of these within the fast requantisation's reach (shift, |acc|)
+    fast = u < 0.55  # the 3x3 kernels' draws: most within the fast requantisation's reach (shift, |acc|)
     if u < 0.3:
         c, mult, kh, kw, sh, sw, dh, dw, pad, h, wd, n = _dw3x3_shape(d)
     elif u < 0.55:
@@ -154,12 +154,12 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     ws = _weight_scales(d, oc, per_channel)
     ins = [x, m.tensor(w.shape, np.int8, ws, 0, w, qdim=3)]
     bound = np.abs(w).reshape(-1, oc).sum(0) * x_span(in_zp)
-    b = _bias_tensor(d, m, bound, in_scale, ws, weights=(2, 5, 3, 0.3, 0.5, 0.2, 1, 2) if small else (2, 5, 3, 2, 3, 1, 1, 2))
+    b = _bias_tensor(d, m, bound, in_scale, ws, weights=(2, 5, 3, 0.3, 0.5, 0.2, 1, 2) if fast else (2, 5, 3, 2, 3, 1, 1, 2))
     ins += [b] if b is not None else []
     wt = np.moveaxis(w, 3, 0)  # channel-first for the spread estimate
     y = _out_tensor(d, m, (n, conv_out(h, kh, sh, dh, pad), conv_out(wd, kw, sw, dw, pad), oc),
-                    in_scale, in_zp, wt, ws, shifts=(-22, -1) if small else (-33, 30))
-    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult, 0.7 if small else 0.0)
+                    in_scale, in_zp, wt, ws, shifts=(-22, -1) if fast else (-33, 30))
+    return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult, 0.7 if fast else 0.0)
 
 
 def fully_connected(d: Draw) -> ModelBuilder:
