@@ -94,10 +94,12 @@ def conv2d(d: Draw) -> ModelBuilder:
 
 
 def _dw3x3_shape(d: Draw):
-    """(c, mult, kh, kw, sh, sw, dh, dw, pad, h, w, n) the 3x3 DSP kernels take (channels in 4s,
+    """(c, mult, kh, kw, sh, sw, dh, dw, pad, h, w, n) the 3x3 DSP row kernels take (channels in 4s,
     multiplier 1, stride 1 or 2), output rows of 3 and 6 (the narrow rows) as often as any other
-    width up to 26: without this draw few random cases reached their asm on QEMU."""
-    c, s, pad = 4 * d.pick([d.int(1, 8), d.int(9, 40), d.int(41, 66)], [4, 2, 1]), d.pick([1, 1, 2]), d.pick([SAME, VALID])
+    width up to 26: without this draw few random cases reached their asm on QEMU. Small padded maps
+    go to dwconv3x3_small_dsp.c, so stride 1 leans to VALID and to maps up to 17 rows."""
+    c, s = 4 * d.pick([d.int(1, 8), d.int(9, 40), d.int(41, 66)], [4, 2, 1]), d.pick([1, 1, 2])
+    pad = d.pick([SAME, VALID], [1, 2] if s == 1 else [1, 1])
     ow = d.pick([3, 6, d.int(1, 26)])
     wd = ow * s - d.int(0, s - 1) if pad == SAME else (ow - 1) * s + 3 + d.int(0, s - 1)
     h = d.int(1 if pad == SAME else 3, 19 if s == 1 else 14)
