@@ -216,17 +216,26 @@ typedef struct {
 /* The table of one image (D6_E words a pixel, raster order), its last entry the end; groups:
  * the tile's (a partial tile enters each variant at group 4 - groups). */
 static void d6_table(const d6_op_t *o, const int *rc, const int *cc, int groups, uintptr_t *e) {
-  const int k = D6_G - groups;
-  for (int oy = 0; oy < o->OH; oy++)
-    for (int ox = 0; ox < o->OW; ox++, e += D6_E) {
-      const uint8_t *centre = (const uint8_t *)o->map + (size_t)(oy * o->s + 1) * D6_RS + (size_t)(ox * o->s + 1) * D6_CS;
-      e[0] = oy + ox ? (uintptr_t)o->C : 0;
-      e[1] = (uintptr_t)(centre - 8);
-      e[2] = (uintptr_t)o->st;
-      e[3] = d6_code(3 * rc[oy] + cc[ox], k);
+  uintptr_t code[9];
+  for (int v = 0; v < 9; v++) code[v] = d6_code(v, D6_G - groups);
+  const uint8_t *row = (const uint8_t *)o->map + D6_RS + D6_CS - 8; /* output (0, 0): its centre - 8 */
+  const size_t rstep = (size_t)o->s * D6_RS, cstep = (size_t)o->s * D6_CS;
+  const uintptr_t step = (uintptr_t)o->C, st = (uintptr_t)o->st; /* locals: e may alias *o */
+  const int OH = o->OH, OW = o->OW;
+  uintptr_t *const first = e;
+  for (int oy = 0; oy < OH; oy++, row += rstep) {
+    const uintptr_t *vc = code + 3 * rc[oy];
+    const uint8_t *xc = row;
+    for (int ox = 0; ox < OW; ox++, xc += cstep, e += D6_E) {
+      e[0] = step;
+      e[1] = (uintptr_t)xc;
+      e[2] = st;
+      e[3] = vc[cc[ox]];
     }
+  }
   e[0] = e[1] = e[2] = 0;
   e[3] = d6_code(9, 0);
+  first[0] = 0; /* the first pixel's output step */
 }
 
 /* The streams and the doubled weights of `groups` groups from channel c0 (per tap, per group the
