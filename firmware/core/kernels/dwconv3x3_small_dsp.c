@@ -114,7 +114,7 @@ static uintptr_t d6_code(int v, int k) {
 
 /* What the widening's asm loads: the tile's first input word, the pixel step, the offset,
  * the map's first row's first pixel, the bytes between a row's last pixel and the next row's first,
- * the first row's end, the map's end (rows of W pixels, D6_RS apart). */
+ * the first row's end, the map's end (rows of W pixels, D6_RS apart), whether W is odd. */
 typedef struct {
   const int8_t *x;
   int32_t C;
@@ -122,28 +122,31 @@ typedef struct {
   uint32_t *m;
   int32_t gap;
   uint32_t *row_end, *end;
+  int32_t odd;
 } d6_widen_job_t;
 
-/* One image's map for a whole tile: per pixel one LDM of its 16 channels, 8 SXTAB16, one STM. */
+/* One image's map for a whole tile: per pixel one LDM of its 16 channels, 8 SXTAB16, one STM;
+ * two pixels a loop pass, a row of odd width entering at the second. */
+#define D6_PIXEL                                                                                            \
+  "ldm r10, {r0-r3}\n\tadd r10, r10, r9\n\t"                                                               \
+  "sxtab16 r7, r8, r3, ror #8\n\tsxtab16 r6, r8, r3\n\tsxtab16 r5, r8, r2, ror #8\n\t"                    \
+  "sxtab16 r4, r8, r2\n\tsxtab16 r3, r8, r1, ror #8\n\tsxtab16 r2, r8, r1\n\t"                            \
+  "sxtab16 r1, r8, r0, ror #8\n\tsxtab16 r0, r8, r0\n\tstm r11!, {r0-r7}\n"
 __attribute__((noinline)) static void d6_widen_asm(const d6_widen_job_t *job) {
   register const d6_widen_job_t *rj __asm__("r0") = job;
-  __asm__ volatile("ldr r10, [r0]\n\tldrd r9, r8, [r0, #4]\n\tldrd r11, lr, [r0, #12]\n\tldrd r12, r0, [r0, #20]\n\t"
-                   "push {r0, r1}\n"
-                   "1:\n\t"
-                   "ldm r10, {r0-r3}\n\tadd r10, r10, r9\n\t"
-                   "sxtab16 r7, r8, r3, ror #8\n\tsxtab16 r6, r8, r3\n\tsxtab16 r5, r8, r2, ror #8\n\t"
-                   "sxtab16 r4, r8, r2\n\tsxtab16 r3, r8, r1, ror #8\n\tsxtab16 r2, r8, r1\n\t"
-                   "sxtab16 r1, r8, r0, ror #8\n\tsxtab16 r0, r8, r0\n\t"
-                   "stm r11!, {r0-r7}\n\t"
+  __asm__ volatile("ldr r10, [r0]\n\tldrd r9, r8, [r0, #4]\n\tldrd r11, lr, [r0, #12]\n\tldrd r12, r1, [r0, #20]\n\t"
+                   "ldr r0, [r0, #28]\n\tadr r2, 1f + 1\n\tadr r3, 2f + 1\n\tcmp r0, #0\n\tit ne\n\tmovne r2, r3\n\t"
+                   "push {r1, r2}\n\t" /* the map's end, the rows' entry */
+                   "ldr pc, [sp, #4]\n"
+                   "1:\n\t" D6_PIXEL "2:\n\t" D6_PIXEL
                    "cmp r11, r12\n\tbne 1b\n\t"
                    "add r11, r11, lr\n\tadd r12, r12, #" D6_STR(D6_RS) "\n\t"
-                   "ldr r0, [sp]\n\tcmp r12, r0\n\tbne 1b\n\t"
-                   "pop {r0, r1}"
+                   "ldr r0, [sp]\n\tcmp r12, r0\n\tit ne\n\tldrne pc, [sp, #4]\n\t"
+                   "pop {r1, r2}"
                    : "+r"(rj)
                    :
                    : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
-
 /* What the tile's constants' asm loads: the first channel's hb_rq_t, its tap 0, the bytes from a
  * tap to the next, the streams (the weights D6_WW words on). */
 typedef struct {
@@ -277,7 +280,7 @@ static void d6_widen(const d6_op_t *o, int b, int c0, int groups) {
 #ifdef HB_DSP_ASM
   if (groups == D6_G && !((uintptr_t)x % 4)) { /* LDM: a constant input may be unaligned */
     const d6_widen_job_t job = {x, o->C, off2, m, D6_RS - o->W * D6_CS, m + o->W * (D6_CS / 4),
-                                m + o->W * (D6_CS / 4) + (size_t)o->H * (D6_RS / 4)};
+                                m + o->W * (D6_CS / 4) + (size_t)o->H * (D6_RS / 4), o->W % 2};
     d6_widen_asm(&job);
     return;
   }
