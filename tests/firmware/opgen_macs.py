@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.firmware.opgen_quant import NONE, SAME, VALID, Draw, conv_out, f32, x_span
+from tests.firmware.opgen_quant import (ALL_SHIFTS, BIAS_MODES, FAST_BIAS_MODES, FAST_SHIFTS, NONE, SAME, VALID, Draw,
+                                        conv_out, f32, x_span)
 from tools.tflite_build import ModelBuilder
 
 MAX_MACS = 200_000
@@ -49,7 +50,7 @@ def _weight_scales(d: Draw, n: int, per_channel: bool):
     return [d.scale() for _ in range(n)] if mode == "wide" else [base] * n
 
 
-def _out_tensor(d: Draw, m: ModelBuilder, shape, in_scale, in_zp, w, ws, fo: int = 0, shifts=(-33, 30)) -> int:
+def _out_tensor(d: Draw, m: ModelBuilder, shape, in_scale, in_zp, w, ws, fo: int = 0, shifts=ALL_SHIFTS) -> int:
     """The output tensor; its scale from the first channel's multiplier and the spread of
     a random input's accumulators (shifts: Draw.out_scale's)."""
     w0 = np.asarray(w, np.float64).reshape(w.shape[0], -1)[0] + fo
@@ -58,7 +59,7 @@ def _out_tensor(d: Draw, m: ModelBuilder, shape, in_scale, in_zp, w, ws, fo: int
     return m.tensor(shape, np.int8, d.out_scale(in_scale * ws0, spread, shifts=shifts), d.zp())
 
 
-def _bias_tensor(d: Draw, m: ModelBuilder, bound, in_scale, ws, allow_none=True, weights=(2, 5, 3, 2, 3, 1, 1, 2)):
+def _bias_tensor(d: Draw, m: ModelBuilder, bound, in_scale, ws, allow_none=True, weights=BIAS_MODES):
     b = d.bias(np.asarray(bound, np.int64), allow_none, weights)
     if b is None:
         return None
@@ -156,11 +157,11 @@ def depthwise_conv2d(d: Draw) -> ModelBuilder:
     ws = _weight_scales(d, oc, per_channel)
     ins = [x, m.tensor(w.shape, np.int8, ws, 0, w, qdim=3)]
     bound = np.abs(w).reshape(-1, oc).sum(0) * x_span(in_zp)
-    b = _bias_tensor(d, m, bound, in_scale, ws, weights=(2, 5, 3, 0.3, 0.5, 0.2, 1, 2) if fast else (2, 5, 3, 2, 3, 1, 1, 2))
+    b = _bias_tensor(d, m, bound, in_scale, ws, weights=FAST_BIAS_MODES if fast else BIAS_MODES)
     ins += [b] if b is not None else []
     wt = np.moveaxis(w, 3, 0)  # channel-first for the spread estimate
     y = _out_tensor(d, m, (n, conv_out(h, kh, sh, dh, pad), conv_out(wd, kw, sw, dw, pad), oc),
-                    in_scale, in_zp, wt, ws, shifts=(-22, -1) if fast else (-33, 30))
+                    in_scale, in_zp, wt, ws, shifts=FAST_SHIFTS if fast else ALL_SHIFTS)
     return depthwise_op(d, m, x, ins, y, pad, (sh, sw), (dh, dw), mult, 0.7 if fast else 0.0)
 
 

@@ -11,6 +11,13 @@ import json
 import numpy as np
 
 INT32_MAX = 2**31 - 1
+# Draw.bias's weights of its modes (none, small, medium, large, edge, wrap, zero, fast_edge): all
+# of them, or mostly within the DSP kernels' fast requantisation (|bias| + the sums' bound < 2^30).
+BIAS_MODES = (2, 5, 3, 2, 3, 1, 1, 2)
+FAST_BIAS_MODES = (2, 5, 3, 0.3, 0.5, 0.2, 1, 2)
+# Draw.out_scale's exponents in 'shift' mode: all the requantisation takes, or the fast form's
+# right shifts 1..22 (kernels/requant_fast.h).
+ALL_SHIFTS, FAST_SHIFTS = (-33, 30), (-22, -1)
 NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
 SAME, VALID = 0, 1
 
@@ -52,7 +59,7 @@ class Draw:
     def act(self) -> int:
         return self.pick([NONE, RELU, RELU_N1_TO_1, RELU6])
 
-    def out_scale(self, real_in: float, spread: float, name: str = "out", shifts=(-33, 30)) -> float:
+    def out_scale(self, real_in: float, spread: float, name: str = "out", shifts=ALL_SHIFTS) -> float:
         """An output scale for an op whose real multiplier is real_in / out_scale and whose
         accumulators spread over about +-spread: 'fit' maps them over the int8 range, 'shift'
         puts the multiplier at 2^e * mantissa (e in `shifts`, the mantissa random or at
@@ -85,11 +92,11 @@ class Draw:
             return r.integers(-3, 4, shape)
         return np.full(shape, self.pick([lo, 127, 1, -1]))
 
-    def bias(self, bound: np.ndarray, allow_none: bool = True, weights=(2, 5, 3, 2, 3, 1, 1, 2)) -> np.ndarray | None:
+    def bias(self, bound: np.ndarray, allow_none: bool = True, weights=BIAS_MODES) -> np.ndarray | None:
         """Per output channel; bound[c] = the largest |sum of products| channel c can reach.
         'edge' puts bias + sum at the int32 edges without wrapping; 'wrap' past them; 'fast_edge'
         puts |bias| + bound on either side of 2^30, the DSP kernels' fast requantisation limit.
-        weights: of the modes in that order ('none' only when allow_none)."""
+        weights: of the modes, as BIAS_MODES ('none' only when allow_none)."""
         n = len(bound)
         mode = self.pick(["none", "small", "medium", "large", "edge", "wrap", "zero", "fast_edge"],
                          [weights[0] if allow_none else 0, *weights[1:]])
