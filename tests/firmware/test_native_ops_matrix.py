@@ -115,8 +115,9 @@ CASES = {
     # The direct kernel (dwconv3x3_direct_dsp.c: activation range all of int8, outputs saturated
     # and stored straight): map (small maps) and ring, stride 1 and 2, partial blocks of 1-3,
     # transposed, channel tiles, batches, VALID. Small padded maps and stride-2 maps up to 16
-    # columns run dwconv3x3_small_dsp.c (the dw_small_* cases): these reach the map by more than
-    # 100 outputs, more than 16 columns, no padding or a 1-wide input.
+    # columns run dwconv3x3_small_dsp.c (the dw_small_* cases): these reach the map by 6-wide rows,
+    # more than 81 outputs, more than 16 columns, no padding or a 1-wide input.
+    "dw_direct_map_s1_w6_c128": lambda r: dwconv(r, in_shape=(1, 6, 6, 128), mult=1, k=(3, 3)),
     "dw_direct_map_s1_w9_tall": lambda r: dwconv(r, in_shape=(1, 13, 9, 8), mult=1, k=(3, 3)),
     "dw_direct_map_s1_w7_valid_b2": lambda r: dwconv(r, in_shape=(2, 9, 9, 12), mult=1, k=(3, 3), pad=VALID),
     "dw_direct_map_s1_w9_part1_valid": lambda r: dwconv(r, in_shape=(1, 6, 11, 8), mult=1, k=(3, 3), pad=VALID),
@@ -129,18 +130,18 @@ CASES = {
     "dw_narrow_s1_w6_b2_tr": lambda r: dwconv(r, in_shape=(2, 6, 1, 8), mult=1, k=(3, 3)),
     "dw_narrow_s1_w3_tr": lambda r: dwconv(r, in_shape=(1, 3, 1, 4), mult=1, k=(3, 3)),
     "dw_narrow_s1_w6_valid": lambda r: dwconv(r, in_shape=(1, 6, 8, 12), mult=1, k=(3, 3), pad=VALID),
-    "dw_narrow_s1_w6_tiles_c264": lambda r: dwconv(r, in_shape=(1, 17, 6, 264), mult=1, k=(3, 3), in_zp=-128),
+    "dw_narrow_s1_w6_tiles_c264": lambda r: dwconv(r, in_shape=(1, 6, 6, 264), mult=1, k=(3, 3), in_zp=-128),
     "dw_narrow_s2_w6_b2": lambda r: dwconv(r, in_shape=(2, 1, 12, 8), mult=1, k=(3, 3), stride=(2, 2)),
     "dw_narrow_s2_w3_zp_max": lambda r: dwconv(r, in_shape=(1, 1, 6, 4), mult=1, k=(3, 3), stride=(2, 2), in_zp=127),
     # The small maps (dwconv3x3_small_dsp.c: channel-vectorised, only the taps inside the input):
-    # vww's 6x6x128, 3x3x256, 12x12x64 and 6x6x128 stride 2, tiles of 16 channels and partial ones
-    # (4, 8, 12 left), batches, VALID, zero points at the ends, 2x2 (padding on both sides of each
-    # pixel) up to 10x10; a clamped range and the 1-wide input go to the other kernels.
-    "dw_small_s1_w6_c128": lambda r: dwconv(r, in_shape=(1, 6, 6, 128), mult=1, k=(3, 3)),
+    # vww's 3x3x256, 12x12x64 and 6x6x128 stride 2, tiles of 16 channels and partial ones (4, 8,
+    # 12 left), batches, VALID, zero points at the ends, 2x2 (padding on both sides of each pixel)
+    # up to 9x9 (4x6 for 6-wide rows); a clamped range goes to the other kernels.
     "dw_small_s1_w3_c256": lambda r: dwconv(r, in_shape=(1, 3, 3, 256), mult=1, k=(3, 3)),
     "dw_small_s1_w7_b2_c12": lambda r: dwconv(r, in_shape=(2, 5, 7, 12), mult=1, k=(3, 3)),
-    "dw_small_s1_w6_tiles_c264": lambda r: dwconv(r, in_shape=(1, 6, 6, 264), mult=1, k=(3, 3), in_zp=-128),
-    "dw_small_s1_w10_c36": lambda r: dwconv(r, in_shape=(1, 10, 10, 36), mult=1, k=(3, 3)),
+    "dw_small_s1_w9_tiles_c264": lambda r: dwconv(r, in_shape=(1, 4, 9, 264), mult=1, k=(3, 3), in_zp=-128),
+    "dw_small_s1_w9_c36": lambda r: dwconv(r, in_shape=(1, 9, 9, 36), mult=1, k=(3, 3)),
+    "dw_small_s1_w6_h4": lambda r: dwconv(r, in_shape=(1, 4, 6, 16), mult=1, k=(3, 3)),
     "dw_small_s1_w2_h2": lambda r: dwconv(r, in_shape=(1, 2, 2, 16), mult=1, k=(3, 3), in_zp=127),
     "dw_small_s1_valid_4x4_c20": lambda r: dwconv(r, in_shape=(1, 6, 6, 20), mult=1, k=(3, 3), pad=VALID),
     "dw_small_s1_w6_b2_c8": lambda r: dwconv(r, in_shape=(2, 6, 2, 8), mult=1, k=(3, 3)),

@@ -301,14 +301,14 @@ static int d6_classes(int n, int stride, int pad, int in, int *cls) {
   return 1;
 }
 
-/* Whether this kernel is the cheaper one: measured on qemu-m4 for 64 channels (bench.perf_kernels
- * on single-op models, docs/firmware.md) it is at stride 2 for every map it takes (13-68 % fewer
- * instructions, 4x4 to 16x16 inputs), at stride 1 for up to 16 outputs (2x2 of a 4x4 VALID
- * input: 42 %) and, with padding, up to 10x10 outputs (6x6: 4 %, 10x10: 4 %, 11x11: 2 %; the
- * padding taps it skips pay for its per-output requantisation); the row kernels win at 12x12
- * (3 %), 25x5 (kws: 4 %) and 6x6 without padding (14 %). */
+/* Whether this kernel is the cheaper one: measured on qemu-m4 against the row kernels
+ * (bench.perf_kernels on single-op 64-channel maps, docs/firmware.md), it is at stride 2 for every
+ * map it takes (7-60 % fewer instructions, 3x3 to 16x16 inputs), at stride 1 for up to 16 outputs
+ * (2x2 of a 4x4 VALID input: 38 %) and, with padding, up to 9x9 outputs (5x5: 24 %, 7x7: 10 %,
+ * 9x9: 2 %) but for the narrow rows' 6-wide ones from 6x6 on (6x6: 2 % more, 4x6: 5 % fewer);
+ * the row kernels win at 10x10 (2 %), kws's 25x5 (9 %) and 6x6 without padding (17 %). */
 static int d6_worth(const hb_conv_params_t *p, int OH, int OW) {
-  return p->stride_w == 2 || OH * OW <= 16 || (p->pad_h && p->pad_w && OH * OW <= 100);
+  return p->stride_w == 2 || OH * OW <= 16 || (p->pad_h && p->pad_w && OH * OW <= (OW == 6 ? 24 : 81));
 }
 
 #define D6_MAX_OUT 64 /* output rows and columns d6_classes holds */
