@@ -126,13 +126,15 @@ CASES = {
     "dw_direct_map_s2_w19_valid": lambda r: dwconv(r, in_shape=(1, 9, 19, 8), mult=1, k=(3, 3), stride=(2, 2),
                                                    pad=VALID),
     # Narrow map rows (dwconv3x3_narrow_dsp.c: 6 or 3 outputs a row in one pass, asm builds):
-    # transposed, VALID, batches, channel tiles, stride 2 (one row: two-row maps go to the small kernel).
+    # transposed, VALID, batches, channel tiles.
     "dw_narrow_s1_w6_b2_tr": lambda r: dwconv(r, in_shape=(2, 6, 1, 8), mult=1, k=(3, 3)),
     "dw_narrow_s1_w3_tr": lambda r: dwconv(r, in_shape=(1, 3, 1, 4), mult=1, k=(3, 3)),
     "dw_narrow_s1_w6_valid": lambda r: dwconv(r, in_shape=(1, 6, 8, 12), mult=1, k=(3, 3), pad=VALID),
     "dw_narrow_s1_w6_tiles_c264": lambda r: dwconv(r, in_shape=(1, 6, 6, 264), mult=1, k=(3, 3), in_zp=-128),
-    "dw_narrow_s2_w6_b2": lambda r: dwconv(r, in_shape=(2, 1, 12, 8), mult=1, k=(3, 3), stride=(2, 2)),
-    "dw_narrow_s2_w3_zp_max": lambda r: dwconv(r, in_shape=(1, 1, 6, 4), mult=1, k=(3, 3), stride=(2, 2), in_zp=127),
+    # one-row stride-2 maps of 6 and 3 outputs (the small-map kernel leaves them): the general map loop
+    "dw_map_s2_w6_b2_onerow": lambda r: dwconv(r, in_shape=(2, 1, 12, 8), mult=1, k=(3, 3), stride=(2, 2)),
+    "dw_map_s2_w3_zp_max_onerow": lambda r: dwconv(r, in_shape=(1, 1, 6, 4), mult=1, k=(3, 3), stride=(2, 2),
+                                                   in_zp=127),
     # The small maps (dwconv3x3_small_dsp.c: channel-vectorised, only the taps inside the input):
     # vww's 3x3x256, 12x12x64 and 6x6x128 stride 2, tiles of 16 channels and partial ones (4, 8,
     # 12 left), batches, VALID, zero points at the ends, 2x2 (padding on both sides of each pixel)

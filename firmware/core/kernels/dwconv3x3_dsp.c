@@ -101,10 +101,10 @@ static int ring_collect(d3_op_t *o, uint32_t *st, size_t st_words) {
   return 1;
 }
 
-/* Map rows of 6 or 3 outputs go through the narrow kernel (asm builds). */
+/* Map rows of 6 or 3 outputs at stride 1 go through the narrow kernel (asm builds). */
 static int d3_narrow(const d3_op_t *o, int mp) {
 #ifdef HB_DSP_ASM
-  return mp && (o->OW == 6 || o->OW == 3);
+  return mp && o->stride == 1 && (o->OW == 6 || o->OW == 3);
 #else
   (void)o, (void)mp;
   return 0;
@@ -112,11 +112,10 @@ static int d3_narrow(const d3_op_t *o, int mp) {
 }
 
 /* Words a map row when the narrow kernel takes the rows (its row stride). */
-static int d3_narrow_row_words(const d3_op_t *o) {
+static int d3_narrow_row_words(void) {
 #ifdef HB_DSP_ASM
-  return hb_d5_row_bytes(o->OW, o->stride) / 4;
+  return hb_d5_row_bytes() / 4;
 #else
-  (void)o;
   return D4_NJ * 8;
 #endif
 }
@@ -127,8 +126,8 @@ static void d3_map_rows(const d3_op_t *o, d4_job_t *job, int narrow, int rw) {
 #ifdef HB_DSP_ASM
   if (narrow) {
     const d5_job_t j5 = {job->p, job->y, job->wp, job->wpe, job->wstep, job->ys, job->ys3,
-                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * rw * 4 * o->stride, 0};
-    hb_d5_rows(&j5, o->OW, o->stride);
+                         (int32_t)o->yr - (o->OW == 6 ? 4 * job->ys : 0), o->OH * rw * 4, 0};
+    hb_d5_rows(&j5, o->OW);
     return;
   }
 #endif
@@ -141,7 +140,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   d3_t *d = &o->d;
   const int Hp = (o->OH - 1) * o->stride + 3, nrot = mp ? 1 : 3, set_words = nrot * D4_SET;
   const size_t words = o->sw - (size_t)(sp - o->scratch);
-  const int narrow = d3_narrow(o, mp), rw = narrow ? d3_narrow_row_words(o) : D4_NJ * 8; /* words a map row */
+  const int narrow = d3_narrow(o, mp), rw = narrow ? d3_narrow_row_words() : D4_NJ * 8; /* words a map row */
   d->bw = mp ? 8 : D3_BLK;
   d->cw = 2;
   d->gw = mp ? Hp * rw : d->nj * D3_BLK;
@@ -150,7 +149,7 @@ static int direct(d3_op_t *o, uint32_t *sp, int mp) {
   const int ct_max = 4 * (int)(words / per4), bl = mp ? 32 : 96;
   o->kind = (mp ? D4_MAP_S1 : D4_RING_S1) + o->stride - 1;
   for (int r = 1; r <= HB_RQ_MAX_R; r++)
-    o->words[r] = narrow ? hb_d5_shift_word(o->OW, o->stride, r) : hb_d4_shift_word(o->kind, r);
+    o->words[r] = narrow ? hb_d5_shift_word(o->OW, r) : hb_d4_shift_word(o->kind, r);
   int32_t *sets = (int32_t *)sp;
   d->ring = (uint32_t *)(void *)(sets + (size_t)ct_max * set_words); /* in place for every tile: the map's zeros */
   hb_d3_zero_pads(d, d->ring, mp ? Hp : 1, (size_t)rw, (ct_max < d->C ? ct_max : d->C) / 4);

@@ -1,5 +1,6 @@
 /* The 3x3 depthwise kernel's narrow map rows (dwconv3x3_rows.h: the map layout and the sets): a
- * whole output row of 6 or 3 outputs, stride 1 or 2, in one pass with one requantisation tail. The
+ * whole output row of 6 or 3 outputs at stride 1 in one pass with one requantisation tail (small
+ * stride-2 maps go to dwconv3x3_small_dsp.c, the rest to the general loop). The
  * general row loop (dwconv3x3_direct_dsp.c) takes such a row as a block of 4 and a partial block
  * of 2 (or a partial block of 3), whose per-block overhead and shift-by-register requantisation
  * cost 108 instructions a 6-wide row (vww's 6x6x128 layers: 2.06 per MAC in the row loop) and 71
@@ -72,35 +73,6 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
   "ssat r3, #8, r3, asr #" r "\n\tssat r6, #8, r6, asr #" r "\n\tssat r7, #8, r7, asr #" r "\n\t"     \
   "ldr r0, [sp, #20]\n\tstrb r3, [r12]\n\tstrb r6, [r12, r0]\n\tstrb r7, [r12, r0, lsl #1]\n\tb.w 6b\n\t"
 
-/* Stride 2: o_j = X(2j, 2j+1).W01 + x(2j+2) w2 from X01 .. X(2n) (4 map blocks for 6 outputs,
- * 2 for 3); kernel row 1 keeps X01 X23 for o0 until the bias has started the others. */
-#define D5_FIRST6_S2(RS)                                                                                   \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tsmlad r6, r1, r4, r3\n\t"                       \
-  "ldr r2, [r9, #(" RS "+32)]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #(" RS "+36)]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r8, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #(" RS "+64)]\n\tsmlabt r8, r2, r5, r8\n\tsmlad r10, r2, r4, r3\n\t"                           \
-  "ldr r2, [r9, #(" RS "+68)]\n\tsmlabt r10, r2, r5, r10\n\tsmlad lr, r2, r4, r3\n\t"                          \
-  "ldr r2, [r9, #(" RS "+96)]\n\tsmlabt lr, r2, r5, lr\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
-#define D5_ROW6_S2(o, w)                                                                               \
-  "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\t"                                        \
-  "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r4, r6\n\t"                          \
-  "ldrd r0, r2, [r9, #(" o "+32)]\n\t"                                                                 \
-  "smlabt r6, r0, r5, r6\n\tsmlad r7, r0, r4, r7\n\tsmlabt r7, r2, r5, r7\n\tsmlad r8, r2, r4, r8\n\t" \
-  "ldrd r0, r1, [r9, #(" o "+64)]\n\t"                                                                 \
-  "smlabt r8, r0, r5, r8\n\tsmlad r10, r0, r4, r10\n\tsmlabt r10, r1, r5, r10\n\tsmlad lr, r1, r4, lr\n\t" \
-  "ldr r0, [r9, #(" o "+96)]\n\tsmlabt lr, r0, r5, lr\n\t"
-#define D5_BODY6_S2(RS) D5_FIRST6_S2(RS) D5_ROW6_S2("(2*" RS ")", "12") D5_ROW6_S2("0", "20")
-#define D5_FIRST3_S2(RS)                                                                                   \
-  "ldm r11, {r3, r4, r5}\n\tldrd r0, r1, [r9, #" RS "]\n\tsmlad r6, r1, r4, r3\n\t"                       \
-  "ldr r2, [r9, #(" RS "+32)]\n\tsmlabt r6, r2, r5, r6\n\tsmlad r7, r2, r4, r3\n\t"                            \
-  "ldr r2, [r9, #(" RS "+36)]\n\tsmlabt r7, r2, r5, r7\n\tsmlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\t"
-#define D5_ROW3_S2(o, w)                                                                               \
-  "ldrd r4, r5, [r11, #" w "]\n\tldrd r0, r1, [r9, #" o "]\n\t"                                        \
-  "smlad r3, r0, r4, r3\n\tsmlabt r3, r1, r5, r3\n\tsmlad r6, r1, r4, r6\n\t"                          \
-  "ldrd r0, r2, [r9, #(" o "+32)]\n\t"                                                                 \
-  "smlabt r6, r0, r5, r6\n\tsmlad r7, r0, r4, r7\n\tsmlabt r7, r2, r5, r7\n\t"
-#define D5_BODY3_S2(RS) D5_FIRST3_S2(RS) D5_ROW3_S2("(2*" RS ")", "12") D5_ROW3_S2("0", "20")
-
 /* The job onto the stack (40 bytes: d5_job_t, its pend word the asm's), then channels (p and y
  * from the set's offsets), their rows (BODY, requantisation, the tail for r), the next row. */
 #define D5_ROWS_ASM(S, BODY, RQS, TAIL, ADV)                                                             \
@@ -129,28 +101,19 @@ _Static_assert(sizeof(d5_job_t) == 40, "the asm's stack frame is the job");
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                             \
   }
-/* The map's row stride for these rows: their nj blocks of 32 bytes (2, or 4 for 6 outputs at
- * stride 2); a row of outputs steps over stride map rows. */
+/* The map's row stride for these rows: their nj blocks of 32 bytes. */
 #define D5_RS 64
-#define D5_RS6S2 128
 D5_ROWS_FN(d5_rows6, "d5w6", D5_BODY6(D5_STR(D5_RS)), D5_RQ6, D5_TAIL6, D5_STR(D5_RS))
 D5_ROWS_FN(d5_rows3, "d5w3", D5_BODY3(D5_STR(D5_RS)), D5_RQ3, D5_TAIL3, D5_STR(D5_RS))
-D5_ROWS_FN(d5_rows6_s2, "d5w6s2", D5_BODY6_S2(D5_STR(D5_RS6S2)), D5_RQ6, D5_TAIL6, D5_STR(2 * D5_RS6S2))
-D5_ROWS_FN(d5_rows3_s2, "d5w3s2", D5_BODY3_S2(D5_STR(D5_RS)), D5_RQ3, D5_TAIL3, D5_STR(2 * D5_RS))
 
-void hb_d5_rows(const d5_job_t *job, int n, int stride) {
-  static void (*const fns[2][2])(const d5_job_t *) = {{d5_rows3, d5_rows6}, {d5_rows3_s2, d5_rows6_s2}};
-  fns[stride - 1][n == 6](job);
-}
+void hb_d5_rows(const d5_job_t *job, int n) { (n == 6 ? d5_rows6 : d5_rows3)(job); }
 
-int hb_d5_row_bytes(int n, int stride) { return n == 6 && stride == 2 ? D5_RS6S2 : D5_RS; }
+int hb_d5_row_bytes(void) { return D5_RS; }
 
-int32_t hb_d5_shift_word(int n, int stride, int r) {
+int32_t hb_d5_shift_word(int n, int r) {
   uint32_t a;
-  if (stride == 1 && n == 6) D3_ADDR(".Ld5w6_tails");
-  else if (stride == 1) D3_ADDR(".Ld5w3_tails");
-  else if (n == 6) D3_ADDR(".Ld5w6s2_tails");
-  else D3_ADDR(".Ld5w3s2_tails");
+  if (n == 6) D3_ADDR(".Ld5w6_tails");
+  else D3_ADDR(".Ld5w3_tails");
   return (int32_t)(a + (uint32_t)(n == 6 ? D5_SP6 : D5_SP3) * (uint32_t)(r - 1));
 }
 #endif

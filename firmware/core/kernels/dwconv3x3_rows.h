@@ -179,7 +179,7 @@ static inline int32_t hb_d3_in(const uint32_t *w) {
 void hb_d3_sets(const d3_sets_t *a, int c0, int n, int32_t *set);
 
 /* The narrow map rows (dwconv3x3_narrow_dsp.c, asm builds only): a row of n = 6 or 3 outputs at
- * stride 1 or 2 in one pass. Field offsets are used by the asm, which copies the job to its stack. */
+ * stride 1 in one pass. Field offsets are used by the asm, which copies the job to its stack. */
 typedef struct {
   const uint32_t *p;  /*  0: the map (unused: each channel's pointer is in its set) */
   int8_t *y;          /*  4: the output (each channel's offset in its set) */
@@ -191,8 +191,8 @@ typedef struct {
   int32_t pbytes;     /* 32: map bytes a channel's rows step over (rows x row stride x stride) */
   int32_t pend;       /* 36: the asm's */
 } d5_job_t;
-void hb_d5_rows(const d5_job_t *job, int n, int stride);
+void hb_d5_rows(const d5_job_t *job, int n);
 /* The map's row stride the narrow rows take: their nj blocks (2, or 4 for 6 outputs at stride 2). */
-int hb_d5_row_bytes(int n, int stride);
-int32_t hb_d5_shift_word(int n, int stride, int r);
+int hb_d5_row_bytes(void);
+int32_t hb_d5_shift_word(int n, int r);
 #endif
