@@ -14,7 +14,8 @@
 #include "dwconv3x3_rows.h"
 
 /* Zeros into the blocks from q (span bytes, 8 words every `step` bytes) of each group from q to qend
- * (gstep bytes apart). */
+ * (gstep bytes apart). At least one group and one block: the asm's loops test at their ends (a
+ * tile has 4 channels or more, a row one block or more). */
 typedef struct {
   uint32_t *q;
   int32_t span, step, gstep;
